@@ -1,0 +1,46 @@
+# omnilake: `make demo` (set up + run the demo) and `make test` (set up + run every test) are the two commands.
+SHELL := /bin/bash
+PYTHON_BIN ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+export OMNILAKE_HOME ?= $(CURDIR)/.omnilake
+VENV_STAMP := $(VENV)/.omnilake-installed
+JARS_STAMP := .cache/jars/.stamp
+
+.PHONY: setup demo test test-unit lint format bench clean
+
+setup: $(VENV_STAMP) $(JARS_STAMP)
+	@mkdir -p "$(OMNILAKE_HOME)"
+
+# Re-install only when a pin or setup.py changes; --no-build-isolation uses the venv's setuptools (no download).
+$(VENV_STAMP): requirements/requirements.txt requirements/constraints.txt setup.py
+	@test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements/requirements.txt -c requirements/constraints.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
+	@touch $@
+
+$(JARS_STAMP): build/delta-jars.pom.xml scripts/fetch_jars.sh $(VENV_STAMP)
+	PYTHON=$(PY) scripts/fetch_jars.sh .cache/jars
+
+demo: setup
+	$(VENV)/bin/omnilake demo
+
+test: setup
+	$(PY) -m pytest
+
+test-unit: setup
+	$(PY) -m pytest tests/unit
+
+lint: setup
+	$(VENV)/bin/ruff check jobs ml dags tests benchmarks
+	$(VENV)/bin/ruff format --check jobs ml dags tests benchmarks
+
+format: setup
+	$(VENV)/bin/ruff format jobs ml dags tests benchmarks
+
+bench: setup
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .cache .omnilake

@@ -1,0 +1,138 @@
+"""Table I/O: name -> path resolution over the warehouse and every idempotent, atomic write we do.
+
+Tables are path-based Delta tables `<warehouse>/<zone>/<table>` addressed as `zone.table`, so several Spark
+processes can work on one warehouse without a shared metastore. Transforms never touch this module.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
+
+from jobs.common.log import event
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+NAME_RE = re.compile(r"^(?P<zone>[a-z][a-z0-9_]*)\.(?P<table>[a-z][a-z0-9_]*)$")
+T = TypeVar("T")
+
+
+class TableError(ValueError):
+    """A table name is malformed, in an unknown zone, or the table does not exist."""
+
+
+class Catalog:
+    """Resolve `zone.table` names to Delta paths and read/write them."""
+
+    def __init__(self, spark: SparkSession, warehouse: str, zones: Sequence[str], retries: int = 5) -> None:
+        self.spark = spark
+        self.warehouse = Path(warehouse)
+        self.zones = tuple(zones)
+        self.retries = retries
+
+    # -- names and reads ---------------------------------------------------------------------------
+    def path(self, name: str) -> str:
+        match = NAME_RE.match(name)
+        if not match or match["zone"] not in self.zones:
+            raise TableError(f"bad table name '{name}': expected <zone>.<table> with zone in {self.zones}")
+        return str(self.warehouse / match["zone"] / match["table"])
+
+    def exists(self, name: str) -> bool:
+        return (Path(self.path(name)) / "_delta_log").is_dir()
+
+    def read(self, name: str) -> DataFrame:
+        if not self.exists(name):
+            raise TableError(f"table {name} does not exist at {self.path(name)} (has its job run?)")
+        return self.spark.read.format("delta").load(self.path(name))
+
+    def read_or_empty(self, name: str, schema: str) -> DataFrame:
+        """The table, or an empty frame of `schema` when it does not exist yet (first run)."""
+        return self.read(name) if self.exists(name) else self.spark.createDataFrame([], schema)
+
+    def version(self, name: str) -> int:
+        """Current Delta version, -1 when the table does not exist."""
+        if not self.exists(name):
+            return -1
+        from delta.tables import DeltaTable
+
+        return int(DeltaTable.forPath(self.spark, self.path(name)).history(1).first()["version"])
+
+    def list_tables(self) -> list[str]:
+        names = []
+        for zone in self.zones:
+            zone_dir = self.warehouse / zone
+            if zone_dir.is_dir():
+                names += [f"{zone}.{p.name}" for p in sorted(zone_dir.iterdir()) if (p / "_delta_log").is_dir()]
+        return names
+
+    # -- writes ------------------------------------------------------------------------------------
+    def merge(self, df: DataFrame, name: str, keys: Sequence[str], *, partition_by: Sequence[str] = (),
+              update_condition: str | None = None, delete_unmatched_where: str | None = None) -> None:
+        """Upsert `df` on `keys` (source must be unique on keys). Creates the table on first write.
+
+        `update_condition` (over `t.` target and `s.` source) limits updates, e.g. to newer versions, so a
+        rerun with the same rows writes nothing new.
+        """
+        from delta.tables import DeltaTable
+
+        if not self.exists(name):
+            self._create(df, name, partition_by)
+            return
+        cond = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+
+        def attempt() -> None:
+            target = DeltaTable.forPath(self.spark, self.path(name))
+            builder = target.alias("t").merge(df.alias("s"), cond)
+            builder = builder.whenMatchedUpdateAll(condition=update_condition).whenNotMatchedInsertAll()
+            if delete_unmatched_where:
+                builder = builder.whenNotMatchedBySourceDelete(condition=delete_unmatched_where)
+            builder.execute()
+
+        self._with_retries(attempt, name)
+
+    def overwrite_where(self, df: DataFrame, name: str, where: str, *, partition_by: Sequence[str] = ()) -> None:
+        """Atomically replace the rows matching `where` (replaceWhere) with `df`; creates on first write."""
+        writer = df.write.format("delta").mode("overwrite").option("replaceWhere", where)
+        if not self.exists(name):
+            writer = writer.partitionBy(*partition_by)
+        self._with_retries(lambda: writer.save(self.path(name)), name)
+
+    def overwrite(self, df: DataFrame, name: str, *, partition_by: Sequence[str] = ()) -> None:
+        """Replace the whole table (small reference tables only); schema may change."""
+        writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+        self._with_retries(lambda: writer.partitionBy(*partition_by).save(self.path(name)), name)
+
+    def append_once(self, df: DataFrame, name: str, *, app_id: str, version: int,
+                    partition_by: Sequence[str] = (), merge_schema: bool = False) -> None:
+        """Append exactly once per (app_id, version): Delta skips a repeated transaction id."""
+        writer = (df.write.format("delta").mode("append").option("txnAppId", app_id)
+                  .option("txnVersion", version).option("mergeSchema", str(merge_schema).lower()))
+        if not self.exists(name):
+            writer = writer.partitionBy(*partition_by)
+        self._with_retries(lambda: writer.save(self.path(name)), name)
+
+    def _create(self, df: DataFrame, name: str, partition_by: Sequence[str]) -> None:
+        writer = df.write.format("delta").mode("append").partitionBy(*partition_by)
+        self._with_retries(lambda: writer.save(self.path(name)), name)
+
+    def _with_retries(self, fn: Callable[[], T], name: str) -> T:
+        """Retry optimistic-concurrency conflicts (another process committed first) with backoff."""
+        for attempt in range(1, self.retries + 1):
+            try:
+                return fn()
+            except Exception as exc:  # Delta raises py4j-wrapped JVM exceptions; match by class name
+                if attempt == self.retries or not _is_conflict(exc):
+                    raise
+                event("table.conflict_retry", table=name, attempt=attempt, error=type(exc).__name__)
+                time.sleep(0.5 * 2**attempt)
+        raise AssertionError("unreachable")
+
+
+def _is_conflict(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}"
+    return any(k in text for k in ("ConcurrentAppend", "ConcurrentDelete", "ConcurrentTransaction",
+                                   "MetadataChanged", "ProtocolChanged", "ConcurrentWrite",
+                                   "DELTA_CONCURRENT"))

@@ -1,0 +1,41 @@
+"""One session-scoped SparkSession for the whole run; each test gets its own OMNILAKE_HOME."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jobs.common.config import Config, load_config
+from jobs.common.tables import Catalog
+
+
+def make_config(home: Path, **overrides: str) -> Config:
+    """A test config rooted at `home`; overrides are OMNILAKE__SECTION__KEY style pairs."""
+    environ = {"OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(home), **overrides}
+    return load_config(environ=environ)
+
+
+@pytest.fixture(scope="session")
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("omnilake_home")
+
+
+@pytest.fixture(scope="session")
+def spark(session_home: Path):
+    from jobs.common.spark import build_spark
+
+    return build_spark(make_config(session_home))
+
+
+@pytest.fixture()
+def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
+    """A fresh home per test; also exported, so entry points that call load_config() see it."""
+    monkeypatch.setenv("OMNILAKE_ENV", "test")
+    monkeypatch.setenv("OMNILAKE_HOME", str(tmp_path / "home"))
+    return make_config(tmp_path / "home")
+
+
+@pytest.fixture()
+def catalog(spark, cfg: Config) -> Catalog:
+    return Catalog(spark, cfg.paths.warehouse, cfg.zones.all)
