@@ -1,0 +1,1 @@
+"""omnilake Spark jobs: common, generate, bronze, silver, gold, features and the omnilake command."""

@@ -1,0 +1,142 @@
+"""Landing -> bronze: load each new landing file once, append-only, one commit per source per run.
+
+The file registry (ops.file_registry) remembers every file by its landing-relative path and content hash:
+a path seen before is skipped, and a byte-identical copy under another folder is registered as
+`duplicate_content` and not loaded. The bronze append carries a Delta transaction id (source, batch number),
+so a run that died between the bronze commit and the registry commit cannot load a batch twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from jobs.common.log import event
+from jobs.common.tables import Catalog
+from jobs.silver.contracts import Contract
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+REGISTRY = "ops.file_registry"
+REGISTRY_SCHEMA = "source string, file string, sha256 string, bytes long, batch_id string, batch_no int, status string"
+SUFFIXES = {"csv": (".csv",), "json": (".json", ".jsonl", ".ndjson"), "parquet": (".parquet",)}
+
+
+class LandingError(ValueError):
+    """A landing file cannot be read; the message names the file."""
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    source: str
+    rel_path: str
+    abs_path: str
+    sha256: str
+    size: int
+
+
+def discover(landing: Path, contract: Contract, *, up_to: date | None) -> list[LandingFile]:
+    """Files of one source in delivery folders up to and including `up_to` (all when None), sorted."""
+    root = landing / contract.source
+    if not root.is_dir():
+        return []
+    files = []
+    for day_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        try:
+            day = date.fromisoformat(day_dir.name)
+        except ValueError as exc:
+            raise LandingError(f"{day_dir}: delivery folders must be named YYYY-MM-DD") from exc
+        if up_to is not None and day > up_to:
+            continue
+        for path in sorted(day_dir.iterdir()):
+            if path.is_file() and path.name.endswith(SUFFIXES[contract.format]):
+                files.append(LandingFile(contract.source, str(path.relative_to(landing)), str(path),
+                                         _sha256(path), path.stat().st_size))
+    return files
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_files(spark: SparkSession, files: list[LandingFile], contract: Contract) -> DataFrame:
+    """Read one source's files as delivered: CSV/JSON values as strings, Parquet typed; columns unioned
+    by name (a file with a new column keeps it; files without it get nulls). A line that does not parse
+    keeps its text in `_corrupt_record` (quarantined as MALFORMED by the contract step)."""
+    from pyspark.sql import functions as F
+
+    paths = [f.abs_path for f in files]
+    parts = F.split(F.col("_metadata.file_path"), "/")
+    rel = F.concat_ws("/", F.element_at(parts, -3), F.element_at(parts, -2), F.element_at(parts, -1))
+    if contract.format == "csv":
+        frames = [spark.read.csv(group, header=True, schema=", ".join([*(f"`{c}` string" for c in header), "_corrupt_record string"]),
+                                 mode="PERMISSIVE", multiLine=True, escape='"')
+                  for header, group in _by_csv_header(paths).items()]
+    elif contract.format == "json":
+        frames = [spark.read.json(paths, primitivesAsString=True, mode="PERMISSIVE")]
+    else:
+        frames = [spark.read.option("mergeSchema", "true").parquet(*paths)]
+    frames = [f.withColumn("_source_file", rel) for f in frames]
+    df = frames[0]
+    for other in frames[1:]:
+        df = df.unionByName(other, allowMissingColumns=True)
+    return df
+
+
+def _by_csv_header(paths: list[str]) -> dict[tuple[str, ...], list[str]]:
+    """Group CSV files by their header line so a new column in some files never shifts values."""
+    import csv
+
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for path in paths:
+        with open(path, newline="", encoding="utf-8") as handle:
+            try:
+                header = tuple(next(csv.reader(handle)))
+            except StopIteration as exc:
+                raise LandingError(f"{path}: empty CSV file (no header)") from exc
+        if len(set(header)) != len(header) or any(not h.strip() for h in header):
+            raise LandingError(f"{path}: header has empty or repeated column names: {list(header)}")
+        groups.setdefault(header, []).append(path)
+    return groups
+
+
+def ingest_source(spark: SparkSession, catalog: Catalog, contract: Contract, landing: Path, *,
+                  up_to: date | None) -> str | None:
+    """Load the source's new files as one bronze batch; returns the batch id, or None when nothing is new."""
+    from pyspark.sql import functions as F
+
+    registry = catalog.read_or_empty(REGISTRY, REGISTRY_SCHEMA).where(F.col("source") == contract.source)
+    known = {(r["file"], r["sha256"], r["batch_no"]) for r in registry.select("file", "sha256", "batch_no").collect()}
+    seen_paths = {k[0] for k in known}
+    loaded_hashes = {k[1] for k in known}
+    batch_no = max((k[2] for k in known), default=0) + 1
+    batch_id = f"{contract.source}-{batch_no:06d}"
+    new, dupes = [], []
+    for f in discover(landing, contract, up_to=up_to):
+        if f.rel_path in seen_paths:
+            continue
+        (dupes if f.sha256 in loaded_hashes else new).append(f)
+        loaded_hashes.add(f.sha256)
+    if not new and not dupes:
+        return None
+    if new:
+        ingested_at = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
+        df = (read_files(spark, new, contract)
+              .withColumn("_batch_id", F.lit(batch_id)).withColumn("_batch_no", F.lit(batch_no))
+              .withColumn("_row_id", F.monotonically_increasing_id())
+              .withColumn("_ingested_at", F.lit(ingested_at).cast("timestamp")))
+        catalog.append_once(df, f"bronze.{contract.source}", app_id=f"bronze.{contract.source}",
+                            version=batch_no, merge_schema=True)
+    rows = [(f.source, f.rel_path, f.sha256, f.size, batch_id, batch_no,
+             "loaded" if f in new else "duplicate_content") for f in new + dupes]
+    catalog.merge(spark.createDataFrame(rows, REGISTRY_SCHEMA), REGISTRY, ["source", "file"])
+    event("bronze.batch", source=contract.source, batch=batch_id, files=len(new), duplicate_files=len(dupes))
+    return batch_id if new else None

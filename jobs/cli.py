@@ -1,0 +1,117 @@
+"""The `omnilake` command (the public command line; see README and DESIGN.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Sequence
+
+from jobs.common.config import Config, ConfigError, load_config
+from jobs.common.log import setup_logging
+
+EXIT_USAGE, EXIT_BAD_INPUT = 2, 3
+
+
+class UserError(Exception):
+    """Bad input from the user: printed as one line, exit status 3, nothing half-written."""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from exc
+
+
+def cmd_generate(cfg: Config, args: argparse.Namespace) -> int:
+    from jobs.generate import generate
+    from jobs.generate.params import GenerateParams
+
+    d = cfg.generate
+    params = GenerateParams(
+        customers=args.customers or d.customers, days=args.days or d.days,
+        seed=d.seed if args.seed is None else args.seed, start_date=date.fromisoformat(d.start_date),
+        stores=d.stores, skus=d.skus, dirt_rate=d.dirt_rate)
+    out = Path(args.out or cfg.paths.landing)
+    from jobs.common.log import event, stage
+
+    with stage("generate", customers=params.customers, days=params.days, out=str(out)):
+        manifest = generate(out, params, progress=lambda msg: event("generate.progress", msg=msg))
+    print(f"generated {params.customers} customers x {params.days} days into {out} "
+          f"({len(manifest['dirt'])} planted dirt rows; manifest: {out / '_manifest.json'})")
+    return 0
+
+
+def cmd_ingest(cfg: Config, args: argparse.Namespace) -> int:
+    from jobs.silver.run import run_ingest
+
+    summary = run_ingest(cfg, landing=Path(args.from_dir) if args.from_dir else None, up_to=args.date)
+    audit = summary.get("audit", [])
+    print(f"ingested {summary['pending_batches']} batch(es): "
+          f"{sum(a['bronze_rows'] for a in audit):,} bronze rows, {sum(a['loaded'] for a in audit):,} loaded, "
+          f"{sum(a['quarantined'] for a in audit):,} quarantined")
+    return 0
+
+
+def cmd_tables(cfg: Config, args: argparse.Namespace) -> int:
+    from jobs.common.inventory import table_summaries
+
+    rows = table_summaries(cfg)
+    if not rows:
+        print(f"no tables under {cfg.paths.warehouse}")
+        return 0
+    width = max(len(r["table"]) for r in rows)
+    print(f"{'table':<{width}}  {'rows':>12}  {'version':>7}  last update (UTC)")
+    for r in rows:
+        print(f"{r['table']:<{width}}  {r['rows']:>12,}  {r['version']:>7}  {r['updated']}")
+    return 0
+
+
+def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
+    from jobs.common.inventory import export_table
+
+    rows = export_table(cfg, args.table, Path(args.out), allow_restricted=args.allow_restricted)
+    print(f"exported {rows:,} rows of {args.table} to {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="omnilake", description="omni-channel commerce lakehouse")
+    parser.add_argument("--env", help="config env (conf/<env>.yaml); default $OMNILAKE_ENV or local")
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="write synthetic landing files and a manifest")
+    gen.add_argument("--customers", type=int)
+    gen.add_argument("--days", type=int)
+    gen.add_argument("--seed", type=int)
+    gen.add_argument("--out", help="default $OMNILAKE_HOME/landing")
+    gen.set_defaults(fn=cmd_generate)
+    ing = sub.add_parser("ingest", help="landing -> bronze -> silver")
+    ing.add_argument("--from", dest="from_dir", help="landing folder (default $OMNILAKE_HOME/landing)")
+    ing.add_argument("--date", type=_date, help="load delivery folders up to and including this date")
+    ing.set_defaults(fn=cmd_ingest)
+    tab = sub.add_parser("tables", help="every table with row count and last update")
+    tab.set_defaults(fn=cmd_tables)
+    exp = sub.add_parser("export", help="write a table to CSV or Parquet")
+    exp.add_argument("table")
+    exp.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
+    exp.add_argument("--allow-restricted", action="store_true", help="allow bronze/restricted tables (raw PII)")
+    exp.set_defaults(fn=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        cfg = load_config(args.env)
+        setup_logging(cfg.logging.level, cfg.logging.json)
+        return int(args.fn(cfg, args) or 0)
+    except (UserError, ConfigError, FileNotFoundError) as exc:
+        print(f"omnilake {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

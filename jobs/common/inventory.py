@@ -1,0 +1,63 @@
+"""What is in the warehouse (`omnilake tables`) and table exports, read with delta-rs: no JVM needed."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from jobs.common.config import Config
+from jobs.common.tables import NAME_RE, TableError
+
+
+def _path(cfg: Config, name: str) -> Path:
+    match = NAME_RE.match(name)
+    if not match or match["zone"] not in cfg.zones.all:
+        raise TableError(f"bad table name '{name}': expected <zone>.<table> with zone in {cfg.zones.all}")
+    path = Path(cfg.paths.warehouse) / match["zone"] / match["table"]
+    if not (path / "_delta_log").is_dir():
+        raise TableError(f"no table {name} at {path}")
+    return path
+
+
+def table_summaries(cfg: Config) -> list[dict[str, Any]]:
+    """Every table: name, row count (from the Delta log's file statistics), version, last commit time."""
+    from deltalake import DeltaTable
+
+    out = []
+    root = Path(cfg.paths.warehouse)
+    for zone in cfg.zones.all:
+        for path in sorted((root / zone).glob("*/_delta_log")):
+            table = DeltaTable(str(path.parent))
+            actions = table.get_add_actions(flatten=True)
+            rows = sum(v for v in actions.column("num_records").to_pylist() if v) if actions.num_rows else 0
+            last = table.history(1)[0]
+            updated = datetime.fromtimestamp(last["timestamp"] / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+            out.append({"table": f"{zone}.{path.parent.name}", "rows": int(rows), "version": table.version(),
+                        "updated": updated})
+    return out
+
+
+def export_table(cfg: Config, name: str, out: Path, *, allow_restricted: bool = False) -> int:
+    """Stream a table to CSV or Parquet in record batches; the file appears only when complete."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+    from deltalake import DeltaTable
+
+    zone = name.split(".", 1)[0]
+    if zone in cfg.zones.restricted and not allow_restricted:
+        raise TableError(f"{name} is in the restricted zone (raw PII); pass --allow-restricted if authorised")
+    if out.suffix not in (".csv", ".parquet"):
+        raise TableError(f"--out must end in .csv or .parquet, got {out}")
+    dataset = DeltaTable(str(_path(cfg, name))).to_pyarrow_dataset()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    rows = 0
+    writer_cls = pacsv.CSVWriter if out.suffix == ".csv" else pq.ParquetWriter
+    with writer_cls(str(tmp), dataset.schema) as writer:
+        for batch in dataset.to_batches():
+            writer.write_batch(batch)
+            rows += batch.num_rows
+    os.replace(tmp, out)
+    return rows

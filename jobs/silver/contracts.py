@@ -1,0 +1,153 @@
+"""Data contracts (conf/contracts/*.yaml): typing and validation of raw bronze rows, without any knowledge
+of how the data was made. A row either gets typed columns, or one violation (the first by priority)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+REASONS = ("MALFORMED", "MISSING_KEY", "BAD_TYPE", "NULL_REQUIRED", "BAD_ENUM", "OUT_OF_RANGE")
+META_COLUMNS = ("_corrupt_record", "_source_file", "_batch_id", "_batch_no", "_row_id", "_ingested_at")
+TS_FORMATS = {"iso": "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS]XXX", "local": "yyyy-MM-dd HH:mm:ss"}
+VIOLATION = "_violation"
+
+
+class ContractError(ValueError):
+    """A contract file is malformed, or a load breaks a contract rule that stops it (unknown_columns: fail)."""
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    name: str
+    type: str
+    format: str | None = None
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+    enum: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Contract:
+    source: str
+    format: str
+    target: str
+    channel: str
+    keys: tuple[str, ...]
+    columns: tuple[ColumnRule, ...]
+    version: str | None = None
+    unknown_columns: str = "ignore"
+    pii: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+def load_contract(path: Path) -> Contract:
+    raw: dict[str, Any] = yaml.safe_load(path.read_text())
+    try:
+        columns = tuple(ColumnRule(name=n, **{k: (tuple(v) if k == "enum" else v) for k, v in r.items()})
+                        for n, r in raw.pop("columns").items())
+        contract = Contract(columns=columns, keys=tuple(raw.pop("keys")), **raw)
+    except (KeyError, TypeError) as exc:
+        raise ContractError(f"{path}: {exc}") from exc
+    missing = [k for k in (*contract.keys, *(contract.pii or {})) if k not in contract.column_names]
+    if contract.version:
+        missing += [] if contract.version in contract.column_names else [contract.version]
+    if missing or contract.format not in ("csv", "json", "parquet"):
+        raise ContractError(f"{path}: unknown columns {missing} or format '{contract.format}'")
+    return contract
+
+
+def load_contracts(directory: str | Path) -> dict[str, Contract]:
+    """Every contract in `directory`, keyed by source name."""
+    contracts = [load_contract(p) for p in sorted(Path(directory).glob("*.yaml"))]
+    return {c.source: c for c in contracts}
+
+
+def _raw(df: DataFrame, name: str) -> Column:
+    """The raw value as delivered; blank strings count as missing. Absent columns are null."""
+    if name not in df.columns:
+        return F.lit(None)
+    if isinstance(df.schema[name].dataType, T.StringType):
+        return F.when(F.trim(F.col(name)) != "", F.trim(F.col(name)))
+    return F.col(name)
+
+
+def _typed(df: DataFrame, rule: ColumnRule) -> Column:
+    raw = _raw(df, rule.name)
+    native = rule.name in df.columns and not isinstance(df.schema[rule.name].dataType, T.StringType)
+    if rule.type == "string":
+        return raw.cast("string")
+    if rule.type == "timestamp":
+        if native:
+            return raw.cast("timestamp")
+        if rule.format == "epoch_ms":
+            return F.timestamp_millis(raw.try_cast("long"))
+        return F.try_to_timestamp(raw, F.lit(TS_FORMATS[rule.format or "iso"]))
+    if rule.type == "date":
+        return raw.cast("date") if native else F.to_date(F.try_to_timestamp(raw, F.lit("yyyy-MM-dd")))
+    if rule.type == "bool":
+        return raw.try_cast("boolean")
+    return raw.try_cast(rule.type)
+
+
+def _violations(df: DataFrame, contract: Contract) -> Column:
+    """The first violation of a row as struct(code, column, detail), or null when the row is valid."""
+    checks: dict[str, list[Column]] = {r: [] for r in REASONS}
+    for rule in contract.columns:
+        raw, typed = _raw(df, rule.name), F.col(f"__t_{rule.name}")
+        shown = F.lit("<pii>") if rule.name in contract.pii else raw.cast("string")
+
+        def hit(code: str, cond: Column, detail: Column, rule: ColumnRule = rule) -> None:
+            checks[code].append(F.when(cond, F.struct(F.lit(code).alias("code"), F.lit(rule.name).alias("column"),
+                                                      detail.alias("detail"))))
+
+        if rule.name in contract.keys:
+            hit("MISSING_KEY", raw.isNull(), F.lit(f"key column {rule.name} is empty"))
+        hit("BAD_TYPE", raw.isNotNull() & typed.isNull(),
+            F.concat(F.lit(f"{rule.name}="), shown, F.lit(f" is not a valid {rule.type}")))
+        if rule.required:
+            hit("NULL_REQUIRED", raw.isNull(), F.lit(f"required column {rule.name} is empty"))
+        if rule.enum:
+            hit("BAD_ENUM", typed.isNotNull() & ~typed.isin(*rule.enum),
+                F.concat(F.lit(f"{rule.name}="), shown, F.lit(f" not in {list(rule.enum)}")))
+        for bound, op in ((rule.min, "<"), (rule.max, ">")):
+            if bound is not None:
+                cond = typed < F.lit(bound) if op == "<" else typed > F.lit(bound)
+                hit("OUT_OF_RANGE", typed.isNotNull() & cond,
+                    F.concat(F.lit(f"{rule.name}="), shown, F.lit(f" {op} {bound}")))
+    if "_corrupt_record" in df.columns:
+        checks["MALFORMED"].append(F.when(F.col("_corrupt_record").isNotNull(), F.struct(
+            F.lit("MALFORMED").alias("code"), F.lit("_corrupt_record").alias("column"),
+            F.lit("the line does not parse as a record of this source").alias("detail"))))
+    ordered = [c for code in REASONS for c in checks[code]]
+    return F.coalesce(*ordered) if ordered else F.lit(None)
+
+
+def apply_contract(df: DataFrame, *, contract: Contract) -> DataFrame:
+    """Bronze rows -> typed contract columns + bronze meta columns + `_violation` (null when valid) +
+    `_raw_record` (map of the raw values as strings, for quarantine)."""
+    typed = df.select(
+        "*", *[_typed(df, r).alias(f"__t_{r.name}") for r in contract.columns],
+    )
+    raw_cols = [c for c in df.columns if c not in META_COLUMNS or c == "_corrupt_record"]
+    record = F.create_map(*[x for c in raw_cols for x in (F.lit(c), F.col(c).cast("string"))])
+    return typed.select(
+        *[F.col(f"__t_{r.name}").alias(r.name) for r in contract.columns],
+        *[F.col(m) for m in META_COLUMNS if m in df.columns and m != "_corrupt_record"],
+        _violations(typed, contract).alias(VIOLATION),
+        record.alias("_raw_record"),
+    )
+
+
+def unknown_columns(df: DataFrame, *, contract: Contract) -> list[str]:
+    """Delivered columns the contract does not know (a new column in a source)."""
+    return sorted(set(df.columns) - set(contract.column_names) - set(META_COLUMNS))

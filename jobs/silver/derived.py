@@ -1,0 +1,108 @@
+"""Silver tables derived from other silver tables: order headers, customers, and customer_id upkeep."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from jobs.common.tables import Catalog
+from jobs.silver.conform import ACCOUNT_ID_TYPE
+from jobs.silver.identity import IMPORTED_PREFIX
+
+ORDER_COLUMNS = ("channel", "order_id", "customer_id", "account_id", "store_id", "order_ts", "order_date",
+                 "status", "lines", "units", "gross_amount", "discount", "net_amount", "campaign_code", "_version")
+CUSTOMER_COLUMNS = ("customer_id", "member_id", "phone_token", "email_token", "tier", "consent_email",
+                    "consent_sms", "birth_year", "joined_ts", "channels", "source")
+
+
+def account_id_type(channel: Column) -> Column:
+    """The identity_map id_type of a channel's account_id (imported channels: 'imported:<channel>')."""
+    expr = F.when(channel.startswith(IMPORTED_PREFIX), channel)
+    for ch, id_type in ACCOUNT_ID_TYPE.items():
+        expr = expr.when(channel == ch, F.lit(id_type))
+    return expr.otherwise(F.concat(F.lit(IMPORTED_PREFIX), channel))
+
+
+def customer_id_for(rows: DataFrame, *, id_map: DataFrame) -> DataFrame:
+    """Attach customer_id through (channel's id type, account_id); anonymous rows keep null."""
+    ids = id_map.select(F.col("id_type").alias("_t"), F.col("id_value").alias("account_id"), "customer_id")
+    keyed = rows.drop("customer_id").withColumn("_t", account_id_type(F.col("channel")))
+    return keyed.join(ids, on=["_t", "account_id"], how="left").drop("_t")
+
+
+def order_headers(lines: DataFrame) -> DataFrame:
+    """One row per (channel, order_id) from its lines; status and customer from the latest version."""
+    latest = F.struct(F.col("_version"), F.col("status"), F.col("customer_id"))
+    agg = lines.groupBy("channel", "order_id").agg(
+        F.max_by("account_id", "_version").alias("account_id"), F.max("store_id").alias("store_id"),
+        F.min("order_ts").alias("order_ts"), F.min("order_date").alias("order_date"), F.max(latest).alias("_l"),
+        F.count(F.lit(1)).alias("lines"), F.sum("quantity").cast("long").alias("units"),
+        F.sum(F.col("quantity") * F.col("unit_price")).cast("decimal(14,2)").alias("gross_amount"),
+        F.sum("discount").cast("decimal(14,2)").alias("discount"),
+        F.sum("net_amount").cast("decimal(14,2)").alias("net_amount"),
+        F.max("campaign_code").alias("campaign_code"), F.max("_version").alias("_version"),
+    )
+    return agg.select(*[F.col(f"_l.{c}").alias(c) if c in ("status", "customer_id") else F.col(c)
+                        for c in ORDER_COLUMNS])
+
+
+def _reassign(catalog: Catalog, changed: DataFrame, tables: Sequence[str]) -> None:
+    """Customers merged by a new link: move their rows to the surviving customer_id."""
+    from delta.tables import DeltaTable
+
+    for name in tables:
+        if not catalog.exists(name):
+            continue
+        target = DeltaTable.forPath(catalog.spark, catalog.path(name))
+        cond = "t.account_id = s.id_value AND s.id_type = t._id_type"
+        source = changed.select("id_type", "id_value", "customer_id")
+        (target.alias("t").merge(source.alias("s"), cond.replace("t._id_type", _id_type_sql("t.channel")))
+         .whenMatchedUpdate(condition="NOT (t.customer_id <=> s.customer_id)", set={"customer_id": "s.customer_id"})
+         .execute())
+
+
+def _id_type_sql(channel: str) -> str:
+    cases = " ".join(f"WHEN {channel} = '{ch}' THEN '{t}'" for ch, t in ACCOUNT_ID_TYPE.items())
+    return f"(CASE {cases} WHEN {channel} LIKE '{IMPORTED_PREFIX}%' THEN {channel} " \
+           f"ELSE concat('{IMPORTED_PREFIX}', {channel}) END)"
+
+
+def build_orders(catalog: Catalog, *, batch_ids: Sequence[str], changed: DataFrame | None) -> None:
+    """Recompute the headers of orders touched by this run's batches, and follow identity merges."""
+    if changed is not None and changed.limit(1).count():
+        _reassign(catalog, changed, ["silver.order_lines", "silver.events", "silver.orders"])
+    if not catalog.exists("silver.order_lines"):
+        return
+    lines = catalog.read("silver.order_lines")
+    touched = lines.where(F.col("_batch_id").isin(list(batch_ids))).select("channel", "order_id").distinct()
+    affected = lines.join(touched, on=["channel", "order_id"], how="left_semi")
+    catalog.merge(order_headers(affected), "silver.orders", ["channel", "order_id"], partition_by=["order_date"])
+
+
+def customers(id_map: DataFrame, members: DataFrame) -> DataFrame:
+    """One row per customer_id: its identifiers, channels and CRM attributes (when it is a member)."""
+    ident = id_map.groupBy("customer_id").agg(
+        F.min(F.when(F.col("id_type") == "member", F.col("id_value"))).alias("member_id"),
+        F.min(F.when(F.col("id_type") == "phone", F.col("id_value"))).alias("phone_token"),
+        F.min(F.when(F.col("id_type") == "email", F.col("id_value"))).alias("email_token"),
+        F.array_sort(F.collect_set(F.when(~F.col("id_type").isin("phone", "email", "member"), F.col("id_type"))))
+        .alias("channels"),
+        F.max(F.col("id_type").startswith(IMPORTED_PREFIX)).alias("_imported"),
+        F.min(F.when(F.col("id_type").startswith(IMPORTED_PREFIX), F.col("id_type"))).alias("_imported_type"),
+    )
+    attrs = members.select("member_id", "tier", "consent_email", "consent_sms", "birth_year", "joined_ts")
+    joined = ident.join(attrs, on="member_id", how="left")
+    source = F.when(F.col("_imported"), F.col("_imported_type")).otherwise(F.lit("landing"))
+    return joined.withColumn("source", source).select(*CUSTOMER_COLUMNS)
+
+
+def build_customers(catalog: Catalog) -> None:
+    if not catalog.exists("silver.identity_map"):
+        return
+    members = catalog.read_or_empty(
+        "silver.members", "member_id string, tier string, consent_email boolean, consent_sms boolean, "
+        "birth_year int, joined_ts timestamp")
+    catalog.overwrite(customers(catalog.read("silver.identity_map"), members), "silver.customers")
+

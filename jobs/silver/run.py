@@ -1,0 +1,190 @@
+"""Entry point of `omnilake ingest`: landing -> bronze -> silver, for every pending batch.
+
+Order matters: contracts split good rows from quarantine; PII is tokenized (raw values only to
+restricted.pii); the identity graph is updated from every source before lines are written, so rows get
+their final customer_id; then each source is deduplicated into its silver table and its batch audited.
+A rerun finds no new files and no pending batch, so it writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from jobs.bronze.ingest import REGISTRY, REGISTRY_SCHEMA, ingest_source
+from jobs.common.config import Config
+from jobs.common.log import event, stage
+from jobs.common.secrets import pii_key
+from jobs.common.spark import build_spark
+from jobs.common.tables import Catalog
+from jobs.silver import conform, identity
+from jobs.silver.contracts import VIOLATION, Contract, ContractError, apply_contract, load_contracts, unknown_columns
+from jobs.silver.dedup import LOADED, classify_rows
+from jobs.silver.derived import build_customers, build_orders, customer_id_for
+from jobs.silver.pii import pii_vault_rows, tokenize
+from jobs.silver.quarantine import audit_counts, quarantine_rows, unbalanced
+
+AUDIT = "ops.batch_audit"
+AUDIT_SCHEMA = ("source string, batch_id string, bronze_rows long, loaded long, superseded long, duplicate long, "
+                "quarantined long")
+# reference data first (POS needs store time zones), then everything that carries identities
+SOURCE_ORDER = ("stores", "products", "crm_members", "web_orders", "app_orders", "marketplace_orders",
+                "pos_transactions", "web_events", "app_events", "inventory", "marketing_spend", "returns")
+IDENTITY_LINKS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "crm_members": ("member", "member_id", {"phone_token": "phone", "email_token": "email"}),
+    "web_orders": ("web", "account_id", {"phone_token": "phone", "email_token": "email"}),
+    "app_orders": ("app", "user_id", {"phone_token": "phone", "member_id": "member"}),
+    "marketplace_orders": ("marketplace", "buyer_id", {"buyer_phone_token": "phone"}),
+    "pos_transactions": ("member", "member_id", {}),
+}
+
+
+class Ingest:
+    """One ingest run over a warehouse."""
+
+    def __init__(self, cfg: Config, catalog: Catalog) -> None:
+        self.cfg, self.catalog, self.spark = cfg, catalog, catalog.spark
+        self.key = pii_key(cfg)
+        self.norm = {"country_code": cfg.business.default_country_code,
+                     "national_digits": cfg.business.phone_national_digits}
+        self.tz = cfg.business.channel_timezones
+
+    def pending_batches(self, source: str) -> list[int]:
+        registry = self.catalog.read_or_empty(REGISTRY, REGISTRY_SCHEMA)
+        done = self.catalog.read_or_empty(AUDIT, AUDIT_SCHEMA).where(F.col("source") == source).select("batch_id")
+        todo = (registry.where((F.col("source") == source) & (F.col("status") == "loaded"))
+                .join(done, on="batch_id", how="left_anti").select("batch_no").distinct())
+        return sorted(r[0] for r in todo.collect())
+
+    def check(self, contract: Contract, batches: list[int]) -> tuple[DataFrame, DataFrame, DataFrame]:
+        """(bronze rows, contract-checked rows, tokenized valid rows) of the pending batches; quarantine written."""
+        bronze = self.catalog.read(f"bronze.{contract.source}").where(F.col("_batch_no").isin(batches))
+        self._report_new_columns(contract, bronze, batches)
+        checked = apply_contract(bronze, contract=contract).persist()
+        bad = quarantine_rows(checked, contract=contract, key=self.key, **self.norm)
+        self.catalog.append_once(bad, "silver.quarantine", app_id=f"quarantine.{contract.source}",
+                                 version=max(batches), partition_by=["source"])
+        good = checked.where(F.col(VIOLATION).isNull()).drop(VIOLATION, "_raw_record")
+        if contract.pii:
+            vault = pii_vault_rows(good, pii=contract.pii, key=self.key, **self.norm)
+            self.catalog.merge(vault, "restricted.pii", ["token"], update_condition="false")
+            if "birth_date" in contract.pii:
+                good = good.withColumn("_birth_year", F.year("birth_date"))
+            good = tokenize(good, pii=contract.pii, key=self.key, **self.norm)
+        return bronze, checked, good
+
+    def _report_new_columns(self, contract: Contract, bronze: DataFrame, batches: list[int]) -> None:
+        extra = unknown_columns(bronze, contract=contract)
+        if not extra:
+            return
+        seen = bronze.select([F.max(F.col(c).isNotNull().cast("int")).alias(c) for c in extra]).first()
+        present = [c for c in extra if seen[c]]
+        if not present:
+            return
+        if contract.unknown_columns == "fail":
+            raise ContractError(f"{contract.source}: new column(s) {present} in batch {max(batches)} and the "
+                                "contract says unknown_columns: fail")
+        rows = [(contract.source, c, f"{contract.source}-{max(batches):06d}", "ignored") for c in present]
+        changes = self.spark.createDataFrame(rows, "source string, column string, batch_id string, action string")
+        self.catalog.merge(changes, "ops.schema_changes", ["source", "column"], update_condition="false")
+        event("silver.new_columns", level=30, source=contract.source, columns=",".join(present))
+
+    def conformed(self, source: str, good: DataFrame) -> DataFrame:
+        tz = self.tz
+        if source in ("web_orders", "app_orders", "marketplace_orders"):
+            return getattr(conform, source)(good, tz=tz[source.split("_")[0]])
+        if source == "pos_transactions":
+            stores = self.catalog.read_or_empty("silver.stores", "store_id string, timezone string")
+            return conform.pos_transactions(good, stores=stores, tz=tz.get("pos", "UTC"))
+        if source in ("web_events", "app_events"):
+            channel = source.split("_")[0]
+            return conform.events(good, channel=channel, tz=tz[channel])
+        if source == "crm_members":
+            return conform.members(good)
+        if source == "returns":
+            return conform.returns(good, tz=tz.get("web", "UTC"))
+        return getattr(conform, source)(good)
+
+    def update_identities(self, valid: dict[str, DataFrame]) -> DataFrame | None:
+        """Add this run's identifier edges, re-resolve, merge silver.identity_map; returns the changed ids."""
+        parts = [identity.account_edges(valid[s], id_type=t, id_col=c, links=links)
+                 for s, (t, c, links) in IDENTITY_LINKS.items() if s in valid]
+        if not parts:
+            return None
+        edges = parts[0]
+        for part in parts[1:]:
+            edges = edges.unionByName(part)
+        self.catalog.merge(edges.distinct(), "silver.identity_edges", list(identity.EDGE_COLUMNS),
+                           update_condition="false")
+        existing = self.catalog.read_or_empty("silver.identity_map", identity.MAP_SCHEMA).localCheckpoint()
+        components = identity.connected_components(self.catalog.read("silver.identity_edges"))
+        new_map = identity.assign_customer_ids(components, existing=existing).localCheckpoint()
+        changed = identity.changed_ids(new_map, existing=existing).localCheckpoint()
+        self.catalog.merge(changed, "silver.identity_map", ["id_type", "id_value"])
+        return changed.join(existing.select("id_type", "id_value"), on=["id_type", "id_value"], how="left_semi")
+
+    def write_source(self, source: str, contract: Contract, good: DataFrame) -> DataFrame:
+        """Deduplicate into the target table; returns the classified rows (for the audit)."""
+        target = contract.target if source != "crm_members" else "silver.members"
+        keys = conform.TARGET_KEYS[target]
+        rows = self.conformed(source, good)
+        existing = self.catalog.read_or_empty(target, ", ".join(f"`{k}` string" for k in keys) + ", _version long")
+        classified = classify_rows(rows, existing=existing, keys=keys).persist()
+        winners = classified.where(F.col("_outcome") == LOADED).drop("_outcome", "_batch_no", "_row_id")
+        if target in ("silver.order_lines", "silver.events"):
+            id_map = self.catalog.read_or_empty("silver.identity_map", identity.MAP_SCHEMA)
+            winners = customer_id_for(winners, id_map=id_map)
+        partition = {"silver.order_lines": ["order_date"], "silver.events": ["event_date"],
+                     "silver.inventory": ["snapshot_date"]}.get(target, [])
+        self.catalog.merge(winners, target, keys, partition_by=partition, update_condition="s._version > t._version")
+        return classified
+
+
+def run_ingest(cfg: Config, *, landing: Path | None = None, up_to: date | None = None) -> dict[str, Any]:
+    """Load new landing files into bronze and process every pending batch into silver."""
+    spark = build_spark(cfg)
+    catalog = Catalog(spark, cfg.paths.warehouse, cfg.zones.all, retries=cfg.ingest.conflict_retries)
+    contracts = load_contracts(cfg.ingest.contracts_dir)
+    landing = Path(landing or cfg.paths.landing)
+    ordered = [s for s in SOURCE_ORDER if s in contracts] + sorted(set(contracts) - set(SOURCE_ORDER))
+    with stage("ingest.bronze") as info:
+        batches = [b for s in ordered if (b := ingest_source(spark, catalog, contracts[s], landing, up_to=up_to))]
+        info["batches"] = len(batches)
+    return process_silver(cfg, catalog, {s: contracts[s] for s in ordered})
+
+
+def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]) -> dict[str, Any]:
+    run = Ingest(cfg, catalog)
+    pending = {s: b for s in contracts if (b := run.pending_batches(s))}
+    if not pending:
+        event("ingest.silver", pending_batches=0)
+        return {"pending_batches": 0}
+    checked: dict[str, tuple[DataFrame, DataFrame, DataFrame]] = {}
+    with stage("ingest.contracts", sources=len(pending)):
+        for source, batches in pending.items():
+            checked[source] = run.check(contracts[source], batches)
+    with stage("ingest.identity"):
+        changed = run.update_identities({s: c[2] for s, c in checked.items()})
+    audits = []
+    for source, (bronze, chk, good) in checked.items():
+        with stage("ingest.silver", source=source) as info:
+            classified = run.write_source(source, contracts[source], good)
+            audit = audit_counts(source, bronze=bronze, checked=chk, classified=classified).localCheckpoint()
+            info.update({r["batch_id"]: r["bronze_rows"] for r in audit.collect()})
+            audits.append(audit)
+    with stage("ingest.derived"):
+        batch_ids = [f"{s}-{n:06d}" for s, nums in pending.items() for n in nums]
+        build_orders(catalog, batch_ids=batch_ids, changed=changed)
+        build_customers(catalog)
+    audit = audits[0]
+    for other in audits[1:]:
+        audit = audit.unionByName(other)
+    if unbalanced(audit).limit(1).count():
+        raise AssertionError(f"lineage does not add up: {unbalanced(audit).collect()}")
+    catalog.merge(audit.withColumn("processed_at", F.current_timestamp()), AUDIT, ["source", "batch_id"])
+    return {"pending_batches": sum(len(b) for b in pending.values()),
+            "audit": [r.asDict() for r in audit.collect()]}

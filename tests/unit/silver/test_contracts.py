@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from pyspark.testing import assertDataFrameEqual
+
+from jobs.silver.contracts import ColumnRule, Contract, apply_contract, load_contracts, unknown_columns
+
+CONTRACT = Contract(
+    source="s", format="csv", target="silver.t", channel="web", keys=("id",), version="ts",
+    pii={"phone": "phone"},
+    columns=(
+        ColumnRule("id", "string"),
+        ColumnRule("qty", "int", required=True, min=1, max=100),
+        ColumnRule("price", "decimal(12,2)", min=0),
+        ColumnRule("status", "string", enum=("paid", "shipped")),
+        ColumnRule("ts", "timestamp", format="iso", required=True),
+        ColumnRule("phone", "string"),
+    ),
+)
+RAW = "id string, qty string, price string, status string, ts string, phone string, _batch_id string, _row_id long"
+
+
+def test_each_rule_gives_its_reason(spark) -> None:
+    rows = [
+        ("a", "2", "9.50", "paid", "2025-03-01T10:00:00-05:00", "555 0101", "b1", 1),
+        ("", "2", "1", "paid", "2025-03-01T10:00:00Z", None, "b1", 2),
+        ("c", "three", "1", "paid", "2025-03-01T10:00:00Z", None, "b1", 3),
+        ("d", "0", "1", "paid", "2025-03-01T10:00:00Z", None, "b1", 4),
+        ("e", "1", "1", "shiped", "2025-03-01T10:00:00Z", None, "b1", 5),
+        ("f", None, "12,50", "paid", "2025-03-01T10:00:00Z", None, "b1", 6),
+        ("g", "1", "1", "paid", "2025-03-01T15:00:00.250+08:00", None, "b1", 7),
+    ]
+    out = apply_contract(spark.createDataFrame(rows, RAW), contract=CONTRACT)
+    got = out.selectExpr("_row_id", "_violation.code as code", "_violation.column as col", "qty", "ts")
+    expected = spark.createDataFrame([
+        (1, None, None, 2, dt.datetime(2025, 3, 1, 15, 0)),
+        (2, "MISSING_KEY", "id", 2, dt.datetime(2025, 3, 1, 10, 0)),
+        (3, "BAD_TYPE", "qty", None, dt.datetime(2025, 3, 1, 10, 0)),
+        (4, "OUT_OF_RANGE", "qty", 0, dt.datetime(2025, 3, 1, 10, 0)),
+        (5, "BAD_ENUM", "status", 1, dt.datetime(2025, 3, 1, 10, 0)),
+        (6, "BAD_TYPE", "price", None, dt.datetime(2025, 3, 1, 10, 0)),  # BAD_TYPE outranks NULL_REQUIRED
+        (7, None, None, 1, dt.datetime(2025, 3, 1, 7, 0, 0, 250000)),
+    ], "_row_id long, code string, col string, qty int, ts timestamp")
+    assertDataFrameEqual(got, expected)
+    assert out.where("_row_id = 1").first()["price"] == Decimal("9.50")
+
+
+def test_pii_values_never_appear_in_details(spark) -> None:
+    contract = Contract(source="s", format="csv", target="silver.t", channel="web", keys=("id",),
+                        pii={"phone": "phone"}, columns=(ColumnRule("id", "string"),
+                                                         ColumnRule("phone", "int")))
+    df = spark.createDataFrame([("a", "(415) 555-0101")], "id string, phone string")
+    detail = apply_contract(df, contract=contract).first()["_violation"]["detail"]
+    assert detail == "phone=<pii> is not a valid int"
+
+
+def test_new_column_is_reported_not_fatal(spark) -> None:
+    df = spark.createDataFrame([("a", "x")], "id string, gift_wrap string")
+    assert unknown_columns(df, contract=CONTRACT) == ["gift_wrap"]
+
+
+def test_repository_contracts_load() -> None:
+    contracts = load_contracts("conf/contracts")
+    assert {"web_orders", "app_orders", "marketplace_orders", "pos_transactions", "crm_members", "products",
+            "stores", "web_events", "app_events", "inventory", "marketing_spend", "returns"} <= set(contracts)
+    assert contracts["app_orders"].version == "version"
