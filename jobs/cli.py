@@ -77,6 +77,21 @@ def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
+    from jobs.imports.run import run_import
+
+    summary = run_import(cfg, args.kind, Path(args.file), mapping_text=args.map, channel=args.channel,
+                         fmt=args.format)
+    if summary.get("skipped"):
+        print(f"{args.file}: already imported (same content); nothing to do")
+        return 0
+    audit = summary["audit"][0]
+    print(f"imported {args.file}: {audit['bronze_rows']:,} rows, {audit['loaded']:,} loaded, "
+          f"{audit['duplicate'] + audit['superseded']:,} duplicate/superseded, {audit['quarantined']:,} quarantined "
+          "(see silver.quarantine)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="omnilake", description="omni-channel commerce lakehouse")
     parser.add_argument("--env", help="config env (conf/<env>.yaml); default $OMNILAKE_ENV or local")
@@ -91,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--from", dest="from_dir", help="landing folder (default $OMNILAKE_HOME/landing)")
     ing.add_argument("--date", type=_date, help="load delivery folders up to and including this date")
     ing.set_defaults(fn=cmd_ingest)
+    imp = sub.add_parser("import", help="bring your own orders, interactions or daily sales (CSV/Parquet)")
+    imp.add_argument("kind", choices=["orders", "interactions", "sales"])
+    imp.add_argument("file")
+    imp.add_argument("--map", required=True, help="key=COLUMN pairs, comma separated (see README)")
+    imp.add_argument("--channel", help="channel name for imported orders (a new channel is allowed)")
+    imp.add_argument("--format", choices=["csv", "parquet"], help="default: from the file suffix")
+    imp.set_defaults(fn=cmd_import)
     tab = sub.add_parser("tables", help="every table with row count and last update")
     tab.set_defaults(fn=cmd_tables)
     exp = sub.add_parser("export", help="write a table to CSV or Parquet")
@@ -108,9 +130,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         cfg = load_config(args.env)
         setup_logging(cfg.logging.level, cfg.logging.json)
         return int(args.fn(cfg, args) or 0)
-    except (UserError, ConfigError, FileNotFoundError) as exc:
+    except (UserError, ConfigError, FileNotFoundError, *_input_errors()) as exc:
         print(f"omnilake {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def _input_errors() -> tuple[type[Exception], ...]:
+    """Errors that mean "your input is wrong": one line, exit 3 (everything else is a bug: traceback)."""
+    from jobs.bronze.ingest import LandingError
+    from jobs.common.tables import TableError
+    from jobs.imports.run import ImportFileError
+    from jobs.silver.contracts import ContractError
+
+    return (LandingError, TableError, ImportFileError, ContractError)
 
 
 if __name__ == "__main__":

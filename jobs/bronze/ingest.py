@@ -26,6 +26,10 @@ REGISTRY_SCHEMA = "source string, file string, sha256 string, bytes long, batch_
 SUFFIXES = {"csv": (".csv",), "json": (".json", ".jsonl", ".ndjson"), "parquet": (".parquet",)}
 
 
+def batch_id_of(source: str, batch_no: int) -> str:
+    return f"{source}-{batch_no:06d}"
+
+
 class LandingError(ValueError):
     """A landing file cannot be read; the message names the file."""
 
@@ -118,7 +122,7 @@ def ingest_source(spark: SparkSession, catalog: Catalog, contract: Contract, lan
     seen_paths = {k[0] for k in known}
     loaded_hashes = {k[1] for k in known}
     batch_no = max((k[2] for k in known), default=0) + 1
-    batch_id = f"{contract.source}-{batch_no:06d}"
+    batch_id = batch_id_of(contract.source, batch_no)
     new, dupes = [], []
     for f in discover(landing, contract, up_to=up_to):
         if f.rel_path in seen_paths:

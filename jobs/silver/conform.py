@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 ORDER_LINE_COLUMNS = (
@@ -25,6 +25,8 @@ TARGET_KEYS: dict[str, tuple[str, ...]] = {
     "silver.inventory": ("snapshot_date", "store_id", "sku"),
     "silver.marketing_spend": ("spend_date", "channel", "campaign_id"),
     "silver.returns": ("return_id",),
+    "silver.interactions_imported": ("customer_id", "item_id", "interaction_ts"),
+    "silver.daily_sales_imported": ("store_id", "sku", "sales_date"),
 }
 TRACK = ("_batch_id", "_batch_no", "_row_id")  # lineage columns carried until the write (only _batch_id is kept)
 # identity: which id_type a channel's account_id is (POS customers are identified by their member id)
@@ -144,3 +146,33 @@ def returns(df: DataFrame, *, tz: str) -> DataFrame:
 
 
 Conformer = Callable[..., DataFrame]
+
+
+def imported_orders(df: DataFrame, *, tz: str) -> DataFrame:
+    """User orders: ids kept; a file without order ids makes each row an order (id from its content);
+    a later import of the same order replaces it (version = batch number)."""
+    content = F.concat_ws("|", "channel", "customer_id", F.col("order_ts").cast("string"), "sku",
+                          F.col("amount").cast("string"))
+    order_id = F.coalesce(F.col("order_id"), F.concat(F.lit("IMP-"), F.substring(F.sha2(content, 256), 1, 16)))
+    qty = F.coalesce(F.col("quantity"), F.lit(1))
+    rows = df.withColumn("order_id", order_id).withColumn("_qty", qty).withColumn(
+        "line_no", F.row_number().over(Window.partitionBy("channel", "order_id").orderBy("sku", "amount", "_row_id")))
+    rows = rows.withColumn("_price", (F.col("amount") / F.col("_qty")).cast("decimal(12,2)"))
+    lines = _lines(rows, channel="", tz=tz, account="customer_id", order_id="order_id", qty="_qty", price="_price",
+                   version=F.col("_batch_no").cast("long"), order_ts=F.col("order_ts"),
+                   extra={"channel": F.col("channel"), "store_id": F.col("store_id"),
+                          "net_amount": F.col("amount").cast("decimal(12,2)")})
+    return lines
+
+
+def imported_interactions(df: DataFrame) -> DataFrame:
+    return df.select("customer_id", "item_id", F.col("ts").alias("interaction_ts"),
+                     F.coalesce(F.col("weight"), F.lit(1.0)).alias("weight"),
+                     F.col("_source_file").alias("source_file"), F.col("_batch_no").cast("long").alias("_version"),
+                     *TRACK)
+
+
+def imported_sales(df: DataFrame) -> DataFrame:
+    return df.select("store_id", "sku", F.col("date").alias("sales_date"), "units", "price",
+                     F.coalesce(F.col("promo"), F.lit(False)).alias("promo"),
+                     F.col("_batch_no").cast("long").alias("_version"), *TRACK)

@@ -15,6 +15,10 @@ from pyspark.sql import types as T
 REASONS = ("MALFORMED", "MISSING_KEY", "BAD_TYPE", "NULL_REQUIRED", "BAD_ENUM", "OUT_OF_RANGE")
 META_COLUMNS = ("_corrupt_record", "_source_file", "_batch_id", "_batch_no", "_row_id", "_ingested_at")
 TS_FORMATS = {"iso": "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS]XXX", "local": "yyyy-MM-dd HH:mm:ss"}
+# user files (imports): the first pattern that parses wins; times without an offset are read as UTC
+AUTO_TS = ("yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS]XXX", "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS]",
+           "yyyy-MM-dd HH:mm:ss[.SSSSSS][.SSS]", "yyyy-MM-dd HH:mm", "yyyy/MM/dd HH:mm:ss", "yyyy-MM-dd", "yyyy/MM/dd")
+AUTO_DATE = ("yyyy-MM-dd", "yyyy/MM/dd", "MM/dd/yyyy", "dd.MM.yyyy", "yyyyMMdd")
 VIOLATION = "_violation"
 
 
@@ -44,6 +48,7 @@ class Contract:
     version: str | None = None
     unknown_columns: str = "ignore"
     pii: dict[str, str] = field(default_factory=dict)
+    origin: str = "landing"  # landing: files discovered by `ingest`; import: written by `omnilake import`
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -91,9 +96,14 @@ def _typed(df: DataFrame, rule: ColumnRule) -> Column:
             return raw.cast("timestamp")
         if rule.format == "epoch_ms":
             return F.timestamp_millis(raw.try_cast("long"))
+        if rule.format == "auto":
+            return F.coalesce(*[F.try_to_timestamp(raw, F.lit(p)) for p in AUTO_TS])
         return F.try_to_timestamp(raw, F.lit(TS_FORMATS[rule.format or "iso"]))
     if rule.type == "date":
-        return raw.cast("date") if native else F.to_date(F.try_to_timestamp(raw, F.lit("yyyy-MM-dd")))
+        if native:
+            return raw.cast("date")
+        patterns = AUTO_DATE if rule.format == "auto" else ("yyyy-MM-dd",)
+        return F.to_date(F.coalesce(*[F.try_to_timestamp(raw, F.lit(p)) for p in patterns]))
     if rule.type == "bool":
         return raw.try_cast("boolean")
     return raw.try_cast(rule.type)

@@ -106,3 +106,40 @@ def build_customers(catalog: Catalog) -> None:
         "birth_year int, joined_ts timestamp")
     catalog.overwrite(customers(catalog.read("silver.identity_map"), members), "silver.customers")
 
+
+
+def _unknown(keys: DataFrame, known: DataFrame, key: str) -> DataFrame:
+    return keys.where(F.col(key).isNotNull()).distinct().join(known.select(key), on=key, how="left_anti")
+
+
+def add_unknown_references(catalog: Catalog, *, batch_ids: Sequence[str]) -> None:
+    """SKUs and stores seen in this run's sales/orders but missing from the catalog are added with unknown
+    attributes (is_known = false), so no row is dropped by a later join."""
+    used_skus, used_stores = [], []
+    for name in ("silver.order_lines", "silver.daily_sales_imported"):
+        if catalog.exists(name):
+            rows = catalog.read(name).where(F.col("_batch_id").isin(list(batch_ids)))
+            used_skus.append(rows.select("sku"))
+            used_stores.append(rows.select("store_id"))
+    if not used_skus:
+        return
+    skus, stores = used_skus[0], used_stores[0]
+    for more_skus, more_stores in zip(used_skus[1:], used_stores[1:]):
+        skus, stores = skus.unionByName(more_skus), stores.unionByName(more_stores)
+    products = catalog.read_or_empty("silver.products", "sku string")
+    new_skus = _unknown(skus, products, "sku").select(
+        "sku", F.lit(None).cast("string").alias("product_name"), F.lit("unknown").alias("category"),
+        F.lit(None).cast("string").alias("brand"), F.lit(None).cast("decimal(12,2)").alias("list_price"),
+        F.lit(None).cast("decimal(12,2)").alias("unit_cost"), F.lit(None).cast("date").alias("launched_date"),
+        F.lit(False).alias("is_known"), F.lit(None).cast("timestamp").alias("updated_ts"),
+        F.lit(-1).cast("long").alias("_version"), F.lit("unknown-reference").alias("_batch_id"))
+    known_stores = catalog.read_or_empty("silver.stores", "store_id string")
+    new_stores = _unknown(stores, known_stores, "store_id").select(
+        "store_id", *[F.lit(None).cast("string").alias(c) for c in ("store_name", "city", "region", "timezone")],
+        F.lit(None).cast("date").alias("opened_date"), F.lit(False).alias("is_known"),
+        F.lit(-1).cast("long").alias("_version"), F.lit("unknown-reference").alias("_batch_id"))
+    # a later real catalog row (any version > -1) replaces the placeholder
+    for rows, name, key in ((new_skus, "silver.products", "sku"), (new_stores, "silver.stores", "store_id")):
+        rows = rows.localCheckpoint()
+        if rows.limit(1).count():
+            catalog.merge(rows, name, [key], update_condition="s._version > t._version")

@@ -17,15 +17,17 @@ MAP_SCHEMA = "id_type string, id_value string, customer_id string"
 IMPORTED_PREFIX = "imported:"
 
 
-def account_edges(df: DataFrame, *, id_type: str, id_col: str, links: dict[str, str]) -> DataFrame:
+def account_edges(df: DataFrame, *, id_type: str | F.Column, id_col: str, links: dict[str, str]) -> DataFrame:
     """Edges from each row's account node to its identifiers (`links`: column -> id_type); an account
-    with no identifier still gets a self edge so it becomes a customer."""
+    with no identifier still gets a self edge so it becomes a customer. `id_type` may be a column
+    (imported orders: 'imported:<channel>')."""
     node = F.col(id_col)
-    parts = [df.select(F.lit(id_type).alias("src_type"), node.alias("src_value"),
-                       F.lit(id_type).alias("dst_type"), node.alias("dst_value"))]
+    kind = F.lit(id_type) if isinstance(id_type, str) else id_type
+    parts = [df.select(kind.alias("src_type"), node.alias("src_value"),
+                       kind.alias("dst_type"), node.alias("dst_value"))]
     for column, link_type in links.items():
         parts.append(df.where(F.col(column).isNotNull()).select(
-            F.lit(id_type).alias("src_type"), node.alias("src_value"),
+            kind.alias("src_type"), node.alias("src_value"),
             F.lit(link_type).alias("dst_type"), F.col(column).cast("string").alias("dst_value")))
     out = parts[0]
     for part in parts[1:]:

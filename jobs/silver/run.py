@@ -12,10 +12,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.bronze.ingest import REGISTRY, REGISTRY_SCHEMA, ingest_source
+from jobs.bronze.ingest import REGISTRY, REGISTRY_SCHEMA, batch_id_of, ingest_source
 from jobs.common.config import Config
 from jobs.common.log import event, stage
 from jobs.common.secrets import pii_key
@@ -24,7 +24,8 @@ from jobs.common.tables import Catalog
 from jobs.silver import conform, identity
 from jobs.silver.contracts import VIOLATION, Contract, ContractError, apply_contract, load_contracts, unknown_columns
 from jobs.silver.dedup import LOADED, classify_rows
-from jobs.silver.derived import build_customers, build_orders, customer_id_for
+from jobs.silver.derived import add_unknown_references, build_customers, build_orders, customer_id_for
+from jobs.silver.identity import IMPORTED_PREFIX
 from jobs.silver.pii import pii_vault_rows, tokenize
 from jobs.silver.quarantine import audit_counts, quarantine_rows, unbalanced
 
@@ -34,12 +35,14 @@ AUDIT_SCHEMA = ("source string, batch_id string, bronze_rows long, loaded long, 
 # reference data first (POS needs store time zones), then everything that carries identities
 SOURCE_ORDER = ("stores", "products", "crm_members", "web_orders", "app_orders", "marketplace_orders",
                 "pos_transactions", "web_events", "app_events", "inventory", "marketing_spend", "returns")
-IDENTITY_LINKS: dict[str, tuple[str, str, dict[str, str]]] = {
+IDENTITY_LINKS: dict[str, tuple[str | Column, str, dict[str, str]]] = {
     "crm_members": ("member", "member_id", {"phone_token": "phone", "email_token": "email"}),
     "web_orders": ("web", "account_id", {"phone_token": "phone", "email_token": "email"}),
     "app_orders": ("app", "user_id", {"phone_token": "phone", "member_id": "member"}),
     "marketplace_orders": ("marketplace", "buyer_id", {"buyer_phone_token": "phone"}),
     "pos_transactions": ("member", "member_id", {}),
+    "imported_orders": (F.concat(F.lit(IMPORTED_PREFIX), F.col("channel")), "customer_id",
+                        {"phone_token": "phone", "email_token": "email"}),
 }
 
 
@@ -88,7 +91,7 @@ class Ingest:
         if contract.unknown_columns == "fail":
             raise ContractError(f"{contract.source}: new column(s) {present} in batch {max(batches)} and the "
                                 "contract says unknown_columns: fail")
-        rows = [(contract.source, c, f"{contract.source}-{max(batches):06d}", "ignored") for c in present]
+        rows = [(contract.source, c, batch_id_of(contract.source, max(batches)), "ignored") for c in present]
         changes = self.spark.createDataFrame(rows, "source string, column string, batch_id string, action string")
         self.catalog.merge(changes, "ops.schema_changes", ["source", "column"], update_condition="false")
         event("silver.new_columns", level=30, source=contract.source, columns=",".join(present))
@@ -107,6 +110,8 @@ class Ingest:
             return conform.members(good)
         if source == "returns":
             return conform.returns(good, tz=tz.get("web", "UTC"))
+        if source == "imported_orders":
+            return conform.imported_orders(good, tz=tz.get("imported", "UTC"))
         return getattr(conform, source)(good)
 
     def update_identities(self, valid: dict[str, DataFrame]) -> DataFrame | None:
@@ -152,7 +157,8 @@ def run_ingest(cfg: Config, *, landing: Path | None = None, up_to: date | None =
     landing = Path(landing or cfg.paths.landing)
     ordered = [s for s in SOURCE_ORDER if s in contracts] + sorted(set(contracts) - set(SOURCE_ORDER))
     with stage("ingest.bronze") as info:
-        batches = [b for s in ordered if (b := ingest_source(spark, catalog, contracts[s], landing, up_to=up_to))]
+        batches = [b for s in ordered if contracts[s].origin == "landing"
+                   and (b := ingest_source(spark, catalog, contracts[s], landing, up_to=up_to))]
         info["batches"] = len(batches)
     return process_silver(cfg, catalog, {s: contracts[s] for s in ordered})
 
@@ -177,8 +183,9 @@ def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]
             info.update({r["batch_id"]: r["bronze_rows"] for r in audit.collect()})
             audits.append(audit)
     with stage("ingest.derived"):
-        batch_ids = [f"{s}-{n:06d}" for s, nums in pending.items() for n in nums]
+        batch_ids = [batch_id_of(s, n) for s, nums in pending.items() for n in nums]
         build_orders(catalog, batch_ids=batch_ids, changed=changed)
+        add_unknown_references(catalog, batch_ids=batch_ids)
         build_customers(catalog)
     audit = audits[0]
     for other in audits[1:]:
