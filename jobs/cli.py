@@ -85,10 +85,21 @@ def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
     if summary.get("skipped"):
         print(f"{args.file}: already imported (same content); nothing to do")
         return 0
-    audit = summary["audit"][0]
+    audit = next(a for a in summary["audit"] if a["source"] == f"imported_{args.kind}")
     print(f"imported {args.file}: {audit['bronze_rows']:,} rows, {audit['loaded']:,} loaded, "
           f"{audit['duplicate'] + audit['superseded']:,} duplicate/superseded, {audit['quarantined']:,} quarantined "
           "(see silver.quarantine)")
+    return 0
+
+
+def cmd_build(cfg: Config, args: argparse.Namespace) -> int:
+    if args.layer == "gold":
+        from jobs.gold.run import run_gold as run
+    else:
+        from jobs.features.run import run_features as run
+    summary = run(cfg, args.as_of, since=args.since)
+    for table, rows in sorted(summary.items()):
+        print(f"{table}: {rows}")
     return 0
 
 
@@ -106,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--from", dest="from_dir", help="landing folder (default $OMNILAKE_HOME/landing)")
     ing.add_argument("--date", type=_date, help="load delivery folders up to and including this date")
     ing.set_defaults(fn=cmd_ingest)
+    bld = sub.add_parser("build", help="gold analytics or point-in-time features")
+    bld.add_argument("layer", choices=["gold", "features"])
+    bld.add_argument("--as-of", type=_date, help="default: the last complete business date in silver")
+    bld.add_argument("--since", type=_date, help="also write the snapshots of every date from here to --as-of")
+    bld.set_defaults(fn=cmd_build)
     imp = sub.add_parser("import", help="bring your own orders, interactions or daily sales (CSV/Parquet)")
     imp.add_argument("kind", choices=["orders", "interactions", "sales"])
     imp.add_argument("file")

@@ -112,16 +112,22 @@ def _by_csv_header(paths: list[str]) -> dict[tuple[str, ...], list[str]]:
     return groups
 
 
+def read_registry(catalog: Catalog) -> list[tuple[str, str, str, int]]:
+    """(source, file, sha256, batch_no) of every registered file: metadata, one row per file."""
+    rows = catalog.read_or_empty(REGISTRY, REGISTRY_SCHEMA).select("source", "file", "sha256", "batch_no")
+    return [tuple(r) for r in rows.collect()]
+
+
 def ingest_source(spark: SparkSession, catalog: Catalog, contract: Contract, landing: Path, *,
-                  up_to: date | None) -> str | None:
-    """Load the source's new files as one bronze batch; returns the batch id, or None when nothing is new."""
+                  up_to: date | None, registered: list[tuple[str, str, str, int]]) -> list[tuple]:
+    """Append the source's new files to bronze as one batch; returns the rows to add to the file registry
+    (written once per run by the caller, after every bronze commit)."""
     from pyspark.sql import functions as F
 
-    registry = catalog.read_or_empty(REGISTRY, REGISTRY_SCHEMA).where(F.col("source") == contract.source)
-    known = {(r["file"], r["sha256"], r["batch_no"]) for r in registry.select("file", "sha256", "batch_no").collect()}
-    seen_paths = {k[0] for k in known}
-    loaded_hashes = {k[1] for k in known}
-    batch_no = max((k[2] for k in known), default=0) + 1
+    known = [r for r in registered if r[0] == contract.source]
+    seen_paths = {r[1] for r in known}
+    loaded_hashes = {r[2] for r in known}
+    batch_no = max((r[3] for r in known), default=0) + 1
     batch_id = batch_id_of(contract.source, batch_no)
     new, dupes = [], []
     for f in discover(landing, contract, up_to=up_to):
@@ -129,8 +135,6 @@ def ingest_source(spark: SparkSession, catalog: Catalog, contract: Contract, lan
             continue
         (dupes if f.sha256 in loaded_hashes else new).append(f)
         loaded_hashes.add(f.sha256)
-    if not new and not dupes:
-        return None
     if new:
         ingested_at = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
         df = (read_files(spark, new, contract)
@@ -139,8 +143,7 @@ def ingest_source(spark: SparkSession, catalog: Catalog, contract: Contract, lan
               .withColumn("_ingested_at", F.lit(ingested_at).cast("timestamp")))
         catalog.append_once(df, f"bronze.{contract.source}", app_id=f"bronze.{contract.source}",
                             version=batch_no, merge_schema=True)
-    rows = [(f.source, f.rel_path, f.sha256, f.size, batch_id, batch_no,
+    if new or dupes:
+        event("bronze.batch", source=contract.source, batch=batch_id, files=len(new), duplicate_files=len(dupes))
+    return [(f.source, f.rel_path, f.sha256, f.size, batch_id, batch_no,
              "loaded" if f in new else "duplicate_content") for f in new + dupes]
-    catalog.merge(spark.createDataFrame(rows, REGISTRY_SCHEMA), REGISTRY, ["source", "file"])
-    event("bronze.batch", source=contract.source, batch=batch_id, files=len(new), duplicate_files=len(dupes))
-    return batch_id if new else None

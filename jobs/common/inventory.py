@@ -54,10 +54,33 @@ def export_table(cfg: Config, name: str, out: Path, *, allow_restricted: bool = 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     rows = 0
-    writer_cls = pacsv.CSVWriter if out.suffix == ".csv" else pq.ParquetWriter
-    with writer_cls(str(tmp), dataset.schema) as writer:
+    csv = out.suffix == ".csv"
+    schema = _csv_schema(dataset.schema) if csv else dataset.schema
+    writer_cls = pacsv.CSVWriter if csv else pq.ParquetWriter
+    with writer_cls(str(tmp), schema) as writer:
         for batch in dataset.to_batches():
-            writer.write_batch(batch)
+            writer.write_batch(_flatten_nested(batch, schema) if csv else batch)
             rows += batch.num_rows
     os.replace(tmp, out)
     return rows
+
+
+def _csv_schema(schema: Any) -> Any:
+    """CSV has no nested types: lists, maps and structs are written as JSON text."""
+    import pyarrow as pa
+
+    return pa.schema([pa.field(f.name, pa.string()) if pa.types.is_nested(f.type) else f for f in schema])
+
+
+def _flatten_nested(batch: Any, schema: Any) -> Any:
+    import json
+
+    import pyarrow as pa
+
+    columns = []
+    for field, column in zip(batch.schema, batch.columns):
+        if pa.types.is_nested(field.type):
+            column = pa.array([None if v is None else json.dumps(v, default=str) for v in column.to_pylist()],
+                              pa.string())
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=schema)

@@ -15,7 +15,7 @@ from typing import Any
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.bronze.ingest import REGISTRY, REGISTRY_SCHEMA, batch_id_of, ingest_source
+from jobs.bronze.ingest import REGISTRY, REGISTRY_SCHEMA, batch_id_of, ingest_source, read_registry
 from jobs.common.config import Config
 from jobs.common.log import event, stage
 from jobs.common.secrets import pii_key
@@ -35,13 +35,14 @@ AUDIT_SCHEMA = ("source string, batch_id string, bronze_rows long, loaded long, 
 # reference data first (POS needs store time zones), then everything that carries identities
 SOURCE_ORDER = ("stores", "products", "crm_members", "web_orders", "app_orders", "marketplace_orders",
                 "pos_transactions", "web_events", "app_events", "inventory", "marketing_spend", "returns")
-IDENTITY_LINKS: dict[str, tuple[str | Column, str, dict[str, str]]] = {
+PER_ROW_CHANNEL = "imported:<channel>"  # id_type taken from each row's channel (built lazily: no Column at import)
+IDENTITY_LINKS: dict[str, tuple[str, str, dict[str, str]]] = {
     "crm_members": ("member", "member_id", {"phone_token": "phone", "email_token": "email"}),
     "web_orders": ("web", "account_id", {"phone_token": "phone", "email_token": "email"}),
     "app_orders": ("app", "user_id", {"phone_token": "phone", "member_id": "member"}),
     "marketplace_orders": ("marketplace", "buyer_id", {"buyer_phone_token": "phone"}),
     "pos_transactions": ("member", "member_id", {}),
-    "imported_orders": (F.concat(F.lit(IMPORTED_PREFIX), F.col("channel")), "customer_id",
+    "imported_orders": (PER_ROW_CHANNEL, "customer_id",
                         {"phone_token": "phone", "email_token": "email"}),
 }
 
@@ -56,29 +57,33 @@ class Ingest:
                      "national_digits": cfg.business.phone_national_digits}
         self.tz = cfg.business.channel_timezones
 
-    def pending_batches(self, source: str) -> list[int]:
-        registry = self.catalog.read_or_empty(REGISTRY, REGISTRY_SCHEMA)
-        done = self.catalog.read_or_empty(AUDIT, AUDIT_SCHEMA).where(F.col("source") == source).select("batch_id")
-        todo = (registry.where((F.col("source") == source) & (F.col("status") == "loaded"))
-                .join(done, on="batch_id", how="left_anti").select("batch_no").distinct())
-        return sorted(r[0] for r in todo.collect())
+    def pending_batches(self) -> tuple[dict[str, list[int]], int]:
+        """Loaded-but-unaudited batch numbers per source, and the count of loaded batches so far (it grows
+        with every batch, so it serves as the transaction version of this run's once-per-run appends)."""
+        registry = (self.catalog.read_or_empty(REGISTRY, REGISTRY_SCHEMA).where(F.col("status") == "loaded")
+                    .select("source", "batch_id", "batch_no").distinct())
+        done = self.catalog.read_or_empty(AUDIT, AUDIT_SCHEMA).select("batch_id")
+        rows = registry.join(done, on="batch_id", how="left_anti").collect()
+        pending: dict[str, list[int]] = {}
+        for row in rows:
+            pending.setdefault(row["source"], []).append(row["batch_no"])
+        return {s: sorted(b) for s, b in pending.items()}, registry.count()
 
-    def check(self, contract: Contract, batches: list[int]) -> tuple[DataFrame, DataFrame, DataFrame]:
-        """(bronze rows, contract-checked rows, tokenized valid rows) of the pending batches; quarantine written."""
+    def check(self, contract: Contract, batches: list[int]) -> tuple[DataFrame, DataFrame, DataFrame, DataFrame,
+                                                                        DataFrame | None]:
+        """(bronze rows, checked rows, tokenized valid rows, quarantine rows, PII vault rows) of pending batches."""
         bronze = self.catalog.read(f"bronze.{contract.source}").where(F.col("_batch_no").isin(batches))
         self._report_new_columns(contract, bronze, batches)
         checked = apply_contract(bronze, contract=contract).persist()
         bad = quarantine_rows(checked, contract=contract, key=self.key, **self.norm)
-        self.catalog.append_once(bad, "silver.quarantine", app_id=f"quarantine.{contract.source}",
-                                 version=max(batches), partition_by=["source"])
         good = checked.where(F.col(VIOLATION).isNull()).drop(VIOLATION, "_raw_record")
+        vault = None
         if contract.pii:
             vault = pii_vault_rows(good, pii=contract.pii, key=self.key, **self.norm)
-            self.catalog.merge(vault, "restricted.pii", ["token"], update_condition="false")
             if "birth_date" in contract.pii:
                 good = good.withColumn("_birth_year", F.year("birth_date"))
             good = tokenize(good, pii=contract.pii, key=self.key, **self.norm)
-        return bronze, checked, good
+        return bronze, checked, good, bad, vault
 
     def _report_new_columns(self, contract: Contract, bronze: DataFrame, batches: list[int]) -> None:
         extra = unknown_columns(bronze, contract=contract)
@@ -116,7 +121,10 @@ class Ingest:
 
     def update_identities(self, valid: dict[str, DataFrame]) -> DataFrame | None:
         """Add this run's identifier edges, re-resolve, merge silver.identity_map; returns the changed ids."""
-        parts = [identity.account_edges(valid[s], id_type=t, id_col=c, links=links)
+        def kind(t: str) -> str | Column:
+            return F.concat(F.lit(IMPORTED_PREFIX), F.col("channel")) if t == PER_ROW_CHANNEL else t
+
+        parts = [identity.account_edges(valid[s], id_type=kind(t), id_col=c, links=links)
                  for s, (t, c, links) in IDENTITY_LINKS.items() if s in valid]
         if not parts:
             return None
@@ -157,22 +165,37 @@ def run_ingest(cfg: Config, *, landing: Path | None = None, up_to: date | None =
     landing = Path(landing or cfg.paths.landing)
     ordered = [s for s in SOURCE_ORDER if s in contracts] + sorted(set(contracts) - set(SOURCE_ORDER))
     with stage("ingest.bronze") as info:
-        batches = [b for s in ordered if contracts[s].origin == "landing"
-                   and (b := ingest_source(spark, catalog, contracts[s], landing, up_to=up_to))]
-        info["batches"] = len(batches)
+        registered = read_registry(catalog)
+        rows = [row for s in ordered if contracts[s].origin == "landing"
+                for row in ingest_source(spark, catalog, contracts[s], landing, up_to=up_to, registered=registered)]
+        if rows:
+            catalog.merge(spark.createDataFrame(rows, REGISTRY_SCHEMA), REGISTRY, ["source", "file"])
+        info["files"] = len(rows)
     return process_silver(cfg, catalog, {s: contracts[s] for s in ordered})
 
 
 def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]) -> dict[str, Any]:
     run = Ingest(cfg, catalog)
-    pending = {s: b for s in contracts if (b := run.pending_batches(s))}
+    all_pending, run_version = run.pending_batches()
+    pending = {s: b for s, b in all_pending.items() if s in contracts}
     if not pending:
         event("ingest.silver", pending_batches=0)
         return {"pending_batches": 0}
     checked: dict[str, tuple[DataFrame, DataFrame, DataFrame]] = {}
-    with stage("ingest.contracts", sources=len(pending)):
+    with stage("ingest.contracts", sources=len(pending)) as info:
+        bad_parts, vault_parts = [], []
         for source, batches in pending.items():
-            checked[source] = run.check(contracts[source], batches)
+            bronze, chk, good, bad, vault = run.check(contracts[source], batches)
+            checked[source] = (bronze, chk, good)
+            bad_parts.append(bad)
+            vault_parts += [vault] if vault is not None else []
+        quarantine = _union(bad_parts)
+        catalog.append_once(quarantine, "silver.quarantine", app_id="silver.quarantine", version=run_version,
+                            partition_by=["source"])
+        if vault_parts:
+            vault = _union(vault_parts).dropDuplicates(["token"])
+            catalog.merge(vault, "restricted.pii", ["token"], update_condition="false")
+        info["sources"] = len(pending)
     with stage("ingest.identity"):
         changed = run.update_identities({s: c[2] for s, c in checked.items()})
     audits = []
@@ -187,11 +210,16 @@ def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]
         build_orders(catalog, batch_ids=batch_ids, changed=changed)
         add_unknown_references(catalog, batch_ids=batch_ids)
         build_customers(catalog)
-    audit = audits[0]
-    for other in audits[1:]:
-        audit = audit.unionByName(other)
+    audit = _union(audits)
     if unbalanced(audit).limit(1).count():
         raise AssertionError(f"lineage does not add up: {unbalanced(audit).collect()}")
     catalog.merge(audit.withColumn("processed_at", F.current_timestamp()), AUDIT, ["source", "batch_id"])
     return {"pending_batches": sum(len(b) for b in pending.values()),
             "audit": [r.asDict() for r in audit.collect()]}
+
+
+def _union(frames: list[DataFrame]) -> DataFrame:
+    out = frames[0]
+    for frame in frames[1:]:
+        out = out.unionByName(frame)
+    return out

@@ -1,0 +1,216 @@
+"""landing -> bronze -> silver on a tiny generated dataset, checked against the generator's manifest."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from jobs.cli import main
+from jobs.common.config import Config, load_config
+from jobs.common.tables import Catalog
+from jobs.silver.contracts import load_contracts
+
+pytestmark = pytest.mark.integration
+# how a source's business key appears in its silver table
+KEYS = {
+    "web_orders": ("silver.order_lines", {"channel": "web"}, {"order_id": "order_id", "line_no": "line_no"}),
+    "app_orders": ("silver.order_lines", {"channel": "app"}, {"order_id": "order_id", "line_no": "line_no"}),
+    "marketplace_orders": ("silver.order_lines", {"channel": "marketplace"},
+                           {"order_id": "order_id", "line_no": "line_no"}),
+    "pos_transactions": ("silver.order_lines", {"channel": "pos"}, {"txn_id": "order_id", "line_no": "line_no"}),
+    "web_events": ("silver.events", {"channel": "web"}, {"event_id": "event_id"}),
+    "app_events": ("silver.events", {"channel": "app"}, {"event_id": "event_id"}),
+    "crm_members": ("silver.members", {}, {"member_id": "member_id"}),
+    "products": ("silver.products", {}, {"sku": "sku"}),
+    "returns": ("silver.returns", {}, {"return_id": "return_id"}),
+    "marketing_spend": ("silver.marketing_spend", {}, {"date": "spend_date", "channel": "channel",
+                                                       "campaign_id": "campaign_id"}),
+    "inventory": ("silver.inventory", {}, {"snapshot_date": "snapshot_date", "store_id": "store_id", "sku": "sku"}),
+    "stores": ("silver.stores", {}, {"store_id": "store_id"}),
+}
+DUPLICATE_KINDS = ("exact_duplicate", "near_duplicate", "record_update", "file_dropped_twice")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, spark) -> dict:
+    """Generate once, ingest in two steps (history, then the rest incl. late files), keep the versions."""
+    home = tmp_path_factory.mktemp("ingest_home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("OMNILAKE_ENV", "test")
+    mp.setenv("OMNILAKE_HOME", str(home))
+    cfg: Config = load_config(environ={"OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(home)})
+    assert main(["generate", "--customers", "250", "--days", "45", "--seed", "11"]) == 0
+    manifest = json.loads((Path(cfg.paths.landing) / "_manifest.json").read_text())
+    first_part = _date_plus(manifest["start_date"], 30)
+    assert main(["ingest", "--date", first_part]) == 0
+    assert main(["ingest"]) == 0
+    catalog = Catalog(spark, cfg.paths.warehouse, cfg.zones.all)
+    versions = {t: catalog.version(t) for t in catalog.list_tables()}
+    yield {"cfg": cfg, "catalog": catalog, "manifest": manifest, "versions": versions, "first_part": first_part}
+    mp.undo()
+
+
+def _date_plus(day: str, n: int) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(day) + timedelta(days=n)).isoformat()
+
+
+def _rows_with_key(catalog: Catalog, source: str, match: dict) -> DataFrame:
+    table, fixed, key_map = KEYS[source]
+    df = catalog.read(table)
+    for column, value in fixed.items():
+        df = df.where(F.col(column) == value)
+    for src_col, col in key_map.items():
+        df = df.where(F.col(col).cast("string") == str(match[src_col]))
+    return df
+
+
+def test_every_planted_bad_row_is_quarantined_with_its_reason(world: dict) -> None:
+    quarantine = world["catalog"].read("silver.quarantine")
+    parsed = quarantine.withColumn("rec", F.from_json("record", T.MapType(T.StringType(), T.StringType())))
+    planted = [d for d in world["manifest"]["dirt"] if d["expected_reason"]]
+    assert planted, "the generator planted no bad rows"
+    for dirt in planted:
+        hits = parsed.where((F.col("source") == dirt["source"]) & (F.col("source_file") == dirt["file"]))
+        for column, value in dirt["match"].items():
+            hits = hits.where(F.col("rec")[column] == (None if value is None else str(value)))
+        reasons = [r.reason_code for r in hits.select("reason_code").collect()]
+        assert reasons == [dirt["expected_reason"]], dirt
+    # no clean row is quarantined: the quarantine holds exactly the planted bad rows
+    assert quarantine.count() == len(planted)
+
+
+def test_duplicates_and_updates_resolve_to_one_row(world: dict) -> None:
+    contracts = load_contracts(world["cfg"].ingest.contracts_dir)
+    checked = 0
+    for dirt in world["manifest"]["dirt"]:
+        if dirt["kind"] not in DUPLICATE_KINDS or dirt["source"] not in KEYS:
+            continue
+        if not set(KEYS[dirt["source"]][2]) <= set(dirt["match"]):
+            continue
+        rows = _rows_with_key(world["catalog"], dirt["source"], dirt["match"]).collect()
+        assert len(rows) == 1, dirt
+        version = contracts[dirt["source"]].version
+        if dirt["kind"] == "record_update" and version == "version":
+            assert rows[0]["_version"] == int(dirt["match"]["version"]), dirt
+        checked += 1
+    assert checked >= 3
+
+
+def test_late_and_twice_dropped_files(world: dict) -> None:
+    catalog = world["catalog"]
+    registry = catalog.read("ops.file_registry")
+    twice = [d for d in world["manifest"]["dirt"] if d["kind"] == "file_dropped_twice"]
+    assert twice
+    for dirt in twice:
+        name = dirt["file"].rsplit("/", 1)[1]
+        statuses = sorted(r.status for r in registry.where(F.col("file").endswith("/" + name)).collect())
+        assert statuses == ["duplicate_content", "loaded"], dirt
+    late = [d for d in world["manifest"]["dirt"] if d["kind"] == "late_file"]
+    assert late
+    for dirt in late:
+        assert registry.where(F.col("file") == dirt["file"]).first().status == "loaded"
+        if dirt["source"] in KEYS and set(KEYS[dirt["source"]][2]) <= set(dirt["match"]):
+            assert len(_rows_with_key(catalog, dirt["source"], dirt["match"]).collect()) == 1, dirt
+
+
+def test_identity_resolution_matches_the_truth(world: dict) -> None:
+    catalog, truth = world["catalog"], world["manifest"]["truth"]
+    id_map = {(r.id_type, r.id_value): r.customer_id for r in catalog.read("silver.identity_map").collect()}
+    kinds = {"crm_member_id": "member", "web_account_ids": "web", "app_user_ids": "app",
+             "marketplace_buyer_ids": "marketplace"}
+    seen: dict[str, str] = {}
+    for person in truth["person_keys"]:
+        ids = set()
+        for field, id_type in kinds.items():
+            values = person.get(field) or []
+            for value in [values] if isinstance(values, str) else values:
+                if (id_type, value) in id_map:
+                    ids.add(id_map[(id_type, value)])
+        if not ids:
+            continue
+        assert len(ids) == 1, f"person {person['person_id']} split into {ids}"
+        customer = ids.pop()
+        assert customer not in seen, f"{person['person_id']} and {seen.get(customer)} merged into {customer}"
+        seen[customer] = person["person_id"]
+    customers = catalog.read("silver.customers").where(F.col("source") == "landing").count()
+    assert customers == truth["persons"] == len(seen)
+
+
+def test_lineage_adds_up_for_every_batch(world: dict) -> None:
+    audit = world["catalog"].read("ops.batch_audit")
+    bad = audit.where(F.col("loaded") + F.col("superseded") + F.col("duplicate") + F.col("quarantined")
+                      != F.col("bronze_rows"))
+    assert bad.count() == 0
+    loaded = {r.source: r for r in audit.groupBy("source").sum().withColumnRenamed("sum(bronze_rows)", "rows")
+              .collect()}
+    for source in KEYS:
+        assert source in loaded, f"no audited batch for {source}"
+    bronze = world["catalog"].read("bronze.web_orders").count()
+    assert audit.where(F.col("source") == "web_orders").agg(F.sum("bronze_rows")).first()[0] == bronze
+
+
+def _pii_values(truth_pii: dict) -> set[str]:
+    values: set[str] = set()
+    for kind, items in truth_pii.items():
+        for raw in items:
+            values |= {raw, raw.strip(), raw.strip().lower()}
+            if kind == "phones":
+                digits = re.sub(r"\D", "", raw)
+                values |= {digits, digits[-10:], "+" + digits}
+    return {v for v in values if len(v) >= 5}
+
+
+def test_no_raw_pii_outside_the_restricted_zone(world: dict, spark) -> None:
+    catalog, cfg = world["catalog"], world["cfg"]
+    pii = spark.createDataFrame([(v,) for v in _pii_values(world["manifest"]["truth"]["pii"])], "value string")
+    assert pii.count() > 100
+    exports = Path(cfg.paths.exports)
+    scanned = 0
+    for name in catalog.list_tables():
+        if name.split(".")[0] in cfg.zones.restricted:
+            continue
+        df = catalog.read(name)
+        out = exports / f"{name}.csv"
+        assert main(["export", name, "--out", str(out)]) == 0
+        exported = spark.read.csv(str(out), header=True)
+        for frame in (df, exported):
+            values = _string_values(frame)
+            leaks = values.join(pii, on="value", how="inner").limit(5).collect()
+            assert not leaks, f"raw PII in {name}: {leaks}"
+        scanned += 1
+    assert scanned >= 10
+
+
+def _string_values(df: DataFrame) -> DataFrame:
+    cols = [f.name for f in df.schema.fields if isinstance(f.dataType, T.StringType)]
+    parts = [df.select(F.col(c).alias("value")) for c in cols]
+    if "record" in cols:
+        rec = F.from_json("record", T.MapType(T.StringType(), T.StringType()))
+        parts.append(df.select(F.explode(F.map_values(rec)).alias("value")))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.unionByName(part)
+    return out.where(F.col("value").isNotNull()).distinct()
+
+
+def test_second_ingest_writes_nothing(world: dict) -> None:
+    assert main(["ingest"]) == 0
+    catalog = world["catalog"]
+    assert {t: catalog.version(t) for t in catalog.list_tables()} == world["versions"]
+
+
+def test_tables_command_lists_populated_silver(world: dict, capsys) -> None:
+    assert main(["tables"]) == 0
+    out = capsys.readouterr().out
+    for table in ("silver.order_lines", "silver.orders", "silver.customers", "silver.events", "silver.products",
+                  "silver.inventory", "silver.marketing_spend", "silver.returns", "silver.quarantine"):
+        line = next(ln for ln in out.splitlines() if ln.startswith(table + " "))
+        assert int(line.split()[1].replace(",", "")) > 0, line
