@@ -63,4 +63,4 @@ def stage(name: str, **fields: Any) -> Iterator[dict[str, Any]]:
     started = time.monotonic()
     extra: dict[str, Any] = {}
     yield extra
-    event(name, **fields, **extra, secs=round(time.monotonic() - started, 1))
+    event(name, **{**fields, **extra, "secs": round(time.monotonic() - started, 1)})

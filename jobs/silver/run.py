@@ -195,7 +195,7 @@ def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]
         if vault_parts:
             vault = _union(vault_parts).dropDuplicates(["token"])
             catalog.merge(vault, "restricted.pii", ["token"], update_condition="false")
-        info["sources"] = len(pending)
+        info["quarantined_sources"] = len(bad_parts)
     with stage("ingest.identity"):
         changed = run.update_identities({s: c[2] for s, c in checked.items()})
     audits = []

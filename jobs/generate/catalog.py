@@ -1,0 +1,133 @@
+"""Products: categories, brands, prices over time, popularity, slow movers and promotions."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .params import GenerateParams
+from .util import Calendar, fmt_ids, rng_for, unique_ints
+
+CATEGORIES = ("apparel", "beauty", "electronics", "grocery", "home", "pet", "sports", "toys")
+_MEDIAN_PRICE = np.array([35.0, 18.0, 120.0, 6.0, 40.0, 15.0, 45.0, 25.0])
+_NOUNS = (
+    ("Hoodie", "Tee", "Jacket", "Jeans", "Socks", "Cap"),
+    ("Serum", "Lip Balm", "Shampoo", "Face Cream", "Sunscreen", "Mascara"),
+    ("Headphones", "Charger", "Speaker", "Smartwatch", "Keyboard", "Webcam"),
+    ("Coffee Beans", "Granola", "Olive Oil", "Pasta", "Green Tea", "Trail Mix"),
+    ("Throw Pillow", "Candle", "Cookware Set", "Towel Set", "Lamp", "Storage Bin"),
+    ("Dog Food", "Cat Litter", "Chew Toy", "Pet Bed", "Leash", "Treats"),
+    ("Yoga Mat", "Dumbbells", "Water Bottle", "Running Belt", "Jump Rope", "Tennis Balls"),
+    ("Puzzle", "Building Blocks", "Plush Bear", "Board Game", "Toy Car", "Art Kit"),
+)
+_BRANDS = ("Lumio", "Kestrelle", "Brightfold", "Norvane", "Solvex", "Quillmark", "Tavora", "Zentrix",
+           "Orrin & Co", "Veltura", "Pinecrest", "Astrelle", "Corvana", "Mistral Goods", "Halden")
+_ADJ = ("Classic", "Pro", "Eco", "Ultra", "Essential", "Premium", "Mini", "Max", "Everyday", "Signature")
+
+
+@dataclass
+class Promotion:
+    """A window where a set of SKUs gets `uplift` x its normal demand."""
+
+    start: int
+    end: int  # inclusive
+    uplift: float
+    skus: np.ndarray
+
+
+@dataclass
+class Catalog:
+    """All SKUs with their daily list price / unit cost and demand weights."""
+
+    sku: np.ndarray
+    category: np.ndarray
+    brand: np.ndarray
+    name: np.ndarray
+    launched: np.ndarray
+    base_price: np.ndarray
+    popularity: np.ndarray
+    slow: np.ndarray
+    price: np.ndarray  # (days, skus) list price per day
+    cost: np.ndarray  # (days, skus) unit cost per day
+    changes: list[tuple[int, int]] = field(default_factory=list)  # (day, sku) product update rows
+    promos: list[Promotion] = field(default_factory=list)
+    promo_day: np.ndarray | None = None  # (days, skus) bool
+    weight: np.ndarray | None = None  # (days, skus) demand weight without promotions
+
+    @property
+    def n(self) -> int:
+        """Number of SKUs."""
+        return len(self.sku)
+
+
+def build_catalog(params: GenerateParams, cal: Calendar) -> Catalog:
+    """Draw SKUs, prices, popularity, slow movers, promotions and price changes."""
+    rng = rng_for(params.seed, "catalog")
+    n = params.skus
+    cat = np.concatenate([np.arange(len(CATEGORIES)), rng.integers(0, len(CATEGORIES), n - len(CATEGORIES))])
+    rng.shuffle(cat)
+    raw = _MEDIAN_PRICE[cat] * rng.lognormal(0.0, 0.45, n)
+    price = np.maximum(np.floor(raw), 0.0) + 0.99
+    cost = np.round(price * rng.uniform(0.45, 0.75, n), 2)
+    brand = np.array(_BRANDS, dtype=object)[rng.integers(0, len(_BRANDS), n)]
+    noun = np.array([_NOUNS[c][k] for c, k in zip(cat, rng.integers(0, 6, n), strict=True)], dtype=object)
+    adj = np.array(_ADJ, dtype=object)[rng.integers(0, len(_ADJ), n)]
+    launch_days = rng.integers(30, 2000, n)
+    launched = np.array([cal.iso(-int(x)) for x in launch_days], dtype=object)
+    rank = rng.permutation(n)
+    pop = 1.0 / (rank + 1.0) ** 1.05
+    slow = np.zeros(n, dtype=bool)
+    slow[rng.choice(np.flatnonzero(rank >= n // 2), size=max(3, n // 25), replace=False)] = True
+    pop[slow] *= 0.01
+    catalog = Catalog(
+        sku=fmt_ids("SKU-", unique_ints(rng, n, 100000, 1000000)), category=cat, brand=brand,
+        name=brand + " " + adj + " " + noun, launched=launched, base_price=price,
+        popularity=pop / pop.sum(), slow=slow,
+        price=np.tile(price, (cal.days, 1)), cost=np.tile(cost, (cal.days, 1)),
+    )
+    catalog.promos = _promotions(rng, params, catalog)
+    catalog.promo_day = np.zeros((cal.days, n), dtype=bool)
+    for promo in catalog.promos:
+        catalog.promo_day[promo.start:promo.end + 1, promo.skus] = True
+    _price_changes(rng, catalog, cal.days)
+    catalog.weight = catalog.popularity * (catalog.price / catalog.base_price) ** params.elasticity
+    return catalog
+
+
+def _promotions(rng: np.random.Generator, params: GenerateParams, cat: Catalog) -> list[Promotion]:
+    """Non-overlapping 2-5 day windows, each on its own set of popular, non-slow SKUs."""
+    n_promos = max(1, round(params.days / 45))
+    per = int(np.clip(params.skus // 40, 3, 12))
+    candidates = np.argsort(-cat.popularity, kind="stable")
+    candidates = candidates[~cat.slow[candidates]][: max(per * n_promos, params.skus // 4)]
+    chosen = rng.choice(candidates, size=per * n_promos, replace=False)
+    seg = (params.days - 10) / n_promos
+    promos = []
+    for i in range(n_promos):
+        length = int(rng.integers(2, 6))
+        lo = 5 + int(i * seg)
+        hi = max(lo + 1, 5 + int((i + 1) * seg) - length)
+        start = int(rng.integers(lo, hi))
+        skus = np.sort(chosen[i * per:(i + 1) * per])
+        promos.append(Promotion(start, start + length - 1, params.promo_uplift, skus))
+    return promos
+
+
+def _price_changes(rng: np.random.Generator, cat: Catalog, days: int) -> None:
+    """List price steps (markdowns / increases) and unit cost increases, delivered as product updates."""
+    promoted = np.zeros(cat.n, dtype=bool)
+    for promo in cat.promos:
+        promoted[promo.skus] = True
+    eligible = np.flatnonzero(~cat.slow & ~promoted)
+    movers = rng.choice(eligible, size=min(len(eligible), max(2, cat.n // 5)), replace=False)
+    for sku in np.sort(movers).tolist():
+        day = int(rng.integers(3, days - 2))
+        factor = float(rng.choice([0.8, 0.85, 0.9, 1.1, 1.15]))
+        cat.price[day:, sku] = np.floor(cat.base_price[sku] * factor) + 0.99
+        cat.changes.append((day, sku))
+    for sku in np.sort(rng.choice(cat.n, size=max(1, cat.n // 25), replace=False)).tolist():
+        day = int(rng.integers(3, days - 2))
+        cat.cost[day:, sku] = np.round(cat.cost[day, sku] * rng.uniform(1.03, 1.1), 2)
+        cat.changes.append((day, sku))
+    cat.cost = np.minimum(cat.cost, np.round(cat.price * 0.9, 2))
+    cat.changes = sorted(set(cat.changes))

@@ -1,0 +1,41 @@
+"""Parameters of the synthetic landing-zone generator."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class GenerateParams:
+    """Knobs of one generator run; the same params always give byte-identical files."""
+
+    customers: int = 2000
+    days: int = 120
+    seed: int = 7
+    start_date: date = date(2025, 1, 1)
+    stores: int = 20
+    skus: int = 500
+    dirt_rate: float = 0.005  # share of rows that get some dirt; every dirt kind planted at least once
+    churn_share: float = 0.3  # about this share of persons drop out (BG/NBD) within the period
+    rate_shape: float = 0.8  # r of the purchase rate lambda ~ Gamma(r, alpha), purchases per day
+    rate_alpha: float = 20.0  # alpha of lambda ~ Gamma(r, alpha); mean rate = r / alpha per day
+    spend_mean: float = 60.0  # population mean of the Gamma-Gamma order spend target (realized values run higher)
+    crm_share: float = 0.55  # share of persons who are CRM members
+    walk_in_share: float = 0.4  # share of POS receipts from shoppers outside the person population
+    browse_ratio: float = 4.0  # browse-only sessions per ordering web/app session
+    return_rate: float = 0.05  # share of order lines that get returned
+    elasticity: float = -1.5  # price elasticity of demand
+    promo_uplift: float = 10.0  # demand multiplier of promoted SKUs inside a promotion window
+    weekend_uplift: float = 1.3  # Saturday/Sunday demand multiplier
+    yearly_amplitude: float = 0.15  # amplitude of the yearly sinusoid (peak mid-December)
+
+    def __post_init__(self) -> None:
+        """Reject parameter values the generator cannot honour."""
+        limits = {"customers": 50, "days": 14, "stores": 2, "skus": 40}
+        for name, low in limits.items():
+            if getattr(self, name) < low:
+                raise ValueError(f"{name} must be >= {low}")
+        if not 0.0 <= self.dirt_rate < 0.2:
+            raise ValueError("dirt_rate must be in [0, 0.2)")
+        if not 0.0 < self.churn_share < 0.95:
+            raise ValueError("churn_share must be in (0, 0.95)")

@@ -1,0 +1,61 @@
+"""The simulated ground truth: everything the landing files are rendered from."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .baskets import build_orders
+from .catalog import CATEGORIES, Catalog, build_catalog
+from .demand import simulate
+from .events import build_events
+from .fraud import add_fraud
+from .inventory import build_inventory
+from .marketing import Campaign, build_campaigns, spend_table
+from .orders import finalize
+from .params import GenerateParams
+from .people import Idents, People, build_people
+from .returns import build_returns
+from .stores import Stores, build_stores
+from .util import Calendar
+
+
+@dataclass
+class World:
+    """Ground-truth tables of one run (internal ids are integer indices)."""
+
+    params: GenerateParams
+    cal: Calendar
+    cat: Catalog
+    stores: Stores
+    people: People
+    idents: Idents
+    dropout: np.ndarray
+    campaigns: list[Campaign]
+    orders: pd.DataFrame
+    lines: pd.DataFrame
+    events: dict[int, pd.DataFrame]
+    inventory: pd.DataFrame
+    returns: pd.DataFrame
+    spend: pd.DataFrame
+
+
+def build_world(params: GenerateParams) -> World:
+    """Run the simulation steps in dependency order."""
+    cal = Calendar(params.start_date, params.days, params.weekend_uplift, params.yearly_amplitude)
+    cat = build_catalog(params, cal)
+    stores = build_stores(params, cal, cat)
+    campaigns = build_campaigns(params, cal)
+    people, idents = build_people(params, cal, stores, len(CATEGORIES))
+    occ = simulate(params, cal, people, stores)
+    orders, lines = build_orders(params, cal, people, stores, cat, occ, campaigns)
+    orders, lines = add_fraud(params, cal, people, idents, cat, orders, lines, occ.dropout)
+    orders, lines = finalize(params.seed, cal, stores, orders, lines)
+    return World(
+        params=params, cal=cal, cat=cat, stores=stores, people=people, idents=idents, dropout=occ.dropout,
+        campaigns=campaigns, orders=orders, lines=lines,
+        events=build_events(params, cal, people, idents, cat, orders, lines, campaigns, occ.dropout),
+        inventory=build_inventory(cal, stores, cat, orders, lines),
+        returns=build_returns(params, cal, orders, lines), spend=spend_table(params, cal, campaigns),
+    )
