@@ -1,0 +1,1 @@
+"""Recommendations: implicit-feedback ALS with a popularity fallback, filters, evaluation and persistence."""

@@ -1,0 +1,73 @@
+"""Implicit feedback for the recommender: weighted customer x item strengths and item popularity (pure Spark)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+INTERACTION_COLUMNS = ("customer_id", "item_id", "strength")
+POPULARITY_COLUMNS = ("item_id", "rank", "score")
+
+
+@dataclass(frozen=True)
+class InteractionWeights:
+    """Strength added per order line (purchase), cart event and view event (conf `recommend.weights`).
+
+    Imported interactions keep their own weight; `imported_default` stands in where an import has none.
+    """
+
+    purchase: float = 5.0
+    cart: float = 2.0
+    view: float = 1.0
+    imported_default: float = 1.0
+
+
+def _typed(df: DataFrame, strength: Column) -> DataFrame:
+    return df.select(F.col("customer_id").cast("string").alias("customer_id"),
+                     F.col("item_id").cast("string").alias("item_id"), strength.cast("double").alias("strength"))
+
+
+def interactions_from_silver(order_lines: DataFrame, events: DataFrame, imported: DataFrame, *,
+                             weights: InteractionWeights, as_of: date,
+                             excluded_statuses: tuple[str, ...] = ("cancelled",)) -> DataFrame:
+    """customer_id, item_id (= sku, or the imported item id as given), strength: summed weights up to as_of.
+
+    Purchases are silver.order_lines rows (one `purchase` weight per line, whatever the quantity, so bulk buys
+    don't drown taste) with a customer, a SKU and a status not in `excluded_statuses`; cart and view events come
+    from silver.events; silver.interactions_imported rows count with their own weight. Rows without a customer
+    or item are dropped, as are pairs whose strengths sum to zero. Dates are business dates; imported
+    interaction_ts is UTC (its business time zone), so its date is the UTC date.
+    """
+    lines = order_lines.where(
+        (F.col("order_date") <= F.lit(as_of)) & F.col("customer_id").isNotNull() & F.col("sku").isNotNull()
+        & ~F.coalesce(F.col("status").isin(*excluded_statuses), F.lit(False))
+    ).withColumn("item_id", F.col("sku"))
+    event_weight = (F.when(F.col("event_type") == "cart", F.lit(weights.cart))
+                    .when(F.col("event_type") == "view", F.lit(weights.view)))
+    evts = events.where(
+        (F.col("event_date") <= F.lit(as_of)) & F.col("customer_id").isNotNull() & F.col("sku").isNotNull()
+        & F.col("event_type").isin("cart", "view")
+    ).withColumn("item_id", F.col("sku"))
+    imp = imported.where(
+        (F.to_date("interaction_ts") <= F.lit(as_of)) & F.col("customer_id").isNotNull()
+        & F.col("item_id").isNotNull())
+    parts = _typed(lines, F.lit(weights.purchase)).unionByName(_typed(evts, event_weight)).unionByName(
+        _typed(imp, F.coalesce(F.col("weight").cast("double"), F.lit(weights.imported_default))))
+    return (parts.groupBy("customer_id", "item_id").agg(F.sum("strength").alias("strength"))
+            .where(F.col("strength") != 0).select(*INTERACTION_COLUMNS))
+
+
+def popularity(interactions: DataFrame, *, n: int | None) -> DataFrame:
+    """item_id, rank (1 = most popular), score (summed positive strength); the top n, or every item if n is None.
+
+    Ties break on item_id, so the ranking is deterministic.
+    """
+    scores = interactions.groupBy("item_id").agg(
+        F.sum(F.greatest(F.col("strength"), F.lit(0.0))).alias("score"))
+    ranked = scores.withColumn("rank", F.row_number().over(Window.orderBy(F.col("score").desc(), "item_id")))
+    if n is not None:
+        ranked = ranked.where(F.col("rank") <= n)
+    return ranked.select("item_id", F.col("rank").cast("int").alias("rank"), "score")
