@@ -1,0 +1,93 @@
+"""`omnilake train|score ltv|churn|demand|recommend|all --as-of D [--horizon-days H]`.
+
+jobs/cli.py calls `register(sub)` to add the two sub-commands. Each command builds the config-driven ML
+environment once, then trains or scores each model in turn and prints one line per model.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from jobs.common.config import Config
+
+if TYPE_CHECKING:
+    from ml.common.kit import MlEnv, ModelKit
+
+MODELS = ("ltv", "churn", "demand", "recommend")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from exc
+
+
+def make_kit(model: str, env: MlEnv) -> ModelKit:
+    """The kit of `model` (imports are lazy: one model's dependencies never load for another)."""
+    settings = env.settings.model(model)
+    if model == "ltv":
+        from ml.ltv.kit import LtvKit
+
+        return LtvKit(env, settings)
+    if model == "churn":
+        from ml.churn.kit import ChurnKit
+
+        return ChurnKit(env, settings)
+    if model == "demand":
+        from ml.common.demand_kit import DemandKit
+
+        return DemandKit(env, settings)
+    from ml.common.recommend_kit import RecommendKit
+
+    return RecommendKit(env, settings)
+
+
+def _run(cfg: Config, args: argparse.Namespace, action: Callable[..., object]) -> int:
+    from jobs.cli import UserError
+    from ml.common.kit import ml_env
+    from ml.common.windows import HistoryError
+
+    env = ml_env(cfg)
+    failed = []
+    for model in MODELS if args.model == "all" else (args.model,):
+        horizon = args.horizon_days or env.settings.model(model).horizon_days
+        try:
+            report = action(make_kit(model, env), env, as_of=args.as_of, horizon_days=horizon)
+        except HistoryError as exc:
+            if args.model != "all":
+                raise UserError(f"{model}: {exc}") from exc
+            print(f"{args.command} {model}: not possible: {exc}")  # `all` goes on with the other models
+            failed.append(model)
+            continue
+        print(report.summary())  # type: ignore[attr-defined]
+    if failed:
+        raise UserError(f"{', '.join(failed)}: the data cannot support --as-of {args.as_of} (see above)")
+    return 0
+
+
+def cmd_train(cfg: Config, args: argparse.Namespace) -> int:
+    from ml.common.training import train_model
+
+    return _run(cfg, args, train_model)
+
+
+def cmd_score(cfg: Config, args: argparse.Namespace) -> int:
+    from ml.common.scoring import score_model
+
+    return _run(cfg, args, score_model)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `train` and `score` to the `omnilake` command's sub-parsers."""
+    helps = {"train": "compare on a held-out window, register, promote by the gate (MLflow)",
+             "score": "apply the champion in Spark and replace that as-of date's rows of the serving table"}
+    for name, fn in (("train", cmd_train), ("score", cmd_score)):
+        parser = sub.add_parser(name, help=helps[name])
+        parser.add_argument("model", choices=[*MODELS, "all"])
+        parser.add_argument("--as-of", type=_date, required=True, help="inclusive: features use data up to it")
+        parser.add_argument("--horizon-days", type=int, help="label/forecast horizon H (default: per model in conf)")
+        parser.set_defaults(fn=fn)

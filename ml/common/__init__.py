@@ -1,0 +1,1 @@
+"""Shared ML machinery: settings, frames, the bounded pandas hand-off, gate, MLflow registry, train/score wrappers."""
