@@ -40,7 +40,7 @@ format: setup
 	$(VENV)/bin/ruff format jobs ml dags tests benchmarks
 
 bench: setup
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/ingest_bench.py --customers 10000 --days 180
 
 clean:
 	rm -rf $(VENV) .cache .omnilake

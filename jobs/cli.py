@@ -136,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
     exp.add_argument("--allow-restricted", action="store_true", help="allow bronze/restricted tables (raw PII)")
     exp.set_defaults(fn=cmd_export)
+    from jobs.orchestration.commands import register as register_orchestration
+    from ml.cli import register as register_ml
+
+    register_ml(sub)  # train, score
+    register_orchestration(sub)  # quality, export-serving, demo
     return parser
 
 

@@ -1,0 +1,97 @@
+"""
+### omnilake_daily
+Business dates through the lakehouse: landing -> bronze -> silver (`ingest`), the quality gate, point-in-time
+features, scoring with the champion models, gold analytics (inventory health from the fresh demand forecast,
+alerts), then CSV/Parquet snapshots of the serving tables under `$OMNILAKE_HOME/exports/<date>/`.
+One Spark submission per layer (`jobs/orchestration/submit.py` -> `omnilake ...`), never one per table or day.
+
+**Which date a run processes.** The schedule is a `CronDataIntervalTimetable` (conf `orchestration.daily_schedule`,
+`0 3 * * *` in `orchestration.timezone`): the run that starts at D+1 03:00 local has the data interval
+[D 03:00, D+1 03:00) and processes business date D. A manual run (and `airflow dags test omnilake_daily <date>`)
+gets the last complete interval before its logical date.
+
+**Date range.** Params `start` / `end` (YYYY-MM-DD, inclusive) override the interval, e.g. trigger with
+`{"start": "2025-01-01", "end": "2025-05-31"}` to process five months in one run; `end` alone means that one day.
+Ingest loads every delivery folder up to `end`; gold and features write every date from `start` to `end`.
+
+**Backfill.** One range run, or `airflow backfill create --dag-id omnilake_daily --from-date A --to-date B`
+(one run per day, in date order: `max_active_runs=1`). Every step rewrites only its dates' partitions from the
+same silver data, so either gives the same silver, gold and features tables as one full build.
+
+**Failures.** Retries with exponential backoff and timeouts from conf; every task that fails for good appends a
+row to `ops.task_failures` (delta-rs). The quality gate fails the run, without retries, when the quarantine rate
+of the run's deliveries or the freshness of `silver.order_lines` breaches conf `orchestration.quality`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from airflow.sdk import dag, task
+
+from jobs.orchestration.assets import FEATURES, GOLD, SERVING, SILVER
+from jobs.orchestration.ops import record_failure
+from jobs.orchestration.wiring import date_param, load_kit
+
+kit = load_kit()
+conf = kit.settings
+
+
+@dag(
+    dag_id="omnilake_daily",
+    schedule=kit.timetable(conf.daily_schedule),
+    start_date=kit.start_date,
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=conf.dagrun_timeout,
+    tags=["omnilake", "daily"],
+    params={
+        "start": date_param("first business date to process (default: the data interval's)"),
+        "end": date_param("last business date to process, inclusive (default: the data interval's)"),
+    },
+    default_args={
+        "retries": conf.retries,
+        "retry_delay": conf.retry_delay,
+        "retry_exponential_backoff": conf.retry_backoff,
+        "max_retry_delay": conf.max_retry_delay,
+        "execution_timeout": conf.python_timeout,
+        "on_failure_callback": record_failure,
+    },
+    doc_md=__doc__,
+)
+def omnilake_daily() -> None:
+    @task(multiple_outputs=True)
+    def business_dates(
+        params: dict[str, Any] | None = None,
+        data_interval_start: datetime | None = None,
+        data_interval_end: datetime | None = None,
+    ) -> dict[str, str]:
+        from jobs.orchestration.tasks import resolve_dates
+
+        return resolve_dates(params or {}, data_interval_start, data_interval_end)
+
+    @task
+    def quality_gate(start: str, end: str) -> dict[str, Any]:
+        from jobs.orchestration.tasks import quality_gate as check
+
+        return check(start, end)
+
+    @task(outlets=[kit.exports_asset()])
+    def export_serving(end: str) -> dict[str, int]:
+        from jobs.orchestration.tasks import export_serving as export
+
+        return export(end)
+
+    dates = business_dates()
+    start, end = dates["start"], dates["end"]
+    ingest = kit.spark_step("ingest", ["ingest", "--date", end], outlets=kit.assets(SILVER))
+    features = kit.spark_step(
+        "build_features", ["build", "features", "--as-of", end, "--since", start], outlets=kit.assets(FEATURES)
+    )
+    score = kit.spark_step("score", ["score", "all", "--as-of", end], outlets=kit.assets(SERVING))
+    gold = kit.spark_step("build_gold", ["build", "gold", "--as-of", end, "--since", start], outlets=kit.assets(GOLD))
+    ingest >> quality_gate(start, end) >> features >> score >> gold >> export_serving(end)
+
+
+omnilake_daily()

@@ -1,0 +1,70 @@
+"""
+### omnilake_retrain
+Weekly: train every model as of the last business date of the run's data interval (`omnilake train all`, which
+evaluates each candidate on a later window none of them was trained on, compares it with the champion and the
+baselines in MLflow and promotes only a winner), then rescore with the champions and refresh the serving exports.
+
+**Which date.** `CronDataIntervalTimetable` (conf `orchestration.retrain_schedule`, `0 5 * * 1` in
+`orchestration.timezone`): the run starting Monday 05:00 covers [previous Monday 05:00, this Monday 05:00) and
+trains as of the Sunday before it. Param `as_of` (YYYY-MM-DD) overrides it for a manual run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from airflow.sdk import dag, task
+
+from jobs.orchestration.assets import SERVING
+from jobs.orchestration.ops import record_failure
+from jobs.orchestration.wiring import date_param, load_kit
+
+kit = load_kit()
+conf = kit.settings
+
+
+@dag(
+    dag_id="omnilake_retrain",
+    schedule=kit.timetable(conf.retrain_schedule),
+    start_date=kit.start_date,
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=conf.dagrun_timeout,
+    tags=["omnilake", "ml"],
+    params={"as_of": date_param("train as of this business date (default: the data interval's last date)")},
+    default_args={
+        "retries": conf.retries,
+        "retry_delay": conf.retry_delay,
+        "retry_exponential_backoff": conf.retry_backoff,
+        "max_retry_delay": conf.max_retry_delay,
+        "execution_timeout": conf.python_timeout,
+        "on_failure_callback": record_failure,
+    },
+    doc_md=__doc__,
+)
+def omnilake_retrain() -> None:
+    @task
+    def as_of_date(
+        params: dict[str, Any] | None = None,
+        data_interval_start: datetime | None = None,
+        data_interval_end: datetime | None = None,
+    ) -> str:
+        from jobs.orchestration.tasks import resolve_dates
+
+        as_of = (params or {}).get("as_of")
+        return resolve_dates({"end": as_of}, data_interval_start, data_interval_end)["end"]
+
+    @task(outlets=[kit.exports_asset()])
+    def export_serving(end: str) -> dict[str, int]:
+        from jobs.orchestration.tasks import export_serving as export
+
+        return export(end)
+
+    as_of = as_of_date()
+    train = kit.spark_step("train", ["train", "all", "--as-of", as_of], outlets=[])
+    score = kit.spark_step("score", ["score", "all", "--as-of", as_of], outlets=kit.assets(SERVING))
+    train >> score >> export_serving(as_of)
+
+
+omnilake_retrain()

@@ -1,0 +1,1 @@
+"""Gold analytics: pure transforms over silver and the `run_gold` entry point."""

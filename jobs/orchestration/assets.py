@@ -1,0 +1,62 @@
+"""The tables each Spark step updates (docs/tables.md, DESIGN.md), declared as Airflow Assets by the DAGs."""
+
+from __future__ import annotations
+
+LANDING_SOURCES = (
+    "stores",
+    "products",
+    "crm_members",
+    "web_orders",
+    "app_orders",
+    "marketplace_orders",
+    "pos_transactions",
+    "web_events",
+    "app_events",
+    "inventory",
+    "marketing_spend",
+    "returns",
+)
+# `omnilake ingest`: bronze (append-only, restricted), the PII vault, silver and the ingest's own ops tables
+SILVER = (
+    *(f"bronze.{source}" for source in LANDING_SOURCES),
+    "restricted.pii",
+    "silver.stores",
+    "silver.products",
+    "silver.members",
+    "silver.customers",
+    "silver.identity_edges",
+    "silver.identity_map",
+    "silver.order_lines",
+    "silver.orders",
+    "silver.events",
+    "silver.inventory",
+    "silver.marketing_spend",
+    "silver.returns",
+    "silver.quarantine",
+    "ops.file_registry",
+    "ops.batch_audit",
+    "ops.schema_changes",
+)
+FEATURES = ("features.customer_asof", "features.item_store_day")
+SERVING = ("gold.customer_ltv", "gold.churn_scores", "gold.demand_forecast", "gold.recommendations")
+# gold runs after scoring, so inventory_health uses the fresh demand forecast and alerts see the new day
+GOLD = (
+    "gold.daily_sales",
+    "gold.funnel",
+    "gold.channel_roi",
+    "gold.anomalies",
+    "gold.alerts",
+    "gold.customer_360",
+    "gold.rfm_segments",
+    "gold.sku_matrix",
+    "gold.sell_through",
+    "gold.cohort_retention",
+    "gold.inventory_health",
+)
+EXPORTS = "exports.serving"
+
+
+def asset_uri(warehouse: str, name: str) -> str:
+    """`file://<warehouse>/<zone>/<table>`: the Delta table's folder (the same path delta-rs and Spark read)."""
+    zone, table = name.split(".", 1)
+    return f"file://{warehouse.rstrip('/')}/{zone}/{table}"

@@ -1,0 +1,87 @@
+"""`omnilake quality`, `omnilake export-serving` and `omnilake demo`; `register(sub)` adds them to jobs/cli.py's
+sub-parsers. Imports stay inside the commands so `omnilake --help` loads nothing heavy."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from jobs.common.config import Config
+
+EXIT_BREACH, EXIT_BAD_INPUT = 1, 3
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from exc
+
+
+def cmd_quality(cfg: Config, args: argparse.Namespace) -> int:
+    """The DAG's quality gate from the command line: prints the measures, exit 1 on a breach."""
+    from jobs.orchestration.quality import check_quality
+    from jobs.orchestration.settings import load_settings
+
+    rules = load_settings(cfg).quality
+    report = check_quality(cfg, start=args.start or args.end, end=args.end, rules=rules)
+    rate = f"{report.quarantine_rate:.2%}"
+    print(
+        f"dates {report.start}..{report.end}: {report.batches} batches, {report.bronze_rows:,} bronze rows, "
+        f"{report.quarantined:,} quarantined ({rate}, max {rules.max_quarantine_rate:.2%}); latest order_date "
+        f"{report.latest_order_date} (lag {report.freshness_lag_days} days, max {rules.max_freshness_lag_days})"
+    )
+    for breach in report.breaches:
+        print(f"BREACH: {breach}")
+    return EXIT_BREACH if report.breaches else 0
+
+
+def cmd_export_serving(cfg: Config, args: argparse.Namespace) -> int:
+    """Write the serving tables' CSV/Parquet snapshots under <exports>/<as-of>/ (what the DAGs' export does)."""
+    from jobs.orchestration.exports import export_serving, snapshot_dir
+    from jobs.orchestration.settings import load_settings
+
+    written = export_serving(cfg, as_of=args.as_of, formats=load_settings(cfg).export_formats)
+    for table, rows in written.items():
+        print(f"{table}: {rows:,} rows")
+    print(f"{len(written)} serving table(s) exported to {snapshot_dir(cfg, args.as_of)}")
+    return 0
+
+
+def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
+    """Generated data through Airflow's own runs, then a summary (see jobs/orchestration/demo.py)."""
+    from jobs.orchestration.demo import DemoError, DemoParams, run_demo
+    from jobs.orchestration.settings import load_settings
+
+    defaults = load_settings(cfg).demo
+    params = DemoParams(
+        customers=args.customers or defaults.customers,
+        days=args.days or defaults.days,
+        seed=defaults.seed if args.seed is None else args.seed,
+        daily_days=defaults.daily_days if args.daily_days is None else args.daily_days,
+        reset=args.reset,
+    )
+    try:
+        return run_demo(cfg, params, echo=lambda line: print(line, flush=True))
+    except DemoError as exc:
+        print(f"omnilake demo: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `quality`, `export-serving` and `demo` to the `omnilake` command's sub-parsers."""
+    qual = sub.add_parser("quality", help="quarantine rate and freshness of business dates (exit 1 on a breach)")
+    qual.add_argument("--end", type=_iso_date, required=True, help="last business date, inclusive")
+    qual.add_argument("--start", type=_iso_date, help="first business date (default: --end)")
+    qual.set_defaults(fn=cmd_quality)
+    exp = sub.add_parser("export-serving", help="CSV/Parquet snapshots of the serving tables under exports/<date>")
+    exp.add_argument("--as-of", type=_iso_date, required=True, help="the snapshot's business date")
+    exp.set_defaults(fn=cmd_export_serving)
+    demo = sub.add_parser("demo", help="generated data through Airflow's own runs (embedded SQLite Airflow)")
+    demo.add_argument("--customers", type=int, help="default: conf orchestration.demo.customers")
+    demo.add_argument("--days", type=int, help="default: conf orchestration.demo.days")
+    demo.add_argument("--seed", type=int, help="default: conf orchestration.demo.seed")
+    demo.add_argument("--daily-days", type=int, help="last days run one by one (default: conf)")
+    demo.add_argument("--reset", action="store_true", help="first remove this OMNILAKE_HOME's demo state")
+    demo.set_defaults(fn=cmd_demo)

@@ -1,0 +1,34 @@
+"""Serving snapshots: each serving table as CSV/Parquet under <exports>/<run date>/ (delta-rs, no JVM)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from jobs.common.config import Config
+from jobs.common.inventory import export_table
+from jobs.common.log import event
+from jobs.orchestration.assets import SERVING
+from jobs.orchestration.quality import table_path
+
+
+def snapshot_dir(cfg: Config, as_of: date) -> Path:
+    return Path(cfg.paths.exports) / as_of.isoformat()
+
+
+def export_serving(
+    cfg: Config, *, as_of: date, formats: Sequence[str], tables: Sequence[str] = SERVING
+) -> dict[str, int]:
+    """Write every existing table in `tables` once per format; returns table -> rows. A table that does not
+    exist yet (its job has not run) is skipped with a log line. A rerun overwrites the same files atomically."""
+    out_dir = snapshot_dir(cfg, as_of)
+    written: dict[str, int] = {}
+    for table in tables:
+        if not (table_path(cfg, table) / "_delta_log").is_dir():
+            event("export.skip", table=table, reason="table does not exist yet")
+            continue
+        for fmt in formats:
+            written[table] = export_table(cfg, table, out_dir / f"{table}.{fmt}")
+        event("export.table", table=table, rows=written[table], formats=",".join(formats), out=str(out_dir))
+    return written

@@ -1,0 +1,56 @@
+"""Bodies of the DAGs' plain Python tasks (no JVM: delta-rs and pyarrow only). The @task functions in dags/
+import this module inside their bodies, so parsing a DAG file loads none of it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from jobs.common.config import Config, load_config
+from jobs.common.log import event, setup_logging
+
+
+def _config() -> Config:
+    """The config, with omnilake's own log lines (`[omnilake ..] event key=value`) in the task log."""
+    cfg = load_config()
+    setup_logging(cfg.logging.level, cfg.logging.json)
+    return cfg
+
+
+def resolve_dates(
+    params: Mapping[str, Any], data_interval_start: datetime, data_interval_end: datetime
+) -> dict[str, str]:
+    """{"start", "end"} (ISO dates, inclusive) that the run processes: see jobs.orchestration.dates."""
+    from jobs.orchestration.dates import business_range
+    from jobs.orchestration.settings import load_settings
+
+    start, end = business_range(params, data_interval_start, data_interval_end, tz=load_settings(_config()).timezone)
+    event("run.dates", start=start, end=end, interval_start=data_interval_start, interval_end=data_interval_end)
+    return {"start": start.isoformat(), "end": end.isoformat()}
+
+
+def quality_gate(start: str, end: str) -> dict[str, Any]:
+    """Fail the task, without retries, when the run's dates breach the quality rules; returns the measures."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from jobs.orchestration.quality import check_quality
+    from jobs.orchestration.settings import load_settings
+
+    cfg = _config()
+    report = check_quality(
+        cfg, start=date.fromisoformat(start), end=date.fromisoformat(end), rules=load_settings(cfg).quality
+    )
+    if report.breaches:
+        # a breach is a property of the data: retrying cannot help, so fail now (the callback records it)
+        raise AirflowFailException("quality gate: " + "; ".join(report.breaches))
+    return report.as_dict()
+
+
+def export_serving(end: str) -> dict[str, int]:
+    """Write the serving tables' snapshots for the run's last date."""
+    from jobs.orchestration.exports import export_serving as export
+    from jobs.orchestration.settings import load_settings
+
+    cfg = _config()
+    return export(cfg, as_of=date.fromisoformat(end), formats=load_settings(cfg).export_formats)

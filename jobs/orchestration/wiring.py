@@ -1,0 +1,95 @@
+"""What the DAG files are wired from: schedules, Spark steps and assets, built from config at parse time.
+
+Parse-time cost is two small YAML reads and a glob for the Delta JARs: no Spark, no pandas, no network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import pendulum
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param
+
+from jobs.common.config import PROJECT_ROOT, Config, ConfigError, load_config
+from jobs.common.spark import DELTA_CONF, delta_jars
+from jobs.orchestration.assets import EXPORTS, asset_uri
+from jobs.orchestration.settings import Orchestration, load_settings
+
+SUBMIT_APP = PROJECT_ROOT / "jobs" / "orchestration" / "submit.py"
+LOG4J = PROJECT_ROOT / "conf" / "log4j2.properties"
+
+
+def spark_submit_conf(cfg: Config) -> dict[str, str]:
+    """Settings the driver JVM needs before it starts (the session factory sets the rest): Delta JARs and
+    extensions, quiet logging, cfg.spark.conf. Without fetched JARs the key is left out and the job itself
+    fails with jobs.common.spark's message naming the fix, instead of the DAG failing to parse."""
+    conf = {**DELTA_CONF, "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{LOG4J}", **cfg.spark.conf}
+    with contextlib.suppress(ConfigError):
+        conf["spark.jars"] = ",".join(delta_jars(cfg))
+    return conf
+
+
+def driver_env(cfg: Config) -> dict[str, str]:
+    """Environment of the spark-submit process (and the driver): the same omnilake env and interpreter."""
+    return {
+        "OMNILAKE_HOME": cfg.home,
+        "OMNILAKE_ENV": cfg.env,
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_DRIVER_PYTHON": sys.executable,
+    }
+
+
+def date_param(description: str) -> Param:
+    return Param(None, type=["null", "string"], format="date", description=description)
+
+
+@dataclass(frozen=True)
+class DagKit:
+    cfg: Config
+    settings: Orchestration
+
+    def timetable(self, cron: str) -> CronDataIntervalTimetable:
+        """One data interval per cron period in the business time zone (not a zero-length cron trigger)."""
+        return CronDataIntervalTimetable(cron, timezone=self.settings.timezone)
+
+    @property
+    def start_date(self) -> pendulum.DateTime:
+        day = self.settings.start_date
+        return pendulum.datetime(day.year, day.month, day.day, tz=self.settings.timezone)
+
+    @cached_property
+    def submit_conf(self) -> dict[str, str]:
+        return spark_submit_conf(self.cfg)
+
+    def assets(self, names: Sequence[str]) -> list[Asset]:
+        return [Asset(name=name, uri=asset_uri(self.cfg.paths.warehouse, name), group="omnilake") for name in names]
+
+    def exports_asset(self) -> Asset:
+        return Asset(name=EXPORTS, uri=f"file://{self.cfg.paths.exports}", group="omnilake")
+
+    def spark_step(self, task_id: str, argv: Sequence[Any], *, outlets: Sequence[Asset]) -> SparkSubmitOperator:
+        """One spark-submit of `omnilake <argv>` (argv may hold XComArgs) to the configured master."""
+        return SparkSubmitOperator(
+            task_id=task_id,
+            conn_id=self.settings.spark_conn_id,
+            application=str(SUBMIT_APP),
+            application_args=list(argv),
+            conf=dict(self.submit_conf),  # an operator may add keys to its own copy
+            driver_memory=self.cfg.spark.driver_memory,
+            env_vars=driver_env(self.cfg),
+            name=f"omnilake-{task_id}",
+            execution_timeout=self.settings.spark_timeout,
+            outlets=list(outlets),
+        )
+
+
+def load_kit() -> DagKit:
+    """Config of the current OMNILAKE_ENV / OMNILAKE_HOME, as the DAG files need it."""
+    cfg = load_config()
+    return DagKit(cfg=cfg, settings=load_settings(cfg))

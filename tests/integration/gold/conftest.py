@@ -1,0 +1,185 @@
+"""Small silver Delta tables written inline (change data feed on, as silver creates them) and a config that
+carries conf/gold_rules.yaml until it is merged into conf/base.yaml."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from jobs.common.config import PROJECT_ROOT, Config
+from jobs.common.tables import Catalog
+from jobs.gold.sources import SCHEMAS
+
+KEYS = {
+    "silver.order_lines": ["channel", "order_id", "line_no"],
+    "silver.events": ["channel", "event_id"],
+    "silver.inventory": ["snapshot_date", "store_id", "sku"],
+    "silver.marketing_spend": ["spend_date", "channel", "campaign_id"],
+    "silver.returns": ["return_id"],
+    "silver.products": ["sku"],
+    "silver.customers": ["customer_id"],
+    "silver.daily_sales_imported": ["store_id", "sku", "sales_date"],
+    "ops.batch_audit": ["source", "batch_id"],
+}
+D = date.fromisoformat
+
+
+def with_rules(cfg: Config, *, warehouse: Path | None = None, **gold: Any) -> Config:
+    """`cfg` plus the gold/features sections of conf/gold_rules.yaml (top-level gold keys overridden)."""
+    rules = yaml.safe_load((PROJECT_ROOT / "conf" / "gold_rules.yaml").read_text())
+    rules["gold"].update(gold)
+    rules["features"]["snapshot_retention_days"] = gold.get("snapshot_retention_days", 35)
+    paths = cfg.paths if warehouse is None else dataclasses.replace(cfg.paths, warehouse=str(warehouse))
+    return dataclasses.replace(cfg, paths=paths, extra={**cfg.extra, **rules})
+
+
+def write_silver(catalog: Catalog, name: str, rows: list[tuple]) -> None:
+    """Create `name` with the change data feed on, or upsert `rows` into it on its business key."""
+    df = catalog.spark.createDataFrame(rows, SCHEMAS[name])
+    if catalog.exists(name):
+        catalog.merge(df, name, KEYS[name])
+    else:
+        df.write.format("delta").option("delta.enableChangeDataFeed", "true").save(catalog.path(name))
+
+
+def _line(
+    channel: str,
+    order_id: str,
+    day: str,
+    customer: str | None,
+    account: str,
+    sku: str,
+    qty: int,
+    price: str,
+    discount: str = "0.00",
+    *,
+    store: str | None = None,
+    status: str = "paid",
+    campaign: str | None = None,
+    hour: int = 12,
+    phone: str | None = None,
+) -> tuple:
+    net = Decimal(price) * qty - Decimal(discount)
+    ts = datetime.fromisoformat(f"{day}T{hour:02d}:00:00")
+    return (
+        channel,
+        order_id,
+        1,
+        customer,
+        account,
+        store,
+        ts,
+        D(day),
+        status,
+        sku,
+        qty,
+        Decimal(price),
+        Decimal(discount),
+        net,
+        campaign,
+        f"dev-{account}",
+        phone,
+        None,
+        1,
+        f"{channel}-1",
+    )
+
+
+def _event(
+    channel: str,
+    event_id: str,
+    day: str,
+    session: str,
+    customer: str | None,
+    event_type: str,
+    campaign: str | None = None,
+    hour: int = 10,
+) -> tuple:
+    ts = datetime.fromisoformat(f"{day}T{hour:02d}:00:00")
+    return (
+        channel,
+        event_id,
+        ts,
+        D(day),
+        session,
+        f"acct-{customer}",
+        customer,
+        event_type,
+        "P1",
+        campaign,
+        None,
+        "desktop",
+    )
+
+
+BASE: dict[str, list[tuple]] = {
+    "silver.products": [
+        ("P1", "Mug", "A", "brand", Decimal("10.00"), Decimal("6.00"), D("2024-01-01"), True, None),
+        ("P2", "Cup", "A", "brand", Decimal("20.00"), Decimal("8.00"), D("2024-01-01"), True, None),
+        ("P3", "Pot", "B", "brand", Decimal("50.00"), Decimal("40.00"), D("2024-01-01"), True, None),
+    ],
+    "silver.customers": [
+        (c, None, None, None, "gold", True, False, 1980, None, ["web"], datetime(2025, 2, 1), "generated")
+        for c in ("C1", "C2", "C3")
+    ],
+    "silver.order_lines": [
+        _line("web", "W1", "2025-03-01", "C1", "a1", "P1", 2, "10.00", campaign="CAMP1"),
+        _line("web", "W2", "2025-03-02", "C2", "a2", "P2", 1, "20.00"),
+        _line("pos", "T1", "2025-03-02", "C1", "m1", "P1", 1, "9.00", store="S1"),
+        _line("pos", "T2", "2025-03-03", "C3", "m3", "P3", 1, "50.00", store="S1"),
+        _line("app", "A1", "2025-03-03", "C2", "u2", "P3", 2, "50.00", "10.00"),
+        _line("web", "W3", "2025-03-04", "C1", "a1", "P2", 1, "20.00", status="cancelled"),
+        _line("pos", "T3", "2025-03-04", None, "walkin", "P2", 3, "20.00", store="S2"),
+    ],
+    "silver.returns": [
+        ("R1", "web", "W2", 1, "P2", 1, Decimal("20.00"), "other", datetime(2025, 3, 3, 9), D("2025-03-03"))
+    ],
+    "silver.events": [
+        _event("web", "e1", "2025-03-01", "s1", "C1", "view", "CAMP1"),
+        _event("web", "e2", "2025-03-01", "s1", "C1", "cart"),
+        _event("web", "e3", "2025-03-01", "s1", "C1", "order"),
+        _event("web", "e4", "2025-03-01", "s1", "C1", "paid"),
+        _event("web", "e5", "2025-03-02", "s2", "C2", "view", "CAMP1"),
+        _event("web", "e6", "2025-03-02", "s3", None, "view"),
+    ],
+    "silver.inventory": [
+        (D("2025-03-01"), "S1", "P1", 5, 0),
+        (D("2025-03-01"), "S1", "P3", 0, 4),
+        (D("2025-03-02"), "S2", "P2", 10, 0),
+        (D("2025-03-01"), "S2", "P3", 3, 0),
+    ],
+    "silver.marketing_spend": [
+        (D("2025-03-01"), "web", "CAMP1", Decimal("100.00"), 1000, 50),
+        (D("2025-03-02"), "web", "CAMP1", Decimal("50.00"), 500, 20),
+    ],
+    "silver.daily_sales_imported": [("S3", "P1", D("2025-03-03"), 4.0, Decimal("9.50"), True)],
+    "ops.batch_audit": [
+        ("web_orders", "web_orders-1", 100, 99, 0, 0, 1, datetime(2025, 3, 1, 6)),
+        ("web_orders", "web_orders-2", 100, 90, 0, 0, 10, datetime(2025, 3, 2, 6)),
+    ],
+}
+# the next day's data, plus a late order line for a past day (03-02)
+LATER: dict[str, list[tuple]] = {
+    "silver.order_lines": [
+        _line("web", "W4", "2025-03-05", "C3", "a3", "P1", 1, "10.00"),
+        _line("pos", "T4", "2025-03-02", "C2", "m2", "P3", 1, "50.00", store="S2"),
+    ],
+    "silver.events": [_event("web", "e7", "2025-03-05", "s4", "C3", "view")],
+    "silver.inventory": [(D("2025-03-05"), "S1", "P1", 2, 0)],
+}
+
+
+def write_all(catalog: Catalog, data: dict[str, list[tuple]]) -> None:
+    for name, rows in data.items():
+        write_silver(catalog, name, rows)
+
+
+@pytest.fixture()
+def gold_cfg(cfg: Config) -> Config:
+    return with_rules(cfg)

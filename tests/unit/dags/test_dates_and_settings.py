@@ -1,0 +1,105 @@
+"""Which dates a run processes, and the orchestration config section."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from jobs.common.config import Config, ConfigError
+from jobs.orchestration.dates import business_range, interval_dates
+from jobs.orchestration.settings import load_settings, orchestration_section
+
+NY = "America/New_York"
+UTC = UTC
+
+
+def test_daily_interval_is_one_business_date() -> None:
+    # [2025-03-04 03:00, 2025-03-05 03:00) New York (EST, UTC-5)
+    start, end = datetime(2025, 3, 4, 8, tzinfo=UTC), datetime(2025, 3, 5, 8, tzinfo=UTC)
+    assert interval_dates(start, end, tz=NY) == (date(2025, 3, 4), date(2025, 3, 4))
+
+
+def test_daily_interval_across_the_dst_switch() -> None:
+    # 2025-03-09 is 23 hours long in New York: [03:00 EST, 03:00 EDT) is still one business date
+    start, end = datetime(2025, 3, 9, 8, tzinfo=UTC), datetime(2025, 3, 10, 7, tzinfo=UTC)
+    assert interval_dates(start, end, tz=NY) == (date(2025, 3, 9), date(2025, 3, 9))
+
+
+def test_weekly_interval_ends_on_the_sunday() -> None:
+    start, end = datetime(2025, 3, 3, 10, tzinfo=UTC), datetime(2025, 3, 10, 9, tzinfo=UTC)
+    assert interval_dates(start, end, tz=NY) == (date(2025, 3, 3), date(2025, 3, 9))
+
+
+@pytest.mark.parametrize(
+    "params,expected",
+    [
+        ({}, (date(2025, 3, 4), date(2025, 3, 4))),
+        ({"start": None, "end": None}, (date(2025, 3, 4), date(2025, 3, 4))),
+        ({"start": "2025-01-01", "end": "2025-02-28"}, (date(2025, 1, 1), date(2025, 2, 28))),
+        ({"end": "2025-02-01"}, (date(2025, 2, 1), date(2025, 2, 1))),
+        ({"start": "2025-03-01"}, (date(2025, 3, 1), date(2025, 3, 4))),
+    ],
+)
+def test_params_override_the_interval(params: dict, expected: tuple[date, date]) -> None:
+    start, end = datetime(2025, 3, 4, 8, tzinfo=UTC), datetime(2025, 3, 5, 8, tzinfo=UTC)
+    assert business_range(params, start, end, tz=NY) == expected
+
+
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"start": "2025-03-02", "end": "2025-03-01"}, "after end"),
+        ({"end": "03/01/2025"}, "not a date"),
+    ],
+)
+def test_bad_params_are_rejected(params: dict, message: str) -> None:
+    start = datetime(2025, 3, 4, 8, tzinfo=UTC)
+    with pytest.raises(ValueError, match=message):
+        business_range(params, start, start + timedelta(days=1), tz=NY)
+
+
+def test_the_dag_timetable_gives_the_documented_dates(cfg: Config) -> None:
+    """A scheduled run starting 2025-03-05 03:00 New York processes 2025-03-04."""
+    import pendulum
+    from airflow.sdk import CronDataIntervalTimetable
+    from airflow.timetables.base import DataInterval, TimeRestriction
+
+    settings = load_settings(cfg)
+    from airflow.serialization.encoders import coerce_to_core_timetable
+
+    # the scheduler runs the core twin of the SDK timetable the DAG declares
+    core = coerce_to_core_timetable(CronDataIntervalTimetable(settings.daily_schedule, timezone=settings.timezone))
+    last = DataInterval(pendulum.datetime(2025, 3, 3, 3, tz=NY), pendulum.datetime(2025, 3, 4, 3, tz=NY))
+    info = core.next_dagrun_info(
+        last_automated_data_interval=last, restriction=TimeRestriction(earliest=None, latest=None, catchup=True)
+    )
+    assert info.run_after == pendulum.datetime(2025, 3, 5, 3, tz=NY)
+    iv = info.data_interval
+    assert business_range({}, iv.start, iv.end, tz=settings.timezone) == (date(2025, 3, 4), date(2025, 3, 4))
+
+
+def test_settings_of_the_test_env(cfg: Config) -> None:
+    s = load_settings(cfg)
+    assert (s.retries, s.retry_delay, s.retry_backoff) == (2, timedelta(seconds=1), 2.0)
+    assert s.spark_conn_id == "omnilake_spark" and s.export_formats == ("csv", "parquet")
+    assert s.quality.max_quarantine_rate == 0.05 and s.quality.max_freshness_lag_days == 1
+    assert s.demo.customers == 300  # the test block over base
+
+
+def test_merged_config_and_env_overrides_win_over_the_fallback_file(tmp_path: Path) -> None:
+    from tests.conftest import make_config
+
+    cfg = make_config(tmp_path, OMNILAKE__ORCHESTRATION__QUALITY__MAX_QUARANTINE_RATE="0.5")
+    assert load_settings(cfg).quality.max_quarantine_rate == 0.5
+    assert load_settings(cfg).quality.max_freshness_lag_days == 1
+
+
+def test_section_without_the_fallback_file(cfg: Config, tmp_path: Path) -> None:
+    assert orchestration_section(
+        replace(cfg, extra={"orchestration": {"retries": 5}}), fallback=tmp_path / "no.yaml"
+    ) == {"retries": 5}
+    with pytest.raises(ConfigError, match="'orchestration' is missing"):
+        orchestration_section(replace(cfg, extra={}), fallback=tmp_path / "no.yaml")

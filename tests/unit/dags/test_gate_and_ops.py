@@ -1,0 +1,179 @@
+"""The quality gate, the failure record and the serving exports on small delta-rs tables (no JVM)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pyarrow as pa
+import pytest
+from deltalake import DeltaTable, write_deltalake
+
+from jobs.common.config import Config
+from jobs.orchestration.exports import export_serving
+from jobs.orchestration.ops import FAILURES, record_failure
+from jobs.orchestration.quality import check_quality, delivery_date, table_path
+from jobs.orchestration.settings import QualitySettings
+
+RULES = QualitySettings(max_quarantine_rate=0.05, max_freshness_lag_days=1)
+
+
+def _write(cfg: Config, name: str, rows: list[dict], schema: pa.Schema, partition_by: list[str] | None = None) -> None:
+    path = table_path(cfg, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_deltalake(str(path), pa.Table.from_pylist(rows, schema=schema), partition_by=partition_by)
+
+
+@pytest.fixture()
+def warehouse(cfg: Config) -> Config:
+    """Two deliveries: 03-01 (batch 1, clean) and 03-02 (batch 2, 10% quarantined); orders up to 03-02."""
+    reg = pa.schema(
+        [("source", pa.string()), ("file", pa.string()), ("batch_id", pa.string()), ("status", pa.string())]
+    )
+    _write(
+        cfg,
+        "ops.file_registry",
+        [
+            {
+                "source": "web_orders",
+                "file": "web_orders/2025-03-01/a.csv",
+                "batch_id": "web_orders-000001",
+                "status": "loaded",
+            },
+            {
+                "source": "web_orders",
+                "file": "web_orders/2025-03-02/b.csv",
+                "batch_id": "web_orders-000002",
+                "status": "loaded",
+            },
+            {
+                "source": "web_orders",
+                "file": "web_orders/2025-03-02/copy.csv",
+                "batch_id": "web_orders-000003",
+                "status": "duplicate_content",
+            },
+        ],
+        reg,
+    )
+    audit = pa.schema(
+        [("source", pa.string()), ("batch_id", pa.string()), ("bronze_rows", pa.int64()), ("quarantined", pa.int64())]
+    )
+    _write(
+        cfg,
+        "ops.batch_audit",
+        [
+            {"source": "web_orders", "batch_id": "web_orders-000001", "bronze_rows": 100, "quarantined": 1},
+            {"source": "web_orders", "batch_id": "web_orders-000002", "bronze_rows": 100, "quarantined": 10},
+        ],
+        audit,
+    )
+    lines = pa.schema([("order_id", pa.string()), ("order_date", pa.date32())])
+    _write(
+        cfg,
+        "silver.order_lines",
+        [
+            {"order_id": "o1", "order_date": date(2025, 3, 1)},
+            {"order_id": "o2", "order_date": date(2025, 3, 2)},
+            {"order_id": "o3", "order_date": date(2025, 3, 9)},
+        ],
+        lines,
+        ["order_date"],
+    )
+    return cfg
+
+
+def test_delivery_date_of_landing_paths() -> None:
+    assert delivery_date("web_orders/2025-03-02/b.csv") == date(2025, 3, 2)
+    assert delivery_date("imports/orders.csv") is None and delivery_date("b.csv") is None
+
+
+def test_gate_passes_on_a_clean_day(warehouse: Config) -> None:
+    report = check_quality(warehouse, start=date(2025, 3, 1), end=date(2025, 3, 1), rules=RULES)
+    assert report.as_dict() == {
+        "start": "2025-03-01",
+        "end": "2025-03-01",
+        "batches": 1,
+        "bronze_rows": 100,
+        "quarantined": 1,
+        "quarantine_rate": 0.01,
+        "latest_order_date": "2025-03-01",
+        "freshness_lag_days": 0,
+        "breaches": [],
+    }
+
+
+def test_gate_breaches_on_a_quarantine_spike(warehouse: Config) -> None:
+    report = check_quality(warehouse, start=date(2025, 3, 2), end=date(2025, 3, 2), rules=RULES)
+    assert (report.batches, report.quarantined, report.bronze_rows) == (1, 10, 100)
+    assert len(report.breaches) == 1 and report.breaches[0].startswith("quarantine rate 10.00%")
+
+
+def test_range_rate_is_over_all_its_batches(warehouse: Config) -> None:
+    report = check_quality(warehouse, start=date(2025, 3, 1), end=date(2025, 3, 2), rules=RULES)
+    assert (report.batches, report.quarantine_rate, report.breaches) == (2, 0.055, [report.breaches[0]])
+
+
+def test_gate_task_fails_without_retry_on_a_breach(warehouse: Config) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from jobs.orchestration import tasks
+
+    assert tasks.quality_gate("2025-03-01", "2025-03-01")["quarantine_rate"] == 0.01
+    with pytest.raises(AirflowFailException, match=r"^quality gate: quarantine rate 10\.00% \(10 of 100 rows"):
+        tasks.quality_gate("2025-03-02", "2025-03-02")
+
+
+def test_gate_breaches_on_stale_data_and_ignores_later_dates(warehouse: Config) -> None:
+    report = check_quality(warehouse, start=date(2025, 3, 5), end=date(2025, 3, 5), rules=RULES)
+    assert (report.latest_order_date, report.freshness_lag_days, report.batches) == (date(2025, 3, 2), 3, 0)
+    assert report.breaches == [
+        "freshness: latest silver.order_lines.order_date is 2025-03-02, 3 days before "
+        "2025-03-05 (max_freshness_lag_days 1)"
+    ]
+
+
+def test_gate_breaches_without_any_ingest(cfg: Config) -> None:
+    report = check_quality(cfg, start=date(2025, 3, 1), end=date(2025, 3, 1), rules=RULES)
+    assert [b.split(" ")[0] for b in report.breaches] == ["no", "freshness:"]
+
+
+def _context(task_id: str, error: Exception) -> dict:
+    ti = SimpleNamespace(dag_id="omnilake_daily", task_id=task_id, run_id="manual__1", map_index=-1, try_number=3)
+    return {
+        "ti": ti,
+        "exception": error,
+        "params": {"start": "2025-03-01", "end": None, "obj": object()},
+        "data_interval_start": datetime(2025, 3, 1, 8, tzinfo=UTC),
+        "data_interval_end": datetime(2025, 3, 2, 8, tzinfo=UTC),
+    }
+
+
+def test_failure_callback_appends_one_row_per_failure(cfg: Config) -> None:
+    record_failure(_context("quality_gate", RuntimeError("quality gate: spike")))
+    record_failure(_context("ingest", ValueError("x" * 9000)))
+    rows = DeltaTable(str(table_path(cfg, FAILURES))).to_pyarrow_table().sort_by("task_id").to_pylist()
+    assert [(r["task_id"], r["error_type"], r["error"], r["try_number"]) for r in rows] == [
+        ("ingest", "ValueError", "x" * 4000, 3),
+        ("quality_gate", "RuntimeError", "quality gate: spike", 3),
+    ]
+    assert rows[1]["params"] == '{"end": null, "start": "2025-03-01"}'
+    assert rows[1]["data_interval_start"] == datetime(2025, 3, 1, 8, tzinfo=UTC)
+
+
+def test_failure_callback_never_raises(cfg: Config) -> None:
+    record_failure({"ti": None})  # a context it cannot use: logged, not raised
+    assert not (table_path(cfg, FAILURES) / "_delta_log").exists()
+
+
+def test_export_writes_existing_serving_tables_and_skips_the_rest(cfg: Config) -> None:
+    schema = pa.schema([("customer_id", pa.string()), ("churn_probability", pa.float64())])
+    _write(cfg, "gold.churn_scores", [{"customer_id": "c1", "churn_probability": 0.25}], schema)
+    written = export_serving(cfg, as_of=date(2025, 3, 2), formats=("csv", "parquet"))
+    out = Path(cfg.paths.exports) / "2025-03-02"
+    assert written == {"gold.churn_scores": 1}
+    assert sorted(p.name for p in out.iterdir()) == ["gold.churn_scores.csv", "gold.churn_scores.parquet"]
+    assert (out / "gold.churn_scores.csv").read_text().splitlines() == [
+        '"customer_id","churn_probability"',
+        '"c1",0.25',
+    ]

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import yaml
+
+from jobs.common.config import PROJECT_ROOT, ConfigError
+from jobs.gold.incremental import fact_predicate
+from jobs.gold.rules import FeatureRules, GoldRules, Tier
+
+RULES = yaml.safe_load((PROJECT_ROOT / "conf" / "gold_rules.yaml").read_text())
+
+
+def test_conf_rules_load_into_typed_rules() -> None:
+    gold = GoldRules.from_section(RULES["gold"])
+    assert gold.rfm.tiers[0] == Tier("top", max_recency_days=30, min_orders=5, min_spend=2000)
+    assert gold.rfm.tiers[1] == Tier("dormant", min_recency_days=90)
+    assert (gold.sell_through.window_days, gold.sell_through.flag_below) == (30, 0.05)
+    assert round(gold.inventory.z, 4) == 1.6449
+    features = FeatureRules.from_section(RULES["features"])
+    assert features.windows_days == (7, 30, 90, 365)
+
+
+def test_missing_or_unknown_rule_names_the_key() -> None:
+    broken = {**RULES["gold"], "inventory": {"service_level": 0.95}}
+    with pytest.raises(ConfigError, match="gold.inventory.lead_time_days"):
+        GoldRules.from_section(broken)
+    bad_tier = {**RULES["gold"], "rfm": {"tiers": [{"name": "x", "max_days": 3}], "default_tier": "y"}}
+    with pytest.raises(ConfigError, match="gold.rfm.tiers"):
+        GoldRules.from_section(bad_tier)
+
+
+def test_fact_predicate_lists_dates_or_covers_all() -> None:
+    d1, d2 = date(2025, 3, 2), date(2025, 3, 5)
+    assert fact_predicate("business_date", (d1, d2), d2) == "business_date IN (DATE'2025-03-02', DATE'2025-03-05')"
+    assert fact_predicate("business_date", None, d2) == "business_date <= DATE'2025-03-05'"
+    assert fact_predicate("business_date", (), d2) is None
