@@ -12,6 +12,8 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENV_PREFIX = "OMNILAKE__"
+# business-rule section files of the later layers, merged under base.yaml (which, like the env file, may override)
+SECTION_FILES = ("gold_rules.yaml", "ml.yaml")
 
 
 class ConfigError(ValueError):
@@ -165,7 +167,11 @@ def load_config(env: str | None = None, environ: Mapping[str, str] | None = None
     env_file = conf_dir / f"{env}.yaml"
     if not env_file.exists():
         raise ConfigError(f"OMNILAKE_ENV={env}: no file {env_file}")
-    raw = _deep_merge(_read_yaml(conf_dir / "base.yaml"), _read_yaml(env_file))
+    raw: dict[str, Any] = {}
+    for name in SECTION_FILES:
+        if (conf_dir / name).exists():
+            raw = _deep_merge(raw, _read_yaml(conf_dir / name))
+    raw = _deep_merge(_deep_merge(raw, _read_yaml(conf_dir / "base.yaml")), _read_yaml(env_file))
     raw = _apply_env_overrides(raw, environ)
     home = str(Path(environ.get("OMNILAKE_HOME", ".omnilake")).resolve())
     raw = _expand(raw, {"home": home, "project": str(PROJECT_ROOT)})

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from jobs.common.config import PROJECT_ROOT, Config
+from jobs.orchestration.ops import short_error
 from jobs.orchestration.settings import Orchestration
 
 BIN = Path(sys.executable).parent
@@ -37,7 +38,6 @@ _NEW_STATE = re.compile(r"new_state=(\w+)")
 _PROGRESS = re.compile(r"(\[omnilake \d+:[\d.]+\].*?)(?:\s+\[airflow\.[^\]]*\]\s+loc=\S+)?$")
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\S+ \[")
 _EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Exception|Error|Exit)\b")
-_SUBMIT_FAILED = re.compile(r"Cannot execute: spark-submit .*\. Error code is: (\d+)\.")
 _DRIVER = re.compile(r"^\S+ \[[^\]]*\] (.*?) \[airflow\.task\.hooks\.[\w.]*SparkSubmitHook\]")
 _DRIVER_ERROR = re.compile(r"^([A-Za-z_][\w.]*(Exception|Error)\b|omnilake [\w-]+: error:)")
 
@@ -60,7 +60,9 @@ def airflow_env(cfg: Config, settings: Orchestration, base: Mapping[str, str] | 
             "OMNILAKE_ENV": cfg.env,
             "PYSPARK_PYTHON": sys.executable,
             "PATH": os.pathsep.join([str(BIN), env.get("PATH", "")]),
-            "PYTHONPATH": os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p),
+            "PYTHONPATH": os.pathsep.join(
+                dict.fromkeys(p for p in (str(PROJECT_ROOT), *env.get("PYTHONPATH", "").split(os.pathsep)) if p)
+            ),
         }
     )
     if cfg.spark.master.startswith("local"):
@@ -199,12 +201,12 @@ class _Follower:
         if line.startswith("Traceback"):
             self.error = None
         elif self.error is None and _EXCEPTION.match(line):
-            self.error = _SUBMIT_FAILED.sub(r"spark-submit exited with code \1", line.strip())
+            self.error = short_error(line.strip())
 
     def _task_ended(self, task_id: str) -> None:
         error = self.error
         if error and self.driver_error:
-            error = f"{error}; driver: {self.driver_error}"
+            error = f"{error} Driver: {self.driver_error}"
         task = TaskResult(task_id, self.state, time.monotonic() - self.started, error)
         self.result.tasks.append(task)
         detail = f": {task.error}" if task.error and task.state != "success" else ""

@@ -7,6 +7,7 @@ quality breach, which is not retried). It must never raise, start a JVM or impor
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -19,20 +20,14 @@ if TYPE_CHECKING:
     from jobs.common.config import Config
 
 FAILURES = "ops.task_failures"
-COLUMNS = (
-    "failed_at",
-    "dag_id",
-    "task_id",
-    "run_id",
-    "map_index",
-    "try_number",
-    "data_interval_start",
-    "data_interval_end",
-    "params",
-    "error_type",
-    "error",
-)
 MAX_ERROR_CHARS = 4000
+_SUBMIT_FAILED = re.compile(r"Cannot execute: spark-submit .*?\. Error code is: (\d+)\.", re.DOTALL)
+
+
+def short_error(text: str) -> str:
+    """The error without the spark-submit command line the Spark hook repeats in it (the driver's output tail,
+    when the hook adds one, stays)."""
+    return _SUBMIT_FAILED.sub(r"spark-submit exited with code \1.", text)
 
 
 def _schema() -> pa.Schema:
@@ -80,7 +75,7 @@ def failure_row(context: Mapping[str, Any], *, failed_at: datetime) -> dict[str,
         "data_interval_end": _utc(context.get("data_interval_end")),
         "params": json.dumps(params, sort_keys=True, default=str),
         "error_type": type(error).__name__ if error is not None else None,
-        "error": str(error)[:MAX_ERROR_CHARS] if error is not None else None,
+        "error": short_error(str(error))[:MAX_ERROR_CHARS] if error is not None else None,
     }
 
 

@@ -14,7 +14,7 @@ from jobs.silver.identity import IMPORTED_PREFIX
 ORDER_COLUMNS = ("channel", "order_id", "customer_id", "account_id", "store_id", "order_ts", "order_date",
                  "status", "lines", "units", "gross_amount", "discount", "net_amount", "campaign_code", "_version")
 CUSTOMER_COLUMNS = ("customer_id", "member_id", "phone_token", "email_token", "tier", "consent_email",
-                    "consent_sms", "birth_year", "joined_ts", "channels", "source")
+                    "consent_sms", "birth_year", "joined_ts", "channels", "first_seen_ts", "source")
 
 
 def account_id_type(channel: Column) -> Column:
@@ -81,8 +81,9 @@ def build_orders(catalog: Catalog, *, batch_ids: Sequence[str], changed: DataFra
     catalog.merge(order_headers(affected), "silver.orders", ["channel", "order_id"], partition_by=["order_date"])
 
 
-def customers(id_map: DataFrame, members: DataFrame) -> DataFrame:
-    """One row per customer_id: its identifiers, channels and CRM attributes (when it is a member)."""
+def customers(id_map: DataFrame, members: DataFrame, first_orders: DataFrame) -> DataFrame:
+    """One row per customer_id: its identifiers, channels, CRM attributes (when it is a member) and when it
+    was first seen (its first order; `first_orders`: customer_id, first_seen_ts)."""
     ident = id_map.groupBy("customer_id").agg(
         F.min(F.when(F.col("id_type") == "member", F.col("id_value"))).alias("member_id"),
         F.min(F.when(F.col("id_type") == "phone", F.col("id_value"))).alias("phone_token"),
@@ -93,7 +94,7 @@ def customers(id_map: DataFrame, members: DataFrame) -> DataFrame:
         F.min(F.when(F.col("id_type").startswith(IMPORTED_PREFIX), F.col("id_type"))).alias("_imported_type"),
     )
     attrs = members.select("member_id", "tier", "consent_email", "consent_sms", "birth_year", "joined_ts")
-    joined = ident.join(attrs, on="member_id", how="left")
+    joined = ident.join(attrs, on="member_id", how="left").join(first_orders, on="customer_id", how="left")
     source = F.when(F.col("_imported"), F.col("_imported_type")).otherwise(F.lit("landing"))
     return joined.withColumn("source", source).select(*CUSTOMER_COLUMNS)
 
@@ -104,7 +105,10 @@ def build_customers(catalog: Catalog) -> None:
     members = catalog.read_or_empty(
         "silver.members", "member_id string, tier string, consent_email boolean, consent_sms boolean, "
         "birth_year int, joined_ts timestamp")
-    catalog.overwrite(customers(catalog.read("silver.identity_map"), members), "silver.customers")
+    lines = catalog.read_or_empty("silver.order_lines", "customer_id string, order_ts timestamp")
+    first = lines.where(F.col("customer_id").isNotNull()).groupBy("customer_id").agg(
+        F.min("order_ts").alias("first_seen_ts"))
+    catalog.overwrite(customers(catalog.read("silver.identity_map"), members, first), "silver.customers")
 
 
 

@@ -161,6 +161,16 @@ def test_failure_callback_appends_one_row_per_failure(cfg: Config) -> None:
     assert rows[1]["data_interval_start"] == datetime(2025, 3, 1, 8, tzinfo=UTC)
 
 
+def test_failure_row_drops_the_spark_submit_command_line() -> None:
+    from jobs.orchestration.ops import failure_row
+
+    error = RuntimeError(
+        "Cannot execute: spark-submit --master local[2] --conf a=b. c.py x. Error code is: 1.\nLast: E"
+    )
+    row = failure_row(_context("ingest", error), failed_at=datetime(2025, 3, 2, tzinfo=UTC))
+    assert row["error"] == "spark-submit exited with code 1.\nLast: E"
+
+
 def test_failure_callback_never_raises(cfg: Config) -> None:
     record_failure({"ti": None})  # a context it cannot use: logged, not raised
     assert not (table_path(cfg, FAILURES) / "_delta_log").exists()

@@ -56,8 +56,8 @@ def test_follow_reports_each_task_and_the_jobs_progress(tmp_path: Path) -> None:
         (
             "build_gold",
             "up_for_retry",
-            "airflow.sdk.exceptions.AirflowException: spark-submit exited with code 3; "
-            "driver: omnilake build: error: table silver.x does not exist",
+            "airflow.sdk.exceptions.AirflowException: spark-submit exited with code 3. "
+            "Driver: omnilake build: error: table silver.x does not exist",
         ),
     ]
     assert echoed[0] == "      [omnilake 00:12.3] ingest.bronze batches=12 secs=4.0"
