@@ -17,7 +17,7 @@ from jobs.gold.incremental import LINES, PRODUCTS, FactSpec, plan_facts, save_wa
 from jobs.gold.rules import FeatureRules, GoldRules
 from jobs.gold.sales import sales_lines
 from jobs.gold.sources import default_as_of, read_inputs
-from jobs.gold.writes import as_of_dates, expire_snapshots, write_fact, write_snapshot
+from jobs.gold.writes import snapshot_dates, write_fact, write_snapshot
 
 if TYPE_CHECKING:
     from jobs.common.config import Config
@@ -40,7 +40,7 @@ CUSTOMER_ASOF = "features.customer_asof"
 
 def run_features(cfg: Config, as_of: date | None, *, since: date | None = None) -> dict[str, int]:
     """Rewrite the item_store_day partitions new or late data affects (up to `as_of`), write customer_asof for
-    `as_of` (or every date from `since`), expire old snapshots; returns table -> rows written."""
+    `as_of` (or every date from `since`) dropping those older than the retention; returns table -> rows written."""
     from jobs.common.spark import build_spark
     from jobs.common.tables import Catalog
 
@@ -66,7 +66,8 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None) 
         summary[ITEM_STORE_DAY.table] = write_fact(
             catalog, isd, ITEM_STORE_DAY.table, date_col="date", dates=dates, until=plan.until
         )
-        for day in as_of_dates(as_of, since):
+        days, cutoff = snapshot_dates(as_of, since, keep_days=rules.snapshot_retention_days)
+        for day in days:
             df = customer_asof(
                 lines,
                 src["silver.returns"],
@@ -77,10 +78,8 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None) 
                 channels=rules.channels,
                 engagement_days=rules.engagement_days,
             )
-            summary[CUSTOMER_ASOF] = summary.get(CUSTOMER_ASOF, 0) + write_snapshot(
-                catalog, df, CUSTOMER_ASOF, as_of=day
-            )
-        expire_snapshots(catalog, (CUSTOMER_ASOF,), as_of=as_of, keep_days=rules.snapshot_retention_days)
+            rows = write_snapshot(catalog, df, CUSTOMER_ASOF, as_of=day, expire_before=cutoff)
+            summary[CUSTOMER_ASOF] = summary.get(CUSTOMER_ASOF, 0) + rows
         save_watermarks(catalog, plan)
         info["rows"] = sum(summary.values())
     lines.unpersist()

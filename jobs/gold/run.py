@@ -20,7 +20,7 @@ from jobs.gold.merch import sell_through, sell_through_daily, sku_matrix
 from jobs.gold.rules import GoldRules
 from jobs.gold.sales import daily_sales, sales_lines
 from jobs.gold.sources import default_as_of, read_inputs
-from jobs.gold.writes import as_of_dates, expire_snapshots, write_fact, write_snapshot
+from jobs.gold.writes import snapshot_dates, write_fact, write_snapshot
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -82,8 +82,9 @@ def fact_specs(rules: GoldRules) -> tuple[FactSpec, ...]:
 
 
 def _facts(src: Mapping[str, DataFrame], lines: DataFrame, grid: DataFrame, rules: GoldRules) -> dict[str, DataFrame]:
-    sales = daily_sales(lines, src["silver.returns"], src["silver.products"])
-    sessions = funnel(src["silver.events"])
+    # cached: written as facts and read again by the alert rules
+    sales = daily_sales(lines, src["silver.returns"], src["silver.products"]).cache()
+    sessions = funnel(src["silver.events"]).cache()
     stock = reorder_points_daily(grid, rules=rules.inventory)
     st = sell_through_daily(grid, src["silver.products"], rules=rules.sell_through)
     return {
@@ -115,7 +116,8 @@ def _snapshots(
 
 def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None) -> dict[str, int]:
     """Rewrite the fact partitions that new or late silver data affects, write the snapshots for `as_of`
-    (every date from `since` to `as_of` for a backfill), expire old snapshots; returns table -> rows written."""
+    (every date from `since` to `as_of` for a backfill) dropping those older than the retention; returns
+    table -> rows written."""
     from jobs.common.spark import build_spark
     from jobs.common.tables import Catalog
 
@@ -148,14 +150,15 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None) -> d
                 dates=plan.affected[spec.table],
                 until=plan.until,
             )
-        for day in as_of_dates(as_of, since):
+        days, cutoff = snapshot_dates(as_of, since, keep_days=rules.snapshot_retention_days)
+        for day in days:
             for table, df in _snapshots(src, lines, grid, rules, day).items():
-                summary[table] = summary.get(table, 0) + write_snapshot(catalog, df, table, as_of=day)
-        expire_snapshots(catalog, SNAPSHOTS, as_of=as_of, keep_days=rules.snapshot_retention_days)
+                rows = write_snapshot(catalog, df, table, as_of=day, expire_before=cutoff)
+                summary[table] = summary.get(table, 0) + rows
         save_watermarks(catalog, plan)
         info["rows"] = sum(summary.values())
-    lines.unpersist()
-    grid.unpersist()
+    for cached in (lines, grid, facts["gold.daily_sales"], facts["gold.funnel"]):
+        cached.unpersist()
     return summary
 
 

@@ -1,4 +1,4 @@
-"""Writing facts (affected date partitions) and snapshots (one as_of partition), and snapshot retention.
+"""Writing facts (affected date partitions) and snapshots (one as_of partition, with snapshot retention).
 
 All writes go through jobs.common.tables.Catalog (replaceWhere), so each is atomic and a rerun with the same
 inputs leaves the same content.
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
-
-from pyspark.sql import functions as F
 
 from jobs.common.log import stage
 from jobs.gold.incremental import fact_predicate
@@ -41,37 +39,22 @@ def write_fact(
     return info["rows"]
 
 
-def write_snapshot(catalog: Catalog, df: DataFrame, table: str, *, as_of: date) -> int:
-    """Replace the `as_of` partition of `table` with `df` (whose rows all carry that as_of)."""
-    where = f"as_of = DATE'{as_of.isoformat()}'"
+def write_snapshot(catalog: Catalog, df: DataFrame, table: str, *, as_of: date, expire_before: date) -> int:
+    """Replace the `as_of` partition of `table` with `df` (whose rows all carry that as_of) and, in the same
+    commit, drop the partitions older than `expire_before` (snapshot retention, relative to the data)."""
+    where = f"as_of = DATE'{as_of.isoformat()}' OR as_of < DATE'{expire_before.isoformat()}'"
     with stage("gold.write_snapshot", table=table, as_of=as_of) as info:
         catalog.overwrite_where(df.repartition(1), table, where, partition_by=["as_of"])
         info["rows"] = rows_written(catalog, table)
     return info["rows"]
 
 
-def expire_snapshots(catalog: Catalog, tables: tuple[str, ...], *, as_of: date, keep_days: int) -> None:
-    """Drop as_of partitions older than `keep_days` before `as_of` (relative to the data, not the clock).
-
-    One query finds the tables holding such partitions, so a run with nothing to expire commits nothing.
-    """
-    cutoff = as_of - timedelta(days=keep_days)
-    where = f"as_of < DATE'{cutoff.isoformat()}'"
-    present = [t for t in tables if catalog.exists(t)]
-    if not present:
-        return
-    probes = [catalog.read(t).where(where).select(F.lit(t).alias("t")).limit(1) for t in present]
-    union = probes[0]
-    for probe in probes[1:]:
-        union = union.unionByName(probe)
-    for row in union.collect():
-        with stage("gold.expire_snapshots", table=row["t"], before=cutoff):
-            catalog.overwrite_where(catalog.read(row["t"]).limit(0), row["t"], where)
-
-
-def as_of_dates(as_of: date, since: date | None) -> list[date]:
-    """The snapshot dates of a run: `as_of`, or every date from `since` to `as_of` for a backfill."""
+def snapshot_dates(as_of: date, since: date | None, *, keep_days: int) -> tuple[list[date], date]:
+    """The snapshot dates of a run (`as_of`, or every date from `since` to `as_of` for a backfill, less those
+    retention would drop at once) and the retention cutoff: partitions before it are dropped."""
     start = since or as_of
     if start > as_of:
         raise ValueError(f"--since {start} is after --as-of {as_of}")
-    return [start + timedelta(days=i) for i in range((as_of - start).days + 1)]
+    cutoff = as_of - timedelta(days=keep_days)
+    days = [start + timedelta(days=i) for i in range((as_of - start).days + 1)]
+    return [d for d in days if d >= cutoff], cutoff

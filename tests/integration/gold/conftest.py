@@ -4,6 +4,7 @@ carries conf/gold_rules.yaml until it is merged into conf/base.yaml."""
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -180,6 +181,16 @@ def write_all(catalog: Catalog, data: dict[str, list[tuple]]) -> None:
         write_silver(catalog, name, rows)
 
 
-@pytest.fixture()
-def gold_cfg(cfg: Config) -> Config:
-    return with_rules(cfg)
+@pytest.fixture(scope="session")
+def base_silver(spark, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """BASE written once (with its change feed history); tests copy it instead of rewriting it."""
+    warehouse = tmp_path_factory.mktemp("base_silver") / "warehouse"
+    write_all(Catalog(spark, str(warehouse), ("silver", "ops")), BASE)
+    return warehouse
+
+
+def copy_warehouse(source: Path, target: str | Path, tables: tuple[str, ...] = ("silver", "ops/batch_audit")) -> None:
+    """Copy silver (and ops.batch_audit) Delta folders, history included, into another warehouse."""
+    for table in tables:
+        if (Path(source) / table).exists():
+            shutil.copytree(Path(source) / table, Path(target) / table)

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal as Dec
 
 import pytest
-from conftest import BASE, LATER, _line, with_rules, write_all, write_silver
+from conftest import LATER, _line, copy_warehouse, with_rules, write_all, write_silver
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
@@ -30,11 +30,12 @@ def _frozen(catalog: Catalog, table: str) -> DataFrame:
 
 
 @pytest.mark.integration
-def test_features_as_of_d_ignore_later_data_and_follow_data_up_to_d(spark, cfg) -> None:
+def test_features_as_of_d_ignore_later_data_and_follow_data_up_to_d(spark, cfg, base_silver) -> None:
     feat_cfg = with_rules(cfg)
     catalog = Catalog(spark, feat_cfg.paths.warehouse, feat_cfg.zones.all)
-    write_all(catalog, {name: rows for name, rows in BASE.items() if name in INPUTS})
-    run_features(feat_cfg, D4)
+    copy_warehouse(base_silver, feat_cfg.paths.warehouse, tuple(n.replace(".", "/") for n in INPUTS))
+    first = run_features(feat_cfg, D4, since=D4 - timedelta(days=1))  # a backfill of customer_asof from 03-03
+    assert first == {"features.item_store_day": 17, "features.customer_asof": 6}
     customers, items = _frozen(catalog, "features.customer_asof"), _frozen(catalog, "features.item_store_day")
     assert items.agg(F.max("date")).first()[0] == D4
 
@@ -50,7 +51,9 @@ def test_features_as_of_d_ignore_later_data_and_follow_data_up_to_d(spark, cfg) 
     )
     run_features(feat_cfg, D4)
     assertDataFrameEqual(
-        catalog.read("features.customer_asof").select("customer_id", "frequency", "monetary", "recency_days"),
+        catalog.read("features.customer_asof")
+        .where(F.col("as_of") == D4)
+        .select("customer_id", "frequency", "monetary", "recency_days"),
         spark.createDataFrame(
             [("C1", 3, 39.0, 0), ("C2", 2, 110.0, 1), ("C3", 1, 50.0, 1)],
             "customer_id string, frequency long, monetary double, recency_days int",

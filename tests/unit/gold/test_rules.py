@@ -8,6 +8,7 @@ import yaml
 from jobs.common.config import PROJECT_ROOT, ConfigError
 from jobs.gold.incremental import fact_predicate
 from jobs.gold.rules import FeatureRules, GoldRules, Tier
+from jobs.gold.writes import snapshot_dates
 
 RULES = yaml.safe_load((PROJECT_ROOT / "conf" / "gold_rules.yaml").read_text())
 
@@ -36,3 +37,11 @@ def test_fact_predicate_lists_dates_or_covers_all() -> None:
     assert fact_predicate("business_date", (d1, d2), d2) == "business_date IN (DATE'2025-03-02', DATE'2025-03-05')"
     assert fact_predicate("business_date", None, d2) == "business_date <= DATE'2025-03-05'"
     assert fact_predicate("business_date", (), d2) is None
+
+
+def test_snapshot_dates_backfill_within_retention() -> None:
+    d = [date(2025, 3, i) for i in range(1, 6)]
+    assert snapshot_dates(d[4], None, keep_days=35) == ([d[4]], date(2025, 1, 29))
+    assert snapshot_dates(d[4], d[0], keep_days=2) == ([d[2], d[3], d[4]], d[2])  # older ones would expire at once
+    with pytest.raises(ValueError, match="after --as-of"):
+        snapshot_dates(d[0], d[4], keep_days=2)
