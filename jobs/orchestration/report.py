@@ -32,7 +32,7 @@ def model_metrics(cfg: Config) -> list[dict[str, Any]]:
         return []
     from mlflow import MlflowClient
 
-    client = MlflowClient(tracking_uri=uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)  # never a process-wide registry URI set elsewhere
     rows: list[dict[str, Any]] = []
     for model in client.search_registered_models():
         version = (model.aliases or {}).get(CHAMPION)

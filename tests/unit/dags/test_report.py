@@ -18,7 +18,7 @@ def test_champion_metrics_per_role_from_the_comparison_run(cfg: Config, tmp_path
     from mlflow import MlflowClient
 
     Path(cfg.paths.mlflow_tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True)
-    client = MlflowClient(tracking_uri=cfg.paths.mlflow_tracking_uri)
+    client = MlflowClient(tracking_uri=cfg.paths.mlflow_tracking_uri, registry_uri=cfg.paths.mlflow_tracking_uri)
     experiment = client.create_experiment("omnilake/churn", artifact_location=str(tmp_path / "artifacts"))
     parent = client.create_run(experiment)
     client.log_metric(parent.info.run_id, "challenger.auc", 0.81)
