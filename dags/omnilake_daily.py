@@ -12,7 +12,10 @@ gets the last complete interval before its logical date.
 
 **Date range.** Params `start` / `end` (YYYY-MM-DD, inclusive) override the interval, e.g. trigger with
 `{"start": "2025-01-01", "end": "2025-05-31"}` to process five months in one run; `end` alone means that one day.
-Ingest loads every delivery folder up to `end`; gold and features write every date from `start` to `end`.
+Ingest loads every delivery folder up to `end`; gold and features rewrite the fact partitions of every date from
+`start` to `end` (and any earlier date that late data changed). Snapshot tables (customer_360, rfm_segments, ...,
+features.customer_asof) are written as of `end` only, so a range run equals one full build as of `end`; add
+`"snapshots": "range"` to also write them for every date of the range (within the retention in conf).
 
 **Backfill.** One range run, or `airflow backfill create --dag-id omnilake_daily --from-date A --to-date B`
 (one run per day, in date order: `max_active_runs=1`). Every step rewrites only its dates' partitions from the
@@ -28,9 +31,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 
 from jobs.orchestration.assets import FEATURES, GOLD, SERVING, SILVER
+from jobs.orchestration.dates import SNAPSHOT_MODES
 from jobs.orchestration.ops import record_failure
 from jobs.orchestration.wiring import date_param, load_kit
 
@@ -49,6 +53,8 @@ conf = kit.settings
     params={
         "start": date_param("first business date to process (default: the data interval's)"),
         "end": date_param("last business date to process, inclusive (default: the data interval's)"),
+        "snapshots": Param("end", enum=list(SNAPSHOT_MODES), description="snapshot tables as of `end` only, or "
+                           "for every date of the range"),
     },
     default_args={
         "retries": conf.retries,
@@ -84,13 +90,13 @@ def omnilake_daily() -> None:
         return export(end)
 
     dates = business_dates()
-    start, end = dates["start"], dates["end"]
+    start, end, since = dates["start"], dates["end"], dates["since"]
     ingest = kit.spark_step("ingest", ["ingest", "--date", end], outlets=kit.assets(SILVER))
     features = kit.spark_step(
-        "build_features", ["build", "features", "--as-of", end, "--since", start], outlets=kit.assets(FEATURES)
+        "build_features", ["build", "features", "--as-of", end, "--since", since], outlets=kit.assets(FEATURES)
     )
     score = kit.spark_step("score", ["score", "all", "--as-of", end], outlets=kit.assets(SERVING))
-    gold = kit.spark_step("build_gold", ["build", "gold", "--as-of", end, "--since", start], outlets=kit.assets(GOLD))
+    gold = kit.spark_step("build_gold", ["build", "gold", "--as-of", end, "--since", since], outlets=kit.assets(GOLD))
     ingest >> quality_gate(start, end) >> features >> score >> gold >> export_serving(end)
 
 

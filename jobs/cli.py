@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Sequence
 
 from jobs.common.config import Config, ConfigError, load_config
 from jobs.common.log import setup_logging
@@ -97,7 +97,7 @@ def cmd_build(cfg: Config, args: argparse.Namespace) -> int:
         from jobs.gold.run import run_gold as run
     else:
         from jobs.features.run import run_features as run
-    summary = run(cfg, args.as_of, since=args.since)
+    summary = run(cfg, args.as_of, since=args.since, full=args.full)
     for table, rows in sorted(summary.items()):
         print(f"{table}: {rows}")
     return 0
@@ -121,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     bld.add_argument("layer", choices=["gold", "features"])
     bld.add_argument("--as-of", type=_date, help="default: the last complete business date in silver")
     bld.add_argument("--since", type=_date, help="also write the snapshots of every date from here to --as-of")
+    bld.add_argument("--full", action="store_true",
+                     help="rewrite every fact partition up to --as-of (default: only those new or changed data affect)")
     bld.set_defaults(fn=cmd_build)
     imp = sub.add_parser("import", help="bring your own orders, interactions or daily sales (CSV/Parquet)")
     imp.add_argument("kind", choices=["orders", "interactions", "sales"])

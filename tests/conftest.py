@@ -38,4 +38,4 @@ def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
 
 @pytest.fixture()
 def catalog(spark, cfg: Config) -> Catalog:
-    return Catalog(spark, cfg.paths.warehouse, cfg.zones.all)
+    return Catalog.from_config(spark, cfg)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,8 +81,8 @@ def read_files(spark: SparkSession, files: list[LandingFile], contract: Contract
     parts = F.split(F.col("_metadata.file_path"), "/")
     rel = F.concat_ws("/", F.element_at(parts, -3), F.element_at(parts, -2), F.element_at(parts, -1))
     if contract.format == "csv":
-        frames = [spark.read.csv(group, header=True, schema=", ".join([*(f"`{c}` string" for c in header), "_corrupt_record string"]),
-                                 mode="PERMISSIVE", multiLine=True, escape='"')
+        frames = [spark.read.csv(group, header=True, schema=_all_strings(header), mode="PERMISSIVE",
+                                 multiLine=True, escape='"')
                   for header, group in _by_csv_header(paths).items()]
     elif contract.format == "json":
         frames = [spark.read.json(paths, primitivesAsString=True, mode="PERMISSIVE")]
@@ -93,6 +93,11 @@ def read_files(spark: SparkSession, files: list[LandingFile], contract: Contract
     for other in frames[1:]:
         df = df.unionByName(other, allowMissingColumns=True)
     return df
+
+
+def _all_strings(header: tuple[str, ...]) -> str:
+    """Every column of a CSV header as a string, plus the column Spark fills with lines it cannot parse."""
+    return ", ".join([*(f"`{c}` string" for c in header), "_corrupt_record string"])
 
 
 def _by_csv_header(paths: list[str]) -> dict[tuple[str, ...], list[str]]:
@@ -136,7 +141,7 @@ def ingest_source(spark: SparkSession, catalog: Catalog, contract: Contract, lan
         (dupes if f.sha256 in loaded_hashes else new).append(f)
         loaded_hashes.add(f.sha256)
     if new:
-        ingested_at = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
+        ingested_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
         df = (read_files(spark, new, contract)
               .withColumn("_batch_id", F.lit(batch_id)).withColumn("_batch_no", F.lit(batch_no))
               .withColumn("_row_id", F.monotonically_increasing_id())

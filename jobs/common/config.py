@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -51,6 +52,7 @@ class Logging:
 class Zones:
     restricted: tuple[str, ...]
     all: tuple[str, ...]
+    change_feed: tuple[str, ...] = ()  # tables of these zones are created with delta.enableChangeDataFeed=true
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ def table_summaries(cfg: Config) -> list[dict[str, Any]]:
             actions = table.get_add_actions(flatten=True)
             rows = sum(v for v in actions.column("num_records").to_pylist() if v) if actions.num_rows else 0
             last = table.history(1)[0]
-            updated = datetime.fromtimestamp(last["timestamp"] / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+            updated = datetime.fromtimestamp(last["timestamp"] / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
             out.append({"table": f"{zone}.{path.parent.name}", "rows": int(rows), "version": table.version(),
                         "updated": updated})
     return out
@@ -78,7 +78,7 @@ def _flatten_nested(batch: Any, schema: Any) -> Any:
     import pyarrow as pa
 
     columns = []
-    for field, column in zip(batch.schema, batch.columns):
+    for field, column in zip(batch.schema, batch.columns, strict=True):
         if pa.types.is_nested(field.type):
             column = pa.array([None if v is None else json.dumps(v, default=str) for v in column.to_pylist()],
                               pa.string())

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from jobs.common.log import event
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
+
+    from jobs.common.config import Config
 
 NAME_RE = re.compile(r"^(?P<zone>[a-z][a-z0-9_]*)\.(?P<table>[a-z][a-z0-9_]*)$")
 T = TypeVar("T")
@@ -27,11 +30,19 @@ class TableError(ValueError):
 class Catalog:
     """Resolve `zone.table` names to Delta paths and read/write them."""
 
-    def __init__(self, spark: SparkSession, warehouse: str, zones: Sequence[str], retries: int = 5) -> None:
+    def __init__(self, spark: SparkSession, warehouse: str, zones: Sequence[str], retries: int = 5,
+                 change_feed_zones: Sequence[str] = ()) -> None:
         self.spark = spark
         self.warehouse = Path(warehouse)
         self.zones = tuple(zones)
         self.retries = retries
+        self.change_feed_zones = tuple(change_feed_zones)
+
+    @classmethod
+    def from_config(cls, spark: SparkSession, cfg: Config) -> Catalog:
+        """The catalog every job uses: the warehouse, zones, change-feed zones and retries of `cfg`."""
+        return cls(spark, cfg.paths.warehouse, cfg.zones.all, retries=cfg.ingest.conflict_retries,
+                   change_feed_zones=cfg.zones.change_feed)
 
     # -- names and reads ---------------------------------------------------------------------------
     def path(self, name: str) -> str:
@@ -97,12 +108,14 @@ class Catalog:
         """Atomically replace the rows matching `where` (replaceWhere) with `df`; creates on first write."""
         writer = df.write.format("delta").mode("overwrite").option("replaceWhere", where)
         if not self.exists(name):
-            writer = writer.partitionBy(*partition_by)
+            writer = self._creating(writer, name).partitionBy(*partition_by)
         self._with_retries(lambda: writer.save(self.path(name)), name)
 
     def overwrite(self, df: DataFrame, name: str, *, partition_by: Sequence[str] = ()) -> None:
         """Replace the whole table (small reference tables only); schema may change."""
         writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+        if not self.exists(name):
+            writer = self._creating(writer, name)
         self._with_retries(lambda: writer.partitionBy(*partition_by).save(self.path(name)), name)
 
     def append_once(self, df: DataFrame, name: str, *, app_id: str, version: int,
@@ -111,12 +124,18 @@ class Catalog:
         writer = (df.write.format("delta").mode("append").option("txnAppId", app_id)
                   .option("txnVersion", version).option("mergeSchema", str(merge_schema).lower()))
         if not self.exists(name):
-            writer = writer.partitionBy(*partition_by)
+            writer = self._creating(writer, name).partitionBy(*partition_by)
         self._with_retries(lambda: writer.save(self.path(name)), name)
 
     def _create(self, df: DataFrame, name: str, partition_by: Sequence[str]) -> None:
-        writer = df.write.format("delta").mode("append").partitionBy(*partition_by)
+        writer = self._creating(df.write.format("delta").mode("append"), name).partitionBy(*partition_by)
         self._with_retries(lambda: writer.save(self.path(name)), name)
+
+    def _creating(self, writer: DataFrameWriter, name: str) -> DataFrameWriter:
+        """Table properties set once, by the write that creates the table (Delta stores `delta.*` options)."""
+        if name.split(".", 1)[0] in self.change_feed_zones:
+            writer = writer.option("delta.enableChangeDataFeed", "true")
+        return writer
 
     def _with_retries(self, fn: Callable[[], T], name: str) -> T:
         """Retry optimistic-concurrency conflicts (another process committed first) with backoff."""

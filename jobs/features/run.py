@@ -5,7 +5,6 @@ The as-of date is inclusive: every feature uses data dated on or before D only.
 
 from __future__ import annotations
 
-import argparse
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -38,7 +37,8 @@ ITEM_STORE_DAY = FactSpec(
 CUSTOMER_ASOF = "features.customer_asof"
 
 
-def run_features(cfg: Config, as_of: date | None, *, since: date | None = None) -> dict[str, int]:
+def run_features(cfg: Config, as_of: date | None, *, since: date | None = None,
+             full: bool = False) -> dict[str, int]:
     """Rewrite the item_store_day partitions new or late data affects (up to `as_of`), write customer_asof for
     `as_of` (or every date from `since`) dropping those older than the retention; returns table -> rows written."""
     from jobs.common.spark import build_spark
@@ -47,13 +47,13 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None) 
     rules = FeatureRules.from_section(cfg.section("features"))
     excluded = GoldRules.from_section(cfg.section("gold")).excluded_statuses
     spark = build_spark(cfg)
-    catalog = Catalog(spark, cfg.paths.warehouse, cfg.zones.all, retries=cfg.ingest.conflict_retries)
+    catalog = Catalog.from_config(spark, cfg)
     versions = {name: catalog.version(name) for name in INPUTS}
     src = read_inputs(catalog, INPUTS)
     as_of = as_of or default_as_of(src[LINES])
     lines = sales_lines(src[LINES], excluded_statuses=excluded).cache()
     plan = plan_facts(
-        catalog, "features", (ITEM_STORE_DAY,), until=as_of, versions=versions, inputs={**src, LINES: lines}
+        catalog, "features", (ITEM_STORE_DAY,), until=as_of, versions=versions, inputs={**src, LINES: lines}, full=full
     )
     dates = plan.affected[ITEM_STORE_DAY.table]
     event("features.plan", as_of=as_of, until=plan.until, item_store_day="all" if dates is None else len(dates))
@@ -85,22 +85,3 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None) 
     lines.unpersist()
     return summary
 
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m jobs.features.run --as-of D [--since S]` (what `omnilake build features` calls)."""
-    from jobs.common.config import load_config
-    from jobs.common.log import setup_logging
-
-    parser = argparse.ArgumentParser(prog="omnilake build features")
-    parser.add_argument("--as-of", type=date.fromisoformat, default=None, help="default: last date in silver")
-    parser.add_argument("--since", type=date.fromisoformat, default=None, help="also snapshot every day from")
-    args = parser.parse_args(argv)
-    cfg = load_config()
-    setup_logging(cfg.logging.level, cfg.logging.json)
-    for table, rows in run_features(cfg, args.as_of, since=args.since).items():
-        print(f"{table}\t{rows}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -158,9 +158,11 @@ def plan_facts(
     until: date,
     versions: Mapping[str, int],
     inputs: Mapping[str, DataFrame],
+    full: bool = False,
 ) -> Plan:
-    """The fact partitions to rewrite for `consumer`, given the input versions read by this run."""
-    seen, prev_until = _watermarks(catalog, consumer)
+    """The fact partitions to rewrite for `consumer`, given the input versions read by this run (`full`: every
+    partition up to `until`, as on a first run, whatever the watermarks say)."""
+    seen, prev_until = ({}, None) if full else _watermarks(catalog, consumer)
     until = max(until, prev_until) if prev_until else until
     changed: dict[str, set[date] | None] = {}
     feeds: dict[str, DataFrame] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING
@@ -114,7 +113,8 @@ def _snapshots(
     }
 
 
-def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None) -> dict[str, int]:
+def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None,
+             full: bool = False) -> dict[str, int]:
     """Rewrite the fact partitions that new or late silver data affects, write the snapshots for `as_of`
     (every date from `since` to `as_of` for a backfill) dropping those older than the retention; returns
     table -> rows written."""
@@ -123,12 +123,13 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None) -> d
 
     rules = GoldRules.from_section(cfg.section("gold"))
     spark = build_spark(cfg)
-    catalog = Catalog(spark, cfg.paths.warehouse, cfg.zones.all, retries=cfg.ingest.conflict_retries)
+    catalog = Catalog.from_config(spark, cfg)
     versions = {name: catalog.version(name) for name in INPUTS}  # before reading: a later change is redone
     src = read_inputs(catalog, INPUTS)
     as_of = as_of or default_as_of(src[LINES])
     lines = sales_lines(src[LINES], excluded_statuses=rules.excluded_statuses).cache()
-    plan = plan_facts(catalog, "gold", fact_specs(rules), until=as_of, versions=versions, inputs={**src, LINES: lines})
+    plan = plan_facts(catalog, "gold", fact_specs(rules), until=as_of, versions=versions, inputs={**src, LINES: lines},
+                      full=full)
     event(
         "gold.plan",
         as_of=as_of,
@@ -161,22 +162,3 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None) -> d
         cached.unpersist()
     return summary
 
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m jobs.gold.run [--as-of D] [--since S]` (what `omnilake build gold` calls)."""
-    from jobs.common.config import load_config
-    from jobs.common.log import setup_logging
-
-    parser = argparse.ArgumentParser(prog="omnilake build gold")
-    parser.add_argument("--as-of", type=date.fromisoformat, default=None, help="default: last date in silver")
-    parser.add_argument("--since", type=date.fromisoformat, default=None, help="also snapshot every day from")
-    args = parser.parse_args(argv)
-    cfg = load_config()
-    setup_logging(cfg.logging.level, cfg.logging.json)
-    for table, rows in run_gold(cfg, args.as_of, since=args.since).items():
-        print(f"{table}\t{rows}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -5,7 +5,7 @@ broken file (unreadable, a mapped column missing) is refused with one line namin
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,7 @@ def run_import(cfg: Config, kind: str, path: Path, *, mapping_text: str, channel
         if column not in columns:
             raise ImportFileError(f"{path}: column '{column}' (mapped to {key}) not found; file has {columns}")
     spark = build_spark(cfg)
-    catalog = Catalog(spark, cfg.paths.warehouse, cfg.zones.all, retries=cfg.ingest.conflict_retries)
+    catalog = Catalog.from_config(spark, cfg)
     contracts = load_contracts(cfg.ingest.contracts_dir)
     source = f"imported_{kind}"
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -93,7 +93,7 @@ def run_import(cfg: Config, kind: str, path: Path, *, mapping_text: str, channel
     df = reader.select(*[F.col(f"`{c}`").cast("string").alias(k) for k, c in mapping.items()])
     if channel:
         df = df.withColumn("channel", F.lit(channel))
-    ingested_at = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
+    ingested_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     df = (df.withColumn("_source_file", F.lit(str(path))).withColumn("_batch_id", F.lit(batch_id))
           .withColumn("_batch_no", F.lit(batch_no)).withColumn("_row_id", F.monotonically_increasing_id())
           .withColumn("_ingested_at", F.lit(ingested_at).cast("timestamp")))

@@ -41,3 +41,17 @@ def business_range(
     if start > end:
         raise ValueError(f"param start={start} is after end={end}")
     return start, end
+
+
+SNAPSHOT_MODES = ("end", "range")
+
+
+def snapshot_since(params: Mapping[str, Any], start: date, end: date) -> date:
+    """The first date whose snapshot tables (customer_360, rfm_segments, ..., customer_asof) a run writes.
+
+    `snapshots: "end"` (the default): only `end`, so a range run equals one full build as of `end` (facts are
+    rewritten for the whole range either way); `"range"`: every date from `start` (within the retention)."""
+    mode = params.get("snapshots") or "end"
+    if mode not in SNAPSHOT_MODES:
+        raise ValueError(f"param snapshots={mode!r} must be one of {SNAPSHOT_MODES}")
+    return start if mode == "range" else end

@@ -21,13 +21,16 @@ def _config() -> Config:
 def resolve_dates(
     params: Mapping[str, Any], data_interval_start: datetime, data_interval_end: datetime
 ) -> dict[str, str]:
-    """{"start", "end"} (ISO dates, inclusive) that the run processes: see jobs.orchestration.dates."""
-    from jobs.orchestration.dates import business_range
+    """{"start", "end"} (ISO dates, inclusive) that the run processes and "since", the first date its snapshot
+    tables are written for: see jobs.orchestration.dates."""
+    from jobs.orchestration.dates import business_range, snapshot_since
     from jobs.orchestration.settings import load_settings
 
     start, end = business_range(params, data_interval_start, data_interval_end, tz=load_settings(_config()).timezone)
-    event("run.dates", start=start, end=end, interval_start=data_interval_start, interval_end=data_interval_end)
-    return {"start": start.isoformat(), "end": end.isoformat()}
+    since = snapshot_since(params, start, end)
+    event("run.dates", start=start, end=end, since=since, interval_start=data_interval_start,
+          interval_end=data_interval_end)
+    return {"start": start.isoformat(), "end": end.isoformat(), "since": since.isoformat()}
 
 
 def quality_gate(start: str, end: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@ ingestion time. Every candidate row gets an outcome for the lineage audit."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F

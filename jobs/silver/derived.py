@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -128,7 +128,7 @@ def add_unknown_references(catalog: Catalog, *, batch_ids: Sequence[str]) -> Non
     if not used_skus:
         return
     skus, stores = used_skus[0], used_stores[0]
-    for more_skus, more_stores in zip(used_skus[1:], used_stores[1:]):
+    for more_skus, more_stores in zip(used_skus[1:], used_stores[1:], strict=True):
         skus, stores = skus.unionByName(more_skus), stores.unionByName(more_stores)
     products = catalog.read_or_empty("silver.products", "sku string")
     new_skus = _unknown(skus, products, "sku").select(

@@ -160,7 +160,7 @@ class Ingest:
 def run_ingest(cfg: Config, *, landing: Path | None = None, up_to: date | None = None) -> dict[str, Any]:
     """Load new landing files into bronze and process every pending batch into silver."""
     spark = build_spark(cfg)
-    catalog = Catalog(spark, cfg.paths.warehouse, cfg.zones.all, retries=cfg.ingest.conflict_retries)
+    catalog = Catalog.from_config(spark, cfg)
     contracts = load_contracts(cfg.ingest.contracts_dir)
     landing = Path(landing or cfg.paths.landing)
     ordered = [s for s in SOURCE_ORDER if s in contracts] + sorted(set(contracts) - set(SOURCE_ORDER))

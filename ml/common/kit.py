@@ -44,8 +44,7 @@ def ml_env(cfg: Config) -> MlEnv:
 
     settings = ml_settings(cfg)  # config errors before the JVM starts
     spark = build_spark(cfg)
-    return MlEnv(cfg=cfg, spark=spark, catalog=Catalog(spark, cfg.paths.warehouse, cfg.zones.all,
-                                                       retries=cfg.ingest.conflict_retries), settings=settings)
+    return MlEnv(cfg=cfg, spark=spark, catalog=Catalog.from_config(spark, cfg), settings=settings)
 
 
 class Data(Protocol):

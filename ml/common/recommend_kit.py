@@ -90,6 +90,17 @@ class RecommendKit(BaseKit):
                                         src["silver.interactions_imported"], weights=weights, as_of=as_of,
                                         excluded_statuses=self._excluded())
 
+    def out_of_stock(self, as_of: date) -> DataFrame:
+        """Items (SKUs) with nothing on hand in any store on the last inventory snapshot up to `as_of`. Items the
+        inventory feed does not cover (e.g. imported ones) are never filtered; no inventory at all filters none."""
+        stock = self.env.catalog.read_or_empty("silver.inventory", "snapshot_date date, store_id string, "
+                                               "sku string, on_hand int, on_order int")
+        stock = stock.where(F.col("snapshot_date") <= F.lit(as_of))
+        last = stock.groupBy("sku").agg(F.max("snapshot_date").alias("snapshot_date"))
+        return (stock.join(last, on=["sku", "snapshot_date"], how="inner").groupBy("sku")
+                .agg(F.sum(F.coalesce(F.col("on_hand"), F.lit(0))).alias("on_hand"))
+                .where(F.col("on_hand") <= 0).select(F.col("sku").alias("item_id")))
+
     def history(self) -> History:
         lines = self._silver()["silver.order_lines"].where(F.col("customer_id").isNotNull())
         row = lines.agg(F.min("order_date").alias("first"), F.max("order_date").alias("last")).first()
@@ -121,17 +132,19 @@ class RecommendKit(BaseKit):
             return PopularityRecommender(popular=bounded.frame, input_columns=["customer_id"])
         raise ConfigError(f"config 'ml.recommend': unknown model kind '{config.kind}' (als, popularity)")
 
-    def _recommend(self, predictor: Any, customers: DataFrame, seen: DataFrame, n: int) -> DataFrame:
+    def _recommend(self, predictor: Any, customers: DataFrame, seen: DataFrame, n: int, as_of: date) -> DataFrame:
+        """Top-n per customer, without the items they have seen or that are out of stock at `as_of`."""
+        out_of_stock = self.out_of_stock(as_of).cache()
         if isinstance(predictor, AlsRecommender):
-            return recommend(predictor, customers, exclude=seen, out_of_stock=None, n=n)
+            return recommend(predictor, customers, exclude=seen, out_of_stock=out_of_stock, n=n)
         popular = self.env.spark.createDataFrame(predictor.popular, "item_id string, rank int, score double")
-        return recommend_popular(popular, customers, exclude=seen, out_of_stock=None, n=n)
+        return recommend_popular(popular, customers, exclude=seen, out_of_stock=out_of_stock, n=n)
 
     def evaluate(self, config: ModelConfig, predictor: Any, data: RecommendData) -> dict[str, float]:
         assert data.future is not None
         k = self._k()
         seen = data.interactions.select("customer_id", "item_id")
-        recs = self._recommend(predictor, data.future.select("customer_id").distinct(), seen, k)
+        recs = self._recommend(predictor, data.future.select("customer_id").distinct(), seen, k, data.as_of)
         catalog = max(int(data.interactions.select("item_id").distinct().count()), 1)
         return evaluate(recs, data.future, k=k, catalog_size=catalog)
 
@@ -182,6 +195,6 @@ class RecommendKit(BaseKit):
         interactions = self.interactions(as_of)
         n = int(self.settings.options.get("top_n", 10))
         recs = self._recommend(predictor, interactions.select("customer_id").distinct(),
-                               interactions.select("customer_id", "item_id"), n)
+                               interactions.select("customer_id", "item_id"), n, as_of)
         rows = stamp(recs, served, as_of).select(*OUTPUT_COLUMNS)
         return [Output(self.table, rows, self.replace_where(as_of, horizon_days))]

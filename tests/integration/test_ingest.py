@@ -50,7 +50,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, spark) -> dict:
     first_part = _date_plus(manifest["start_date"], 30)
     assert main(["ingest", "--date", first_part]) == 0
     assert main(["ingest"]) == 0
-    catalog = Catalog(spark, cfg.paths.warehouse, cfg.zones.all)
+    catalog = Catalog.from_config(spark, cfg)
     versions = {t: catalog.version(t) for t in catalog.list_tables()}
     yield {"cfg": cfg, "catalog": catalog, "manifest": manifest, "versions": versions, "first_part": first_part}
     mp.undo()

@@ -41,12 +41,8 @@ def with_rules(cfg: Config, *, warehouse: Path | None = None, **gold: Any) -> Co
 
 
 def write_silver(catalog: Catalog, name: str, rows: list[tuple]) -> None:
-    """Create `name` with the change data feed on, or upsert `rows` into it on its business key."""
-    df = catalog.spark.createDataFrame(rows, SCHEMAS[name])
-    if catalog.exists(name):
-        catalog.merge(df, name, KEYS[name])
-    else:
-        df.write.format("delta").option("delta.enableChangeDataFeed", "true").save(catalog.path(name))
+    """Create `name` (the change data feed on, as for every silver/ops table) or upsert `rows` on its business key."""
+    catalog.merge(catalog.spark.createDataFrame(rows, SCHEMAS[name]), name, KEYS[name])
 
 
 def _line(
@@ -185,7 +181,7 @@ def write_all(catalog: Catalog, data: dict[str, list[tuple]]) -> None:
 def base_silver(spark, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """BASE written once (with its change feed history); tests copy it instead of rewriting it."""
     warehouse = tmp_path_factory.mktemp("base_silver") / "warehouse"
-    write_all(Catalog(spark, str(warehouse), ("silver", "ops")), BASE)
+    write_all(Catalog(spark, str(warehouse), ("silver", "ops"), change_feed_zones=("silver", "ops")), BASE)
     return warehouse
 
 

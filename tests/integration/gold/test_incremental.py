@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import BASE, write_silver
 
 from jobs.common.tables import Catalog
 from jobs.gold.incremental import FactSpec, Plan, plan_facts, save_watermarks
+from tests.integration.gold.conftest import BASE, write_silver
 
 D = [date(2025, 3, i) for i in range(1, 6)]
 
@@ -14,7 +14,8 @@ D = [date(2025, 3, i) for i in range(1, 6)]
 @pytest.mark.integration
 def test_plan_expands_changes_by_lookback_and_rebuilds_when_the_feed_is_off(spark, catalog: Catalog) -> None:
     write_silver(catalog, "silver.inventory", BASE["silver.inventory"])  # change data feed on
-    catalog.merge(spark.createDataFrame([(1, D[0])], "id int, event_date date"), "silver.events", ["id"])  # feed off
+    events = spark.createDataFrame([(1, D[0])], "id int, event_date date")
+    events.write.format("delta").save(catalog.path("silver.events"))  # created outside the catalog: no change feed
     for fact in ("gold.a", "gold.b", "gold.c"):
         catalog.overwrite(spark.createDataFrame([(D[0],)], "business_date date"), fact)
     save_watermarks(catalog, Plan("gold", D[3], {"silver.inventory": 0, "silver.events": 0}, {}))

@@ -4,13 +4,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal as Dec
 
 import pytest
-from conftest import LATER, _line, copy_warehouse, with_rules, write_all, write_silver
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from jobs.common.tables import Catalog
 from jobs.features.run import INPUTS, run_features
+from tests.integration.gold.conftest import LATER, _line, copy_warehouse, with_rules, write_all, write_silver
 
 D4 = date(2025, 3, 4)
 # everything here is dated after D4, including a return (on 03-05) of an order placed before it
@@ -32,7 +32,7 @@ def _frozen(catalog: Catalog, table: str) -> DataFrame:
 @pytest.mark.integration
 def test_features_as_of_d_ignore_later_data_and_follow_data_up_to_d(spark, cfg, base_silver) -> None:
     feat_cfg = with_rules(cfg)
-    catalog = Catalog(spark, feat_cfg.paths.warehouse, feat_cfg.zones.all)
+    catalog = Catalog.from_config(spark, feat_cfg)
     copy_warehouse(base_silver, feat_cfg.paths.warehouse, tuple(n.replace(".", "/") for n in INPUTS))
     first = run_features(feat_cfg, D4, since=D4 - timedelta(days=1))  # a backfill of customer_asof from 03-03
     assert first == {"features.item_store_day": 17, "features.customer_asof": 6}

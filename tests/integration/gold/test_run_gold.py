@@ -5,7 +5,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import LATER, copy_warehouse, with_rules, write_all
 from delta.tables import DeltaTable
 from pyspark.testing import assertDataFrameEqual
 
@@ -14,6 +13,7 @@ from jobs.gold.incremental import plan_facts
 from jobs.gold.rules import GoldRules
 from jobs.gold.run import INPUTS, SNAPSHOTS, fact_specs, run_gold
 from jobs.gold.sources import read_inputs
+from tests.integration.gold.conftest import LATER, copy_warehouse, with_rules, write_all
 
 FACTS = ("gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.anomalies", "gold.alerts")
 D4, D5 = date(2025, 3, 4), date(2025, 3, 5)
@@ -35,7 +35,7 @@ def test_incremental_runs_equal_a_full_rebuild_and_rewrite_only_affected_partiti
     spark, cfg, tmp_path, base_silver
 ) -> None:
     inc_cfg = with_rules(cfg, snapshot_retention_days=0)  # keep only the run's own snapshot
-    inc = Catalog(spark, inc_cfg.paths.warehouse, inc_cfg.zones.all)
+    inc = Catalog.from_config(spark, inc_cfg)
     copy_warehouse(base_silver, inc_cfg.paths.warehouse)
     first = run_gold(inc_cfg, D4)
     assert first["gold.daily_sales"] == 7
@@ -79,7 +79,7 @@ def test_incremental_runs_equal_a_full_rebuild_and_rewrite_only_affected_partiti
     # a full rebuild on a copy of the same silver: every fact and snapshot table is the same
     full_cfg = with_rules(cfg, warehouse=tmp_path / "full", snapshot_retention_days=0)
     copy_warehouse(Path(inc_cfg.paths.warehouse), full_cfg.paths.warehouse)
-    full = Catalog(spark, full_cfg.paths.warehouse, full_cfg.zones.all)
+    full = Catalog.from_config(spark, full_cfg)
     run_gold(full_cfg, D5)
     for table in FACTS + SNAPSHOTS:
         assertDataFrameEqual(inc.read(table), full.read(table))

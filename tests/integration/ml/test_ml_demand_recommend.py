@@ -21,7 +21,7 @@ def test_demand_and_recommend_train_and_score(spark, tmp_path, capsys, omnilake)
     cfg = make_config(tmp_path / "home", OMNILAKE__ML__RECOMMEND__CHALLENGER__PARAMS__MAX_ITER="3",
                       OMNILAKE__ML__RECOMMEND__CHALLENGER__PARAMS__RANK="4",
                       OMNILAKE__ML__DEMAND__LEVELS__N_SAMPLES="200")
-    catalog = Catalog(spark, cfg.paths.warehouse, cfg.zones.all)
+    catalog = Catalog.from_config(spark, cfg)
     sim = syn.simulate(syn.Planted(customers=200, days=DAYS, skus=SKUS), start=START, seed=4)
     catalog.overwrite(syn.order_lines(spark, sim.transactions), "silver.order_lines")
     catalog.overwrite(syn.web_events(spark, sim.events), "silver.events")
@@ -46,6 +46,12 @@ def test_demand_and_recommend_train_and_score(spark, tmp_path, capsys, omnilake)
     assert total.join(summed, "date", "inner").where(F.abs(F.col("total") - F.col("sum")) > 1e-6).count() == 0
     assert {r.level for r in levels.select("level").distinct().collect()} == {"total", "category", "store"}
 
+    # the best seller is sold out everywhere on the last snapshot; the runner-up was, but is restocked by then
+    top = sim.transactions.loc[sim.transactions["order_date"] <= D, "sku"].value_counts().index[:2].tolist()
+    stock = [(day, store, sku, 0 if (sku == top[0] and day == D) or (sku == top[1] and day < D) else 5, 0)
+             for day in (D - timedelta(days=1), D) for store in ("S1", "S2") for sku in syn.products(SKUS)["sku"]]
+    catalog.overwrite(spark.createDataFrame(stock, "snapshot_date date, store_id string, sku string, on_hand int, "
+                                            "on_order int"), "silver.inventory")
     omnilake(cfg, "train", "recommend", "--as-of", str(D))
     omnilake(cfg, "score", "recommend", "--as-of", str(D))
     assert "-> omnilake_recommend_h14" in capsys.readouterr().out
@@ -55,5 +61,7 @@ def test_demand_and_recommend_train_and_score(spark, tmp_path, capsys, omnilake)
     seen = sim.transactions.loc[sim.transactions["order_date"] <= D, ["customer_id", "sku"]]
     seen_df = spark.createDataFrame(seen.rename(columns={"sku": "item_id"}).drop_duplicates())
     assert recs.join(seen_df, ["customer_id", "item_id"], "inner").count() == 0  # nothing already bought
+    recommended = {r.item_id for r in recs.select("item_id").distinct().collect()}
+    assert top[0] not in recommended and top[1] in recommended  # out of stock at D: never; restocked: yes
     assert recs.select("as_of", "model_name").distinct().collect() == [(D, "omnilake_recommend_h14")]
     assert recs.where(F.col("run_id").isNull() | F.col("model_version").isNull()).count() == 0

@@ -45,3 +45,23 @@ def test_append_once_skips_repeated_transaction(spark, catalog: Catalog) -> None
     assert catalog.version("bronze.t") == 0
     assertDataFrameEqual(catalog.read("bronze.t"), df)
     assert catalog.list_tables() == ["bronze.t"]
+
+
+def test_change_feed_zones_record_the_feed_from_the_creating_write(spark, catalog: Catalog) -> None:
+    assert set(catalog.change_feed_zones) == {"silver", "ops"}  # conf/base.yaml zones.change_feed
+    df = spark.createDataFrame([(1, "a", "x")], SCHEMA)
+    catalog.merge(df, "silver.t", ["id"])
+    catalog.append_once(df, "ops.t", app_id="a", version=1)
+    catalog.overwrite_where(df, "gold.t", "d = 'x'")
+    catalog.merge(spark.createDataFrame([(1, "b", "x")], SCHEMA), "silver.t", ["id"])
+
+    def feed(name: str) -> str | None:
+        detail = spark.sql(f"DESCRIBE DETAIL delta.`{catalog.path(name)}`").first()
+        return detail["properties"].get("delta.enableChangeDataFeed")
+
+    assert (feed("silver.t"), feed("ops.t"), feed("gold.t")) == ("true", "true", None)
+    changes = (spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", 0)
+               .load(catalog.path("silver.t")).select("id", "v", "_change_type", "_commit_version"))
+    assertDataFrameEqual(changes, spark.createDataFrame(
+        [(1, "a", "insert", 0), (1, "a", "update_preimage", 1), (1, "b", "update_postimage", 1)],
+        "id int, v string, _change_type string, _commit_version long"))

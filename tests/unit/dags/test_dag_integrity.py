@@ -118,7 +118,9 @@ def test_assets_declared_for_the_tables_each_step_updates(dagbag, cfg: Config) -
 
 
 def test_date_params(dagbag) -> None:
-    assert set(dagbag.dags["omnilake_daily"].params) == {"start", "end"}
+    daily = dagbag.dags["omnilake_daily"].params
+    assert set(daily) == {"start", "end", "snapshots"}
+    assert daily["snapshots"] == "end" and daily.get_param("snapshots").schema["enum"] == ["end", "range"]
     assert set(dagbag.dags["omnilake_retrain"].params) == {"as_of"}
 
 

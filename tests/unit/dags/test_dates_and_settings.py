@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from jobs.common.config import Config, ConfigError
-from jobs.orchestration.dates import business_range, interval_dates
+from jobs.orchestration.dates import business_range, interval_dates, snapshot_since
 from jobs.orchestration.settings import load_settings, orchestration_section
 
 NY = "America/New_York"
@@ -59,6 +59,20 @@ def test_bad_params_are_rejected(params: dict, message: str) -> None:
     start = datetime(2025, 3, 4, 8, tzinfo=UTC)
     with pytest.raises(ValueError, match=message):
         business_range(params, start, start + timedelta(days=1), tz=NY)
+
+
+@pytest.mark.parametrize(
+    "params,expected",
+    [({}, date(2025, 3, 9)), ({"snapshots": None}, date(2025, 3, 9)), ({"snapshots": "end"}, date(2025, 3, 9)),
+     ({"snapshots": "range"}, date(2025, 3, 1))],
+)
+def test_snapshots_as_of_the_end_unless_the_whole_range_is_asked_for(params: dict, expected: date) -> None:
+    assert snapshot_since(params, date(2025, 3, 1), date(2025, 3, 9)) == expected
+
+
+def test_an_unknown_snapshot_mode_is_rejected() -> None:
+    with pytest.raises(ValueError, match="snapshots='daily' must be one of"):
+        snapshot_since({"snapshots": "daily"}, date(2025, 3, 1), date(2025, 3, 9))
 
 
 def test_the_dag_timetable_gives_the_documented_dates(cfg: Config) -> None:
