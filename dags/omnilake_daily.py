@@ -35,7 +35,6 @@ from airflow.sdk import Param, dag, task
 
 from jobs.orchestration.assets import FEATURES, GOLD, SERVING, SILVER
 from jobs.orchestration.dates import SNAPSHOT_MODES
-from jobs.orchestration.ops import record_failure
 from jobs.orchestration.wiring import date_param, load_kit
 
 kit = load_kit()
@@ -56,14 +55,7 @@ conf = kit.settings
         "snapshots": Param("end", enum=list(SNAPSHOT_MODES), description="snapshot tables as of `end` only, or "
                            "for every date of the range"),
     },
-    default_args={
-        "retries": conf.retries,
-        "retry_delay": conf.retry_delay,
-        "retry_exponential_backoff": conf.retry_backoff,
-        "max_retry_delay": conf.max_retry_delay,
-        "execution_timeout": conf.python_timeout,
-        "on_failure_callback": record_failure,
-    },
+    default_args=kit.default_args(),
     doc_md=__doc__,
 )
 def omnilake_daily() -> None:

@@ -17,7 +17,6 @@ from typing import Any
 from airflow.sdk import dag, task
 
 from jobs.orchestration.assets import SERVING
-from jobs.orchestration.ops import record_failure
 from jobs.orchestration.wiring import date_param, load_kit
 
 kit = load_kit()
@@ -33,14 +32,7 @@ conf = kit.settings
     dagrun_timeout=conf.dagrun_timeout,
     tags=["omnilake", "ml"],
     params={"as_of": date_param("train as of this business date (default: the data interval's last date)")},
-    default_args={
-        "retries": conf.retries,
-        "retry_delay": conf.retry_delay,
-        "retry_exponential_backoff": conf.retry_backoff,
-        "max_retry_delay": conf.max_retry_delay,
-        "execution_timeout": conf.python_timeout,
-        "on_failure_callback": record_failure,
-    },
+    default_args=kit.default_args(),
     doc_md=__doc__,
 )
 def omnilake_retrain() -> None:

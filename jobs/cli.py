@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from jobs.common.argtypes import iso_date
 from jobs.common.config import Config, ConfigError, load_config
 from jobs.common.log import setup_logging
 
@@ -16,13 +17,6 @@ EXIT_USAGE, EXIT_BAD_INPUT = 2, 3
 
 class UserError(Exception):
     """Bad input from the user: printed as one line, exit status 3, nothing half-written."""
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from exc
 
 
 def cmd_generate(cfg: Config, args: argparse.Namespace) -> int:
@@ -115,12 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(fn=cmd_generate)
     ing = sub.add_parser("ingest", help="landing -> bronze -> silver")
     ing.add_argument("--from", dest="from_dir", help="landing folder (default $OMNILAKE_HOME/landing)")
-    ing.add_argument("--date", type=_date, help="load delivery folders up to and including this date")
+    ing.add_argument("--date", type=iso_date, help="load delivery folders up to and including this date")
     ing.set_defaults(fn=cmd_ingest)
     bld = sub.add_parser("build", help="gold analytics or point-in-time features")
     bld.add_argument("layer", choices=["gold", "features"])
-    bld.add_argument("--as-of", type=_date, help="default: the last complete business date in silver")
-    bld.add_argument("--since", type=_date, help="also write the snapshots of every date from here to --as-of")
+    bld.add_argument("--as-of", type=iso_date, help="default: the last complete business date in silver")
+    bld.add_argument("--since", type=iso_date, help="also write the snapshots of every date from here to --as-of")
     bld.add_argument("--full", action="store_true",
                      help="rewrite every fact partition up to --as-of (default: only those new or changed data affect)")
     bld.set_defaults(fn=cmd_build)

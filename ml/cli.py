@@ -8,22 +8,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import date
 from typing import TYPE_CHECKING
 
+from jobs.common.argtypes import iso_date
 from jobs.common.config import Config
 
 if TYPE_CHECKING:
     from ml.common.kit import MlEnv, ModelKit
 
 MODELS = ("ltv", "churn", "demand", "recommend")
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from exc
 
 
 def make_kit(model: str, env: MlEnv) -> ModelKit:
@@ -88,6 +81,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     for name, fn in (("train", cmd_train), ("score", cmd_score)):
         parser = sub.add_parser(name, help=helps[name])
         parser.add_argument("model", choices=[*MODELS, "all"])
-        parser.add_argument("--as-of", type=_date, required=True, help="inclusive: features use data up to it")
+        parser.add_argument("--as-of", type=iso_date, required=True, help="inclusive: features use data up to it")
         parser.add_argument("--horizon-days", type=int, help="label/forecast horizon H (default: per model in conf)")
         parser.set_defaults(fn=fn)

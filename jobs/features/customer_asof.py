@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.gold.sales import order_totals
+from jobs.gold.sales import customer_returns, order_totals
 
 ENGAGEMENT_TYPES = ("view", "cart")
 
@@ -101,14 +101,7 @@ def customer_asof(
     lines = lines.where((F.col("order_date") <= F.lit(as_of)) & F.col("customer_id").isNotNull())
     orders = order_totals(lines)
     returned = (
-        returns.where(F.col("return_date") <= F.lit(as_of))
-        .join(
-            lines.select("channel", "order_id", "line_no", "customer_id"),
-            on=["channel", "order_id", "line_no"],
-            how="inner",
-        )
-        .groupBy("customer_id")
-        .agg(F.sum("quantity").alias("_returned"))
+        customer_returns(returns, lines, as_of=as_of).groupBy("customer_id").agg(F.sum("quantity").alias("_returned"))
     )
     engagement = _engagement(events, as_of=as_of, days=engagement_days)
     df = (

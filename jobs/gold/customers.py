@@ -8,7 +8,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs.gold.rules import RfmTiers, Tier
-from jobs.gold.sales import SUM_MONEY, order_totals
+from jobs.gold.sales import SUM_MONEY, customer_returns, order_totals
 
 
 def _top(df: DataFrame, key: str, value: str, rank_by: str) -> DataFrame:
@@ -62,12 +62,7 @@ def customer_360(
         )
     )
     returned = (
-        returns.where(F.col("return_date") <= F.lit(as_of))
-        .join(
-            lines.select("channel", "order_id", "line_no", "customer_id"),
-            on=["channel", "order_id", "line_no"],
-            how="inner",
-        )
+        customer_returns(returns, lines, as_of=as_of)
         .groupBy("customer_id")
         .agg(
             F.countDistinct("return_id").alias("returns"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -30,6 +32,15 @@ def order_totals(lines: DataFrame) -> DataFrame:
         F.first("email_token", ignorenulls=True).alias("email_token"),
         F.sum(F.col("quantity").cast("long")).alias("units"),
         F.sum("net_amount").cast(SUM_MONEY).alias("revenue"),
+    )
+
+
+def customer_returns(returns: DataFrame, lines: DataFrame, *, as_of: date) -> DataFrame:
+    """Returns dated on or before `as_of`, with the customer_id of the sales line each one returns."""
+    return returns.where(F.col("return_date") <= F.lit(as_of)).join(
+        lines.select("channel", "order_id", "line_no", "customer_id"),
+        on=["channel", "order_id", "line_no"],
+        how="inner",
     )
 
 

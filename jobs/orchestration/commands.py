@@ -5,18 +5,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 
+from jobs.common.argtypes import iso_date
 from jobs.common.config import Config
 
 EXIT_BREACH, EXIT_BAD_INPUT = 1, 3
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from exc
 
 
 def cmd_quality(cfg: Config, args: argparse.Namespace) -> int:
@@ -72,11 +65,11 @@ def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `quality`, `export-serving` and `demo` to the `omnilake` command's sub-parsers."""
     qual = sub.add_parser("quality", help="quarantine rate and freshness of business dates (exit 1 on a breach)")
-    qual.add_argument("--end", type=_iso_date, required=True, help="last business date, inclusive")
-    qual.add_argument("--start", type=_iso_date, help="first business date (default: --end)")
+    qual.add_argument("--end", type=iso_date, required=True, help="last business date, inclusive")
+    qual.add_argument("--start", type=iso_date, help="first business date (default: --end)")
     qual.set_defaults(fn=cmd_quality)
     exp = sub.add_parser("export-serving", help="CSV/Parquet snapshots of the serving tables under exports/<date>")
-    exp.add_argument("--as-of", type=_iso_date, required=True, help="the snapshot's business date")
+    exp.add_argument("--as-of", type=iso_date, required=True, help="the snapshot's business date")
     exp.set_defaults(fn=cmd_export_serving)
     demo = sub.add_parser("demo", help="generated data through Airflow's own runs (embedded SQLite Airflow)")
     demo.add_argument("--customers", type=int, help="default: conf orchestration.demo.customers")

@@ -58,6 +58,20 @@ class DagKit:
         """One data interval per cron period in the business time zone (not a zero-length cron trigger)."""
         return CronDataIntervalTimetable(cron, timezone=self.settings.timezone)
 
+    def default_args(self) -> dict[str, Any]:
+        """Every task's retries (exponential backoff), timeout (Spark tasks set their own) and failure callback."""
+        from jobs.orchestration.ops import record_failure
+
+        conf = self.settings
+        return {
+            "retries": conf.retries,
+            "retry_delay": conf.retry_delay,
+            "retry_exponential_backoff": conf.retry_backoff,
+            "max_retry_delay": conf.max_retry_delay,
+            "execution_timeout": conf.python_timeout,
+            "on_failure_callback": record_failure,
+        }
+
     @property
     def start_date(self) -> pendulum.DateTime:
         day = self.settings.start_date
