@@ -9,5 +9,5 @@ setup(
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["jobs", "jobs.*", "ml", "ml.*"]),
     package_data={"": ["*.yaml"]},
-    entry_points={"console_scripts": ["omnilake = jobs.cli:main"]},
+    entry_points={"console_scripts": ["omnilake = jobs.cli:run"]},
 )

@@ -66,7 +66,7 @@ def cmd_tables(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
     from jobs.common.inventory import export_table
 
-    rows = export_table(cfg, args.table, Path(args.out), allow_restricted=args.allow_restricted)
+    rows = export_table(cfg, args.table, Path(args.out), allow_restricted=args.allow_restricted, as_of=args.as_of)
     print(f"exported {rows:,} rows of {args.table} to {args.out}")
     return 0
 
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("table")
     exp.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
     exp.add_argument("--allow-restricted", action="store_true", help="allow bronze/restricted tables (raw PII)")
+    exp.add_argument("--as-of", type=iso_date, help="only the rows of this as-of date (snapshot and score tables)")
     exp.set_defaults(fn=cmd_export)
     from jobs.orchestration.commands import register as register_orchestration
     from ml.cli import register as register_ml
@@ -162,5 +163,25 @@ def _input_errors() -> tuple[type[Exception], ...]:
     return (LandingError, TableError, ImportFileError, ContractError)
 
 
+def run() -> None:
+    """The `omnilake` console script: main(), then exit without tearing down native thread pools.
+
+    Arrow's and delta-rs's worker threads can abort the interpreter's shutdown ("terminate called without an
+    active exception", delta-io/delta-rs#2184) after the command has finished and written everything; exiting
+    with os._exit after flushing our own streams and stopping Spark keeps a finished command's status."""
+    import logging
+    import os
+
+    code = main()
+    if "pyspark.sql" in sys.modules:  # a Spark command: stop the session (and its JVM) first
+        active = sys.modules["pyspark.sql"].SparkSession.getActiveSession()
+        if active is not None:
+            active.stop()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,11 @@ def table_summaries(cfg: Config) -> list[dict[str, Any]]:
     return out
 
 
-def export_table(cfg: Config, name: str, out: Path, *, allow_restricted: bool = False) -> int:
-    """Stream a table to CSV or Parquet in record batches; the file appears only when complete."""
+def export_table(cfg: Config, name: str, out: Path, *, allow_restricted: bool = False,
+                 as_of: date | None = None) -> int:
+    """Stream a table (only its `as_of` rows when given) to CSV or Parquet in record batches; the file appears
+    only when complete."""
+    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
     from deltalake import DeltaTable
@@ -51,6 +54,9 @@ def export_table(cfg: Config, name: str, out: Path, *, allow_restricted: bool = 
     if out.suffix not in (".csv", ".parquet"):
         raise TableError(f"--out must end in .csv or .parquet, got {out}")
     dataset = DeltaTable(str(_path(cfg, name))).to_pyarrow_dataset()
+    if as_of is not None and "as_of" not in dataset.schema.names:
+        raise TableError(f"{name} has no as_of column: export it whole (without --as-of)")
+    wanted = None if as_of is None else pc.field("as_of") == as_of
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     rows = 0
@@ -58,7 +64,7 @@ def export_table(cfg: Config, name: str, out: Path, *, allow_restricted: bool = 
     schema = _csv_schema(dataset.schema) if csv else dataset.schema
     writer_cls = pacsv.CSVWriter if csv else pq.ParquetWriter
     with writer_cls(str(tmp), schema) as writer:
-        for batch in dataset.to_batches():
+        for batch in dataset.to_batches(filter=wanted):
             writer.write_batch(_flatten_nested(batch, schema) if csv else batch)
             rows += batch.num_rows
     os.replace(tmp, out)

@@ -92,12 +92,21 @@ def attribute_orders(lines: DataFrame, events: DataFrame, *, window_days: int) -
 
 
 def channel_roi(lines: DataFrame, events: DataFrame, spend: DataFrame, *, window_days: int) -> DataFrame:
-    """Per business date x channel x campaign: spend, impressions, clicks, last-touch attributed orders,
-    revenue and new customers (first purchase ever), ROI = (revenue - spend) / spend, CAC = spend / new."""
+    """Per business date x marketing channel x campaign: spend, impressions, clicks, last-touch attributed
+    orders, revenue and new customers (first purchase ever), ROI = (revenue - spend) / spend, CAC = spend / new.
+
+    A campaign's channel is the one its spend is booked on (a CRM e-mail's code is clicked through to web or app
+    sessions: its revenue counts for crm); a code with no spend rows keeps the channel it was seen on."""
     attributed = attribute_orders(lines, events, window_days=window_days).where(F.col("campaign_id").isNotNull())
     key = ["business_date", "channel", "campaign_id"]
-    revenue = attributed.groupBy(
-        F.col("order_date").alias("business_date"), F.col("touch_channel").alias("channel"), "campaign_id"
+    booked = spend.groupBy("campaign_id").agg(F.min("channel").alias("_booked"))
+    revenue = (
+        attributed.join(F.broadcast(booked), on="campaign_id", how="left")
+        .groupBy(
+            F.col("order_date").alias("business_date"),
+            F.coalesce("_booked", "touch_channel").alias("channel"),
+            "campaign_id",
+        )
     ).agg(
         F.count("*").alias("attributed_orders"),
         F.sum("revenue").alias("attributed_revenue"),

@@ -20,8 +20,9 @@ def snapshot_dir(cfg: Config, as_of: date) -> Path:
 def export_serving(
     cfg: Config, *, as_of: date, formats: Sequence[str], tables: Sequence[str] = SERVING
 ) -> dict[str, int]:
-    """Write every existing table in `tables` once per format; returns table -> rows. A table that does not
-    exist yet (its job has not run) is skipped with a log line. A rerun overwrites the same files atomically."""
+    """Write the `as_of` rows of every existing table in `tables` once per format; returns table -> rows. A table
+    that does not exist yet (its job has not run) is skipped with a log line. A rerun overwrites the same files
+    atomically."""
     out_dir = snapshot_dir(cfg, as_of)
     written: dict[str, int] = {}
     for table in tables:
@@ -29,6 +30,6 @@ def export_serving(
             event("export.skip", table=table, reason="table does not exist yet")
             continue
         for fmt in formats:
-            written[table] = export_table(cfg, table, out_dir / f"{table}.{fmt}")
+            written[table] = export_table(cfg, table, out_dir / f"{table}.{fmt}", as_of=as_of)
         event("export.table", table=table, rows=written[table], formats=",".join(formats), out=str(out_dir))
     return written

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs.bronze.ingest import REGISTRY, REGISTRY_SCHEMA, batch_id_of, ingest_source, read_registry
@@ -140,8 +140,8 @@ class Ingest:
         self.catalog.merge(changed, "silver.identity_map", ["id_type", "id_value"])
         return changed.join(existing.select("id_type", "id_value"), on=["id_type", "id_value"], how="left_semi")
 
-    def write_source(self, source: str, contract: Contract, good: DataFrame) -> DataFrame:
-        """Deduplicate into the target table; returns the classified rows (for the audit)."""
+    def classify_source(self, source: str, contract: Contract, good: DataFrame) -> tuple[str, DataFrame, DataFrame]:
+        """(target table, every row classified for the audit, the rows to upsert into the target)."""
         target = contract.target if source != "crm_members" else "silver.members"
         keys = conform.TARGET_KEYS[target]
         rows = self.conformed(source, good)
@@ -151,10 +151,21 @@ class Ingest:
         if target in ("silver.order_lines", "silver.events"):
             id_map = self.catalog.read_or_empty("silver.identity_map", identity.MAP_SCHEMA)
             winners = customer_id_for(winners, id_map=id_map)
+        return target, classified, winners
+
+    def upsert(self, target: str, winners: list[DataFrame]) -> None:
+        """One MERGE per target table for every source that feeds it (the channels' keys never collide: the
+        channel is part of each key), newer `_version` wins."""
         partition = {"silver.order_lines": ["order_date"], "silver.events": ["event_date"],
                      "silver.inventory": ["snapshot_date"]}.get(target, [])
-        self.catalog.merge(winners, target, keys, partition_by=partition, update_condition="s._version > t._version")
-        return classified
+        keys = conform.TARGET_KEYS[target]
+        rows = winners[0]
+        for more in winners[1:]:
+            rows = rows.unionByName(more, allowMissingColumns=True)
+        if len(winners) > 1:  # an import may name a landing channel: one row per key, the newest version
+            newest = Window.partitionBy(*keys).orderBy(F.col("_version").desc())
+            rows = rows.withColumn("_rank", F.row_number().over(newest)).where("_rank = 1").drop("_rank")
+        self.catalog.merge(rows, target, keys, partition_by=partition, update_condition="s._version > t._version")
 
 
 def run_ingest(cfg: Config, *, landing: Path | None = None, up_to: date | None = None) -> dict[str, Any]:
@@ -198,13 +209,17 @@ def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]
         info["quarantined_sources"] = len(bad_parts)
     with stage("ingest.identity"):
         changed = run.update_identities({s: c[2] for s, c in checked.items()})
-    audits = []
+    audits, upserts = [], {}
     for source, (bronze, chk, good) in checked.items():
-        with stage("ingest.silver", source=source) as info:
-            classified = run.write_source(source, contracts[source], good)
+        with stage("ingest.classify", source=source) as info:
+            target, classified, winners = run.classify_source(source, contracts[source], good)
             audit = audit_counts(source, bronze=bronze, checked=chk, classified=classified).localCheckpoint()
             info.update({r["batch_id"]: r["bronze_rows"] for r in audit.collect()})
             audits.append(audit)
+            upserts.setdefault(target, []).append(winners)
+    for target, winners in upserts.items():
+        with stage("ingest.silver", table=target, sources=len(winners)):
+            run.upsert(target, winners)
     with stage("ingest.derived"):
         batch_ids = [batch_id_of(s, n) for s, nums in pending.items() for n in nums]
         build_orders(catalog, batch_ids=batch_ids, changed=changed)

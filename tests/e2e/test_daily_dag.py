@@ -143,6 +143,15 @@ def test_serving_tables_filled_by_champions(stack: dict[str, Any], daily: RunRes
         assert (exports / f"{table}.csv").stat().st_size > 0 and (exports / f"{table}.parquet").exists()
 
 
+def test_analyst_notebook_reads_every_section_from_the_lake(stack: dict[str, Any], daily: RunResult) -> None:
+    """notebooks/retail_overview.ipynb, run headless on the lake the DAG filled: no section is left unbuilt."""
+    assert daily.ok
+    result = subprocess.run([sys.executable, "scripts/run_notebook.py", "notebooks/retail_overview.ipynb"],
+                            env=stack["env"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "not built yet" not in result.stdout, result.stdout[-3000:]
+
+
 def _plant_quarantine_spike(landing: Path, day: date) -> None:
     """Break the day's deliveries before they are loaded: unknown event types, non-numeric quantities."""
     for source in ("web_events", "app_events"):

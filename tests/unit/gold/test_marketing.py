@@ -109,9 +109,9 @@ def test_last_touch_attribution_within_window_and_roi_cac(spark, silver) -> None
                 "impressions": 100,
                 "clicks": 10,
             },
-            {
+            {  # a CRM push whose code is clicked through to the app: its revenue counts for crm
                 "spend_date": d4,
-                "channel": "app",
+                "channel": "crm",
                 "campaign_id": "CAMP_B",
                 "spend": Dec("200.00"),
                 "impressions": 900,
@@ -129,7 +129,7 @@ def test_last_touch_attribution_within_window_and_roi_cac(spark, silver) -> None
     )
     expected = spark.createDataFrame(
         [
-            (d4, "app", "CAMP_B", Dec("200.00"), 900, 30, 1, Dec("100.00"), 1, -0.5, Dec("200.00")),
+            (d4, "crm", "CAMP_B", Dec("200.00"), 900, 30, 1, Dec("100.00"), 1, -0.5, Dec("200.00")),
             (d4, "web", "CAMP_A", Dec("20.00"), 100, 10, 1, Dec("40.00"), 0, 1.0, None),
             (d5, "web", "CAMP_A", Dec("10.00"), 50, 5, 0, Dec("0.00"), 0, -1.0, None),
         ],
