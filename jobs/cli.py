@@ -27,7 +27,8 @@ def cmd_generate(cfg: Config, args: argparse.Namespace) -> int:
     params = GenerateParams(
         customers=args.customers or d.customers, days=args.days or d.days,
         seed=d.seed if args.seed is None else args.seed, start_date=date.fromisoformat(d.start_date),
-        stores=d.stores, skus=d.skus, dirt_rate=d.dirt_rate)
+        stores=d.stores, skus=d.skus, dirt_rate=d.dirt_rate, taste_strength=d.taste_strength,
+        taste_groups=d.taste_groups)
     out = Path(args.out or cfg.paths.landing)
     from jobs.common.log import event, stage
 

@@ -71,6 +71,8 @@ class GenerateDefaults:
     stores: int
     skus: int
     dirt_rate: float
+    taste_strength: float
+    taste_groups: int
 
 
 @dataclass(frozen=True)

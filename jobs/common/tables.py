@@ -81,11 +81,12 @@ class Catalog:
 
     # -- writes ------------------------------------------------------------------------------------
     def merge(self, df: DataFrame, name: str, keys: Sequence[str], *, partition_by: Sequence[str] = (),
-              update_condition: str | None = None, delete_unmatched_where: str | None = None) -> None:
+              update_condition: str | None = None, delete_unmatched_where: str | None = None,
+              schema_evolution: bool = False) -> None:
         """Upsert `df` on `keys` (source must be unique on keys). Creates the table on first write.
 
         `update_condition` (over `t.` target and `s.` source) limits updates, e.g. to newer versions, so a
-        rerun with the same rows writes nothing new.
+        rerun with the same rows writes nothing new. `schema_evolution` adds the source's new columns to the table.
         """
         from delta.tables import DeltaTable
 
@@ -97,6 +98,8 @@ class Catalog:
         def attempt() -> None:
             target = DeltaTable.forPath(self.spark, self.path(name))
             builder = target.alias("t").merge(df.alias("s"), cond)
+            if schema_evolution:
+                builder = builder.withSchemaEvolution()
             builder = builder.whenMatchedUpdateAll(condition=update_condition).whenNotMatchedInsertAll()
             if delete_unmatched_where:
                 builder = builder.whenNotMatchedBySourceDelete(condition=delete_unmatched_where)

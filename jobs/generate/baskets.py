@@ -10,6 +10,7 @@ from .marketing import Campaign, active_codes
 from .params import GenerateParams
 from .people import MKT, POS, WEB, People
 from .stores import Stores
+from .taste import Taste
 from .util import DAY, Calendar, rng_for, rowwise_choice
 
 ONLINE_HOURS = np.array([1.0, .6, .4, .3, .3, .4, .8, 1.5, 2.2, 2.8, 3.0, 3.2,
@@ -17,8 +18,8 @@ ONLINE_HOURS = np.array([1.0, .6, .4, .3, .3, .4, .8, 1.5, 2.2, 2.8, 3.0, 3.2,
 POS_HOURS = np.array([0.0] * 9 + [1.5, 2.5, 3.0, 4.0, 3.6, 3.0, 3.0, 3.4, 4.2, 4.4, 3.2, 1.8] + [0.0] * 3)
 
 
-def build_orders(params: GenerateParams, cal: Calendar, people: People, stores: Stores, cat: Catalog,
-                 occ: Occasions, campaigns: list[Campaign]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_orders(params: GenerateParams, cal: Calendar, people: People, taste: Taste, stores: Stores,
+                 cat: Catalog, occ: Occasions, campaigns: list[Campaign]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Orders (one per occasion that keeps a line) and their lines, promotions included."""
     rng = rng_for(params.seed, "baskets")
     orders = pd.DataFrame({"person": occ.person, "channel": occ.channel, "day": occ.day, "store": occ.store})
@@ -26,7 +27,7 @@ def build_orders(params: GenerateParams, cal: Calendar, people: People, stores: 
     orders["ts"] = _timestamps(rng, cal, people, stores, orders)
     orders["campaign"] = _campaigns(rng, campaigns, orders)
     orders["fraud"] = None
-    lines = _lines(rng, params, people, stores, cat, orders)
+    lines = _lines(rng, params, people, taste, stores, cat, orders)
     keep = np.unique(lines["order"].to_numpy())
     remap = np.full(len(orders), -1)
     remap[keep] = np.arange(len(keep))
@@ -104,9 +105,22 @@ def draw_skus(rng: np.random.Generator, table: tuple[np.ndarray, np.ndarray], n_
     return order[pos % len(order)]
 
 
-def _lines(rng: np.random.Generator, params: GenerateParams, people: People, stores: Stores,
+def draw_tasted(rng: np.random.Generator, table: tuple[np.ndarray, np.ndarray], n_cat: int, taste: Taste,
+                day: np.ndarray, category: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """draw_skus times the person's taste (rejection: exact, fast); walk-ins (person < 0) by day weights only."""
+    sku = draw_skus(rng, table, n_cat, day, category)
+    todo = np.flatnonzero(person >= 0)
+    while len(todo):
+        who = person[todo]
+        keep = rng.random(len(todo)) * taste.cap[who, category[todo]] < taste.multiplier(who, sku[todo])
+        todo = todo[~keep]
+        sku[todo] = draw_skus(rng, table, n_cat, day[todo], category[todo])
+    return sku
+
+
+def _lines(rng: np.random.Generator, params: GenerateParams, people: People, taste: Taste, stores: Stores,
            cat: Catalog, orders: pd.DataFrame) -> pd.DataFrame:
-    """Lines by category taste x SKU weights; POS lines must be stocked and not stocked out."""
+    """Lines by category taste x SKU weights x item taste; POS lines must be stocked and not stocked out."""
     n_cat = int(cat.category.max()) + 1
     table = sku_table(cat)
     n_lines = 1 + np.minimum(rng.poisson(np.where(orders["channel"] == POS, 1.0, 0.7)), 5)
@@ -116,7 +130,7 @@ def _lines(rng: np.random.Generator, params: GenerateParams, people: People, sto
     store = orders["store"].to_numpy()[order]
     walk_pref = np.bincount(cat.category, weights=cat.popularity, minlength=n_cat)
     prefs = np.where(person[:, None] >= 0, people.cat_pref[np.maximum(person, 0)], walk_pref)
-    sku = draw_skus(rng, table, n_cat, day, rowwise_choice(rng, prefs))
+    sku = draw_tasted(rng, table, n_cat, taste, day, rowwise_choice(rng, prefs), person)
     codes = stores.out_codes(cat.n)
     width = stores.n * cat.n
     for _ in range(25):
@@ -125,7 +139,7 @@ def _lines(rng: np.random.Generator, params: GenerateParams, people: People, sto
         bad |= pos & np.isin(day * width + np.maximum(store, 0) * cat.n + sku, codes)
         if not bad.any():
             break
-        sku[bad] = draw_skus(rng, table, n_cat, day[bad], rowwise_choice(rng, prefs[bad]))
+        sku[bad] = draw_tasted(rng, table, n_cat, taste, day[bad], rowwise_choice(rng, prefs[bad]), person[bad])
     keep = ~bad
     spend = np.where(person >= 0, people.spend[np.maximum(person, 0)], params.spend_mean)
     target = rng.gamma(6.0, spend / 6.0) / n_lines[order]

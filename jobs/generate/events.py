@@ -4,23 +4,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .baskets import draw_skus, sku_table
+from .baskets import draw_tasted, sku_table
 from .catalog import Catalog
 from .marketing import Campaign, active_codes
 from .params import GenerateParams
 from .people import APP, WEB, Idents, People
+from .taste import Taste, person_categories
 from .util import DAY, Calendar, fmt_ids, rng_for, scramble
 
 COLUMNS = ["channel", "session", "ts_ms", "seq", "account", "event_type", "sku", "campaign", "device", "platform"]
 
 
-def build_events(params: GenerateParams, cal: Calendar, people: People, idents: Idents, cat: Catalog,
-                 orders: pd.DataFrame, lines: pd.DataFrame, campaigns: list[Campaign],
+def build_events(params: GenerateParams, cal: Calendar, people: People, taste: Taste, idents: Idents,
+                 cat: Catalog, orders: pd.DataFrame, lines: pd.DataFrame, campaigns: list[Campaign],
                  dropout: np.ndarray) -> dict[int, pd.DataFrame]:
     """Event tables for WEB and APP with event/session ids, sorted by time."""
     rng = rng_for(params.seed, "events")
     funnel = _order_sessions(rng, orders, lines, idents)
-    browse = _browse_sessions(rng, params, cal, people, idents, cat, orders, campaigns, dropout)
+    browse = _browse_sessions(rng, params, cal, people, taste, idents, cat, orders, campaigns, dropout)
     browse["session"] += int(funnel["session"].max()) + 1 if len(funnel) else 0
     events = pd.concat([funnel, browse], ignore_index=True)
     out = {}
@@ -75,7 +76,7 @@ def _order_sessions(rng: np.random.Generator, orders: pd.DataFrame, lines: pd.Da
 
 
 def _browse_sessions(rng: np.random.Generator, params: GenerateParams, cal: Calendar, people: People,
-                     idents: Idents, cat: Catalog, orders: pd.DataFrame, campaigns: list[Campaign],
+                     taste: Taste, idents: Idents, cat: Catalog, orders: pd.DataFrame, campaigns: list[Campaign],
                      dropout: np.ndarray) -> pd.DataFrame:
     """Browse-only sessions (views >> carts >> checkouts), 40% anonymous, by alive persons otherwise."""
     season = cal.season()
@@ -96,12 +97,16 @@ def _browse_sessions(rng: np.random.Generator, params: GenerateParams, cal: Cale
             who[known] = mine[ok][rng.choice(int(ok.sum()), int(known.sum()), p=w / w.sum())] if known.any() else []
             parts.append(pd.DataFrame({"channel": ch, "day": d, "ident": who}))
     sessions = pd.concat(parts, ignore_index=True)
-    return _browse_events(rng, cal, idents, cat, sessions, campaigns)
+    return _browse_events(rng, cal, people, taste, idents, cat, sessions, campaigns)
 
 
-def _browse_events(rng: np.random.Generator, cal: Calendar, idents: Idents, cat: Catalog,
-                   sessions: pd.DataFrame, campaigns: list[Campaign]) -> pd.DataFrame:
-    """Expand browse sessions into view / cart / checkout events with increasing times."""
+def _browse_events(rng: np.random.Generator, cal: Calendar, people: People, taste: Taste, idents: Idents,
+                   cat: Catalog, sessions: pd.DataFrame, campaigns: list[Campaign]) -> pd.DataFrame:
+    """Expand browse sessions into view / cart / checkout events with increasing times.
+
+    Logged-in persons look at what they like (category taste x item taste, as when they buy), anonymous
+    visitors at what is popular.
+    """
     n = len(sessions)
     day, ident, channel = (sessions[c].to_numpy() for c in ("day", "ident", "channel"))
     views = np.minimum(rng.geometric(0.45, n), 10)
@@ -113,7 +118,11 @@ def _browse_events(rng: np.random.Generator, cal: Calendar, idents: Idents, cat:
     kind = np.where(k < views[s], "view", np.where(k == views[s], "cart", "checkout"))
     n_cat = int(cat.category.max()) + 1
     share = np.bincount(cat.category, weights=cat.popularity, minlength=n_cat)
-    sku = draw_skus(rng, sku_table(cat), n_cat, day[s], rng.choice(n_cat, len(s), p=share / share.sum()))
+    person = np.where(ident >= 0, idents.person[np.maximum(ident, 0)], -1)[s]
+    category = rng.choice(n_cat, len(s), p=share / share.sum())
+    logged_in = person >= 0
+    category[logged_in] = person_categories(rng, people.cat_pref, person[logged_in])
+    sku = draw_tasted(rng, sku_table(cat), n_cat, taste, day[s], category, person)
     last_view = np.cumsum(views + cart + checkout) - count + views - 1
     sku = np.where(kind == "cart", sku[last_view[s]], np.where(kind == "checkout", -1, sku))
     start = cal.epoch0 * 1000 + day * DAY * 1000 + rng.integers(3_600_000, (DAY - 4_000) * 1000, n)

@@ -1,11 +1,13 @@
-"""The manifest: ground truth (persons, churn, promotions, slow movers, fraud, stock-outs, PII) and dirt."""
+"""The manifest: ground truth (persons, churn, taste, promotions, slow movers, fraud, stock-outs, PII) and dirt."""
 from __future__ import annotations
 
 from dataclasses import asdict
 
 import numpy as np
 
+from .catalog import CATEGORIES
 from .people import APP, MKT, WEB
+from .taste import PERSON_NOISE, TASTE_DIMS
 from .world import World
 
 _FRAUD_KINDS = ("ring", "velocity", "large_amount")
@@ -22,6 +24,7 @@ def build_manifest(w: World, pii: dict[str, list[str]], dirt: list[dict]) -> dic
         "truth": {
             "persons": len(keys), "person_keys": keys,
             "churned": [k["person_id"] for k in keys if k["dropout_date"] is not None],
+            "taste": _taste(w),
             "promotions": [{"start": cal.iso(x.start), "end": cal.iso(x.end), "uplift": x.uplift,
                             "skus": w.cat.sku[x.skus].tolist()} for x in w.cat.promos],
             "slow_movers": sorted(w.cat.sku[w.cat.slow].tolist()),
@@ -58,6 +61,7 @@ def person_keys(w: World) -> list[dict]:
     member[: people.n] = people.member_id
     dropout = np.full(n_total, -1)
     dropout[: people.n] = w.dropout
+    brands = w.taste.brands[w.taste.preferred_brands()]
     accounts: dict[int, dict[int, list[str]]] = {}
     for i in np.flatnonzero(seen).tolist():
         accounts.setdefault(int(ids.person[i]), {}).setdefault(int(ids.channel[i]), []).append(ids.account[i])
@@ -70,8 +74,35 @@ def person_keys(w: World) -> list[dict]:
             "person_id": f"P{person + 1:06d}", "crm_member_id": member[person],
             "web_account_ids": sorted(mine.get(WEB, [])), "app_user_ids": sorted(mine.get(APP, [])),
             "marketplace_buyer_ids": sorted(mine.get(MKT, [])),
-            "dropout_date": w.cal.iso(dropout[person]) if dropout[person] >= 0 else None})
+            "dropout_date": w.cal.iso(dropout[person]) if dropout[person] >= 0 else None,
+            **_person_taste(w, person, brands)})
     return out
+
+
+def _factors(x: np.ndarray) -> list[float]:
+    return [round(float(v), 4) for v in x]
+
+
+def _person_taste(w: World, person: int, brands: np.ndarray) -> dict:
+    """A person's taste group, factors and preferred brands (fraud persons have none)."""
+    if person >= w.people.n:
+        return {"taste_group": None, "taste_factors": None, "preferred_brands": []}
+    return {"taste_group": int(w.taste.group[person]), "taste_factors": _factors(w.taste.factors[person]),
+            "preferred_brands": brands[person].tolist()}
+
+
+def _taste(w: World) -> dict:
+    """The planted latent taste: weight x exp(strength * <person taste_factors, sku factors>) within a category."""
+    t = w.taste
+    top = np.argsort(-(t.centre @ t.brand_factors.T), axis=1, kind="stable")[:, :3]
+    return {
+        "strength": t.strength, "dims": TASTE_DIMS, "person_noise": PERSON_NOISE,
+        "groups": [{"group": g, "anchor_category": CATEGORIES[int(t.anchor[g])], "centre": _factors(t.centre[g]),
+                    "top_brands": t.brands[top[g]].tolist(), "members": int((t.group == g).sum())}
+                   for g in range(len(t.anchor))],
+        "brand_factors": {b: _factors(f) for b, f in zip(t.brands.tolist(), t.brand_factors, strict=True)},
+        "sku_factors": {s: _factors(f) for s, f in zip(w.cat.sku.tolist(), t.sku_factors, strict=True)},
+    }
 
 
 def _fraud(w: World) -> list[dict]:

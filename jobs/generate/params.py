@@ -28,6 +28,8 @@ class GenerateParams:
     promo_uplift: float = 10.0  # demand multiplier of promoted SKUs inside a promotion window
     weekend_uplift: float = 1.3  # Saturday/Sunday demand multiplier
     yearly_amplitude: float = 0.15  # amplitude of the yearly sinusoid (peak mid-December)
+    taste_strength: float = 3.0  # SKU choice weight x exp(strength * <person, sku> factors); 0 = no personal taste
+    taste_groups: int = 16  # latent taste groups, shared by people with similar category taste
 
     def __post_init__(self) -> None:
         """Reject parameter values the generator cannot honour."""
@@ -39,3 +41,5 @@ class GenerateParams:
             raise ValueError("dirt_rate must be in [0, 0.2)")
         if not 0.0 < self.churn_share < 0.95:
             raise ValueError("churn_share must be in (0, 0.95)")
+        if self.taste_strength < 0.0 or self.taste_groups < 1:
+            raise ValueError("taste_strength must be >= 0 and taste_groups >= 1")

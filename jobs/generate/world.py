@@ -18,6 +18,7 @@ from .params import GenerateParams
 from .people import Idents, People, build_people
 from .returns import build_returns
 from .stores import Stores, build_stores
+from .taste import Taste, build_taste
 from .util import Calendar
 
 
@@ -30,6 +31,7 @@ class World:
     cat: Catalog
     stores: Stores
     people: People
+    taste: Taste
     idents: Idents
     dropout: np.ndarray
     campaigns: list[Campaign]
@@ -48,14 +50,15 @@ def build_world(params: GenerateParams) -> World:
     stores = build_stores(params, cal, cat)
     campaigns = build_campaigns(params, cal)
     people, idents = build_people(params, cal, stores, len(CATEGORIES))
+    taste = build_taste(params, people, cat)
     occ = simulate(params, cal, people, stores)
-    orders, lines = build_orders(params, cal, people, stores, cat, occ, campaigns)
+    orders, lines = build_orders(params, cal, people, taste, stores, cat, occ, campaigns)
     orders, lines = add_fraud(params, cal, people, idents, cat, orders, lines, occ.dropout)
     orders, lines = finalize(params.seed, cal, stores, orders, lines)
     return World(
-        params=params, cal=cal, cat=cat, stores=stores, people=people, idents=idents, dropout=occ.dropout,
-        campaigns=campaigns, orders=orders, lines=lines,
-        events=build_events(params, cal, people, idents, cat, orders, lines, campaigns, occ.dropout),
+        params=params, cal=cal, cat=cat, stores=stores, people=people, taste=taste, idents=idents,
+        dropout=occ.dropout, campaigns=campaigns, orders=orders, lines=lines,
+        events=build_events(params, cal, people, taste, idents, cat, orders, lines, campaigns, occ.dropout),
         inventory=build_inventory(cal, stores, cat, orders, lines),
         returns=build_returns(params, cal, orders, lines), spend=spend_table(params, cal, campaigns),
     )

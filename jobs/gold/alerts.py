@@ -124,7 +124,8 @@ def sell_through_low(sell_through: DataFrame, *, rules: AlertRules) -> DataFrame
 
 
 def quarantine_spike(batch_audit: DataFrame, *, rules: AlertRules) -> DataFrame:
-    per_day = batch_audit.groupBy(F.to_date("processed_at").alias("business_date"), "source").agg(
+    """Per delivery date and source: quarantined share of the bronze rows, against the prior days' average."""
+    per_day = batch_audit.groupBy(F.col("delivery_date").alias("business_date"), "source").agg(
         F.sum("quarantined").alias("quarantined"), F.sum("bronze_rows").alias("bronze_rows")
     )
     day_no = F.unix_date("business_date")

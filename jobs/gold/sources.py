@@ -55,7 +55,7 @@ SCHEMAS: dict[str, str] = {
     "promo boolean",
     "ops.batch_audit": (
         "source string, batch_id string, bronze_rows long, loaded long, superseded long, duplicate long, "
-        "quarantined long, processed_at timestamp"
+        "quarantined long, processed_at timestamp, delivery_date date"
     ),
     "gold.demand_forecast": "store_id string, sku string, date date, mean double, p10 double, p50 double, "
     "p90 double, as_of date",
@@ -70,7 +70,7 @@ DATE_COLUMNS: dict[str, str] = {
     "silver.marketing_spend": "spend_date",
     "silver.returns": "return_date",
     "silver.daily_sales_imported": "sales_date",
-    "ops.batch_audit": "to_date(processed_at)",
+    "ops.batch_audit": "delivery_date",
 }
 
 

@@ -9,7 +9,10 @@ from jobs.silver.contracts import VIOLATION, Contract
 from jobs.silver.dedup import DUPLICATE, LOADED, SUPERSEDED
 from jobs.silver.pii import hmac_token, normalize
 
-AUDIT_COLUMNS = ("source", "batch_id", "bronze_rows", "loaded", "superseded", "duplicate", "quarantined")
+AUDIT_COLUMNS = ("source", "batch_id", "bronze_rows", "loaded", "superseded", "duplicate", "quarantined",
+                 "delivery_date")
+# `<source>/<YYYY-MM-DD>/<file>`: the delivery folder's date of a landing-relative path
+DELIVERY_DATE = r"/(\d{4}-\d{2}-\d{2})/[^/]+$"
 
 
 def _masked_record(contract: Contract, *, key: bytes, country_code: str, national_digits: int) -> Column:
@@ -39,8 +42,12 @@ def quarantine_rows(checked: DataFrame, *, contract: Contract, key: bytes, count
 
 
 def audit_counts(source: str, *, bronze: DataFrame, checked: DataFrame, classified: DataFrame | None) -> DataFrame:
-    """Per batch: bronze rows and their outcomes. The outcome columns add up to bronze_rows."""
-    totals = bronze.groupBy(F.col("_batch_id").alias("batch_id")).agg(F.count(F.lit(1)).alias("bronze_rows"))
+    """Per batch: bronze rows and their outcomes (they add up to bronze_rows), and the batch's delivery date: its
+    latest delivery folder (an imported file, which has none: the day it was ingested, UTC)."""
+    folder = F.to_date(F.nullif(F.regexp_extract("_source_file", DELIVERY_DATE, 1), F.lit("")))
+    totals = bronze.groupBy(F.col("_batch_id").alias("batch_id")).agg(
+        F.count(F.lit(1)).alias("bronze_rows"),
+        F.coalesce(F.max(folder), F.to_date(F.max("_ingested_at"))).alias("delivery_date"))
     quarantined = (checked.where(F.col(VIOLATION).isNotNull()).groupBy(F.col("_batch_id").alias("batch_id"))
                    .agg(F.count(F.lit(1)).alias("quarantined")))
     out = totals.join(quarantined, on="batch_id", how="left")
@@ -48,7 +55,7 @@ def audit_counts(source: str, *, bronze: DataFrame, checked: DataFrame, classifi
         outcomes = classified.groupBy(F.col("_batch_id").alias("batch_id")).agg(
             *[F.sum((F.col("_outcome") == o).cast("long")).alias(o) for o in (LOADED, SUPERSEDED, DUPLICATE)])
         out = out.join(outcomes, on="batch_id", how="left")
-    for name in ("quarantined", LOADED, SUPERSEDED, DUPLICATE):
+    for name in ("quarantined", LOADED, SUPERSEDED, DUPLICATE):  # (not delivery_date: from totals)
         out = out.withColumn(name, F.coalesce(F.col(name) if name in out.columns else F.lit(None), F.lit(0))
                              .cast("long"))
     return out.select(F.lit(source).alias("source"), *AUDIT_COLUMNS[1:])

@@ -228,7 +228,8 @@ def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]
     audit = _union(audits)
     if unbalanced(audit).limit(1).count():
         raise AssertionError(f"lineage does not add up: {unbalanced(audit).collect()}")
-    catalog.merge(audit.withColumn("processed_at", F.current_timestamp()), AUDIT, ["source", "batch_id"])
+    catalog.merge(audit.withColumn("processed_at", F.current_timestamp()), AUDIT, ["source", "batch_id"],
+                  schema_evolution=True)  # delivery_date came later: older audits gain the column
     return {"pending_batches": sum(len(b) for b in pending.values()),
             "audit": [r.asDict() for r in audit.collect()]}
 

@@ -155,6 +155,10 @@ def test_lineage_adds_up_for_every_batch(world: dict) -> None:
         assert source in loaded, f"no audited batch for {source}"
     bronze = world["catalog"].read("bronze.web_orders").count()
     assert audit.where(F.col("source") == "web_orders").agg(F.sum("bronze_rows")).first()[0] == bronze
+    # each batch is dated by its latest delivery folder: the first ingest's batches by the cut-off date, the
+    # second's by the last delivery (the landing's end or a late file's folder), never by the wall clock
+    dated = {(r.source, str(r.delivery_date)) for r in audit.where(F.col("source") == "web_orders").collect()}
+    assert dated == {("web_orders", world["first_part"]), ("web_orders", world["manifest"]["end_date"])}, dated
 
 
 def _pii_values(truth_pii: dict) -> set[str]:

@@ -157,8 +157,8 @@ BASE: dict[str, list[tuple]] = {
     ],
     "silver.daily_sales_imported": [("S3", "P1", D("2025-03-03"), 4.0, Decimal("9.50"), True)],
     "ops.batch_audit": [
-        ("web_orders", "web_orders-1", 100, 99, 0, 0, 1, datetime(2025, 3, 1, 6)),
-        ("web_orders", "web_orders-2", 100, 90, 0, 0, 10, datetime(2025, 3, 2, 6)),
+        ("web_orders", "web_orders-1", 100, 99, 0, 0, 1, datetime(2025, 3, 2, 6), D("2025-03-01")),
+        ("web_orders", "web_orders-2", 100, 90, 0, 0, 10, datetime(2025, 3, 3, 6), D("2025-03-02")),
     ],
 }
 # the next day's data, plus a late order line for a past day (03-02)
