@@ -33,14 +33,15 @@ test-unit: setup
 	$(PY) -m pytest tests/unit
 
 lint: setup
-	$(VENV)/bin/ruff check jobs ml dags tests benchmarks
-	$(VENV)/bin/ruff format --check jobs ml dags tests benchmarks
+	$(VENV)/bin/ruff check jobs ml dags tests benchmarks scripts
+	$(VENV)/bin/ruff format --check jobs ml dags tests benchmarks scripts
 
 format: setup
-	$(VENV)/bin/ruff format jobs ml dags tests benchmarks
+	$(VENV)/bin/ruff format jobs ml dags tests benchmarks scripts
 
 bench: setup
 	$(PY) benchmarks/ingest_bench.py --customers 10000 --days 180
+	$(PY) benchmarks/pipeline_bench.py --customers 10000 --days 365
 
 clean:
 	rm -rf $(VENV) .cache .omnilake

@@ -52,8 +52,17 @@ def main() -> None:
     for t in tables:
         print(f"{t['table']:<34}{t['rows']:>12,}")
     out = ROOT / "benchmarks" / "results" / f"ingest_{args.customers}x{args.days}.json"
-    out.write_text(json.dumps({"customers": args.customers, "days": args.days, "seconds": steps,
-                               "tables": {t["table"]: t["rows"] for t in tables}}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "customers": args.customers,
+                "days": args.days,
+                "seconds": steps,
+                "tables": {t["table"]: t["rows"] for t in tables},
+            },
+            indent=2,
+        )
+    )
     print(f"\nwritten {out}")
 
 

@@ -46,22 +46,23 @@ def pure_models(customers: int, seeds: int, days: int) -> dict[str, dict[str, fl
         ev = customer_frame(sim, as_of=end - timedelta(days=H), horizon_days=H)
         features, y = feature_columns(list(fit.columns)), churned(ev)
         lgbm = churn.train(fit[features], churned(fit), churn_params)
-        rows.setdefault("churn lgbm (platt)", []).append(classification(lgbm.predict_proba(ev), y,
-                                                                         is_probability=True))
+        rows.setdefault("churn lgbm (platt)", []).append(classification(lgbm.predict_proba(ev), y, is_probability=True))
         bg = churn.fit_probabilistic(fit, horizon_days=H)
         rows.setdefault("churn bgnbd", []).append(classification(bg.predict_proba(ev), y, is_probability=True))
-        rows.setdefault("churn recency", []).append(classification(churn.recency_score(ev), y,
-                                                                    is_probability=False))
-        for name, model in (("ltv lgbm", ltv.train(fit[features], fit[["label_purchases", "label_revenue"]],
-                                                    ltv_params)),
-                            ("ltv bgnbd_gg", ltv.fit_probabilistic(fit, horizon_days=H))):
+        rows.setdefault("churn recency", []).append(classification(churn.recency_score(ev), y, is_probability=False))
+        for name, model in (
+            ("ltv lgbm", ltv.train(fit[features], fit[["label_purchases", "label_revenue"]], ltv_params)),
+            ("ltv bgnbd_gg", ltv.fit_probabilistic(fit, horizon_days=H)),
+        ):
             out = model.predict_frame(ev)
             rows.setdefault(name, []).append(
                 count_errors(out["expected_purchases"], ev["label_purchases"], prefix="purchases")
-                | count_errors(out["expected_revenue"], ev["label_revenue"], prefix="revenue"))
+                | count_errors(out["expected_revenue"], ev["label_revenue"], prefix="revenue")
+            )
     keep = ("auc", "ece", "brier", "mae_purchases", "total_purchases_error", "mae_revenue", "total_revenue_error")
-    return {name: {k: statistics.fmean(r[k] for r in runs) for k in keep if k in runs[0]}
-            for name, runs in rows.items()}
+    return {
+        name: {k: statistics.fmean(r[k] for r in runs) for k in keep if k in runs[0]} for name, runs in rows.items()
+    }
 
 
 def spark_models(customers: int, days: int) -> dict[str, dict]:
@@ -76,21 +77,31 @@ def spark_models(customers: int, days: int) -> dict[str, dict]:
     os.environ.update({"OMNILAKE_HOME": home, "OMNILAKE_ENV": os.environ.get("OMNILAKE_ENV", "local")})
     env = ml_env(load_config())
     sim = syn.simulate(syn.Planted(customers=customers, days=days), start=START, seed=1)
-    writes = {"silver.order_lines": syn.order_lines(env.spark, sim.transactions),
-              "silver.events": syn.web_events(env.spark, sim.events),
-              "silver.daily_sales_imported": syn.silver_frame(
-                  env.spark, syn.store_sales(stores=5, skus=24, days=days, start=START, seed=1),
-                  "silver.daily_sales_imported"),
-              "silver.products": syn.silver_frame(env.spark, syn.products(24), "silver.products")}
+    writes = {
+        "silver.order_lines": syn.order_lines(env.spark, sim.transactions),
+        "silver.events": syn.web_events(env.spark, sim.events),
+        "silver.daily_sales_imported": syn.silver_frame(
+            env.spark, syn.store_sales(stores=5, skus=24, days=days, start=START, seed=1), "silver.daily_sales_imported"
+        ),
+        "silver.products": syn.silver_frame(env.spark, syn.products(24), "silver.products"),
+    }
     for table, df in writes.items():
         env.catalog.overwrite(df, table)
     out = {}
     for model in ("churn", "ltv", "demand", "recommend"):
         started = time.monotonic()
-        report = train_model(make_kit(model, env), env, as_of=START + timedelta(days=days - 1),
-                             horizon_days=env.settings.model(model).horizon_days)
-        out[model] = {"outcome": report.decision.outcome, "reason": report.decision.reason,
-                      "metrics": report.metrics, "seconds": round(time.monotonic() - started, 1)}
+        report = train_model(
+            make_kit(model, env),
+            env,
+            as_of=START + timedelta(days=days - 1),
+            horizon_days=env.settings.model(model).horizon_days,
+        )
+        out[model] = {
+            "outcome": report.decision.outcome,
+            "reason": report.decision.reason,
+            "metrics": report.metrics,
+            "seconds": round(time.monotonic() - started, 1),
+        }
     return out
 
 
@@ -111,11 +122,20 @@ def main() -> None:
     args = parser.parse_args()
     started = time.monotonic()
     pure = pure_models(args.customers, args.seeds, args.days)
-    print(f"\npure models: {args.customers} customers x {args.days} days, H={H}, mean of {args.seeds} seeds "
-          f"({time.monotonic() - started:.0f}s)")
+    print(
+        f"\npure models: {args.customers} customers x {args.days} days, H={H}, mean of {args.seeds} seeds "
+        f"({time.monotonic() - started:.0f}s)"
+    )
     _print_pure(pure)
-    result = {"pure": {"customers": args.customers, "days": args.days, "horizon_days": H, "seeds": args.seeds,
-                       "metrics": pure}}
+    result = {
+        "pure": {
+            "customers": args.customers,
+            "days": args.days,
+            "horizon_days": H,
+            "seeds": args.seeds,
+            "metrics": pure,
+        }
+    }
     if not args.no_spark:
         spark = spark_models(args.spark_customers, 200)
         print(f"\ntrain wrapper (Spark + MLflow): {args.spark_customers} customers x 200 days, 5 stores x 24 SKUs")

@@ -28,8 +28,14 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OMNILAKE = str(Path(sys.executable).parent / "omnilake")
-FACTS = ("gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.alerts", "gold.anomalies",
-         "features.item_store_day")
+FACTS = (
+    "gold.daily_sales",
+    "gold.funnel",
+    "gold.channel_roi",
+    "gold.alerts",
+    "gold.anomalies",
+    "features.item_store_day",
+)
 
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, str]:
@@ -72,8 +78,9 @@ def main() -> None:
         print(f"-- {name}: omnilake {' '.join(argv)}", file=sys.stderr, flush=True)
         steps[name], outputs[name] = run(argv, env)
 
-    step("generate", ["generate", "--customers", str(args.customers), "--days", str(args.days),
-                      "--seed", str(args.seed)])
+    step(
+        "generate", ["generate", "--customers", str(args.customers), "--days", str(args.days), "--seed", str(args.seed)]
+    )
     manifest = json.loads((Path(home) / "landing" / "_manifest.json").read_text())
     last = date.fromisoformat(manifest["end_date"])
     before = (last - timedelta(days=1)).isoformat()
@@ -94,8 +101,11 @@ def main() -> None:
 
     from jobs.common.config import load_config
     from jobs.common.inventory import table_summaries
+    from jobs.orchestration.report import model_metrics
 
-    tables = table_summaries(load_config(environ=env))
+    cfg = load_config(environ=env)
+    tables = table_summaries(cfg)
+    models = [] if args.skip_ml else model_metrics(cfg)  # each champion's comparison run, every role's metrics
     print(f"\nscale: {args.customers} customers x {args.days} days ({manifest['start_date']} .. {last})   home: {home}")
     print(f"{'step':<44}{'seconds':>10}")
     for name, secs in steps.items():
@@ -105,16 +115,31 @@ def main() -> None:
         print(f"  {name:<32}{incremental[name].num_rows:>10,}  {'equal' if equal[name] else 'DIFFERENT'}")
     if "train all" in outputs:
         print("\ntrain all:\n" + outputs["train all"])
+    for m in models:
+        print(f"{m['model']} v{m['version']} serving {m['role']}:")
+        for role, metrics in m["roles"].items():
+            print(f"    {role:<22}" + ", ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items())))
     print(f"{'table':<36}{'rows':>12}")
     for t in tables:
         print(f"{t['table']:<36}{t['rows']:>12,}")
     out = ROOT / "benchmarks" / "results" / f"pipeline_{args.customers}x{args.days}.json"
-    out.write_text(json.dumps({
-        "customers": args.customers, "days": args.days, "seed": args.seed, "seconds": steps,
-        "incremental_equals_full": equal, "fact_rows": {k: v.num_rows for k, v in incremental.items()},
-        "train": outputs.get("train all", "").splitlines(), "score": outputs.get("score all", "").splitlines(),
-        "tables": {t["table"]: t["rows"] for t in tables},
-    }, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "customers": args.customers,
+                "days": args.days,
+                "seed": args.seed,
+                "seconds": steps,
+                "incremental_equals_full": equal,
+                "fact_rows": {k: v.num_rows for k, v in incremental.items()},
+                "train": outputs.get("train all", "").splitlines(),
+                "score": outputs.get("score all", "").splitlines(),
+                "models": models,
+                "tables": {t["table"]: t["rows"] for t in tables},
+            },
+            indent=2,
+        )
+    )
     print(f"\nwritten {out}")
     if not all(equal.values()):
         raise SystemExit("incremental and full rebuild differ (see above)")

@@ -52,8 +52,11 @@ conf = kit.settings
     params={
         "start": date_param("first business date to process (default: the data interval's)"),
         "end": date_param("last business date to process, inclusive (default: the data interval's)"),
-        "snapshots": Param("end", enum=list(SNAPSHOT_MODES), description="snapshot tables as of `end` only, or "
-                           "for every date of the range"),
+        "snapshots": Param(
+            "end",
+            enum=list(SNAPSHOT_MODES),
+            description="snapshot tables as of `end` only, or for every date of the range",
+        ),
     },
     default_args=kit.default_args(),
     doc_md=__doc__,

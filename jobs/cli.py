@@ -25,17 +25,25 @@ def cmd_generate(cfg: Config, args: argparse.Namespace) -> int:
 
     d = cfg.generate
     params = GenerateParams(
-        customers=args.customers or d.customers, days=args.days or d.days,
-        seed=d.seed if args.seed is None else args.seed, start_date=date.fromisoformat(d.start_date),
-        stores=d.stores, skus=d.skus, dirt_rate=d.dirt_rate, taste_strength=d.taste_strength,
-        taste_groups=d.taste_groups)
+        customers=args.customers or d.customers,
+        days=args.days or d.days,
+        seed=d.seed if args.seed is None else args.seed,
+        start_date=date.fromisoformat(d.start_date),
+        stores=d.stores,
+        skus=d.skus,
+        dirt_rate=d.dirt_rate,
+        taste_strength=d.taste_strength,
+        taste_groups=d.taste_groups,
+    )
     out = Path(args.out or cfg.paths.landing)
     from jobs.common.log import event, stage
 
     with stage("generate", customers=params.customers, days=params.days, out=str(out)):
         manifest = generate(out, params, progress=lambda msg: event("generate.progress", msg=msg))
-    print(f"generated {params.customers} customers x {params.days} days into {out} "
-          f"({len(manifest['dirt'])} planted dirt rows; manifest: {out / '_manifest.json'})")
+    print(
+        f"generated {params.customers} customers x {params.days} days into {out} "
+        f"({len(manifest['dirt'])} planted dirt rows; manifest: {out / '_manifest.json'})"
+    )
     return 0
 
 
@@ -44,9 +52,11 @@ def cmd_ingest(cfg: Config, args: argparse.Namespace) -> int:
 
     summary = run_ingest(cfg, landing=Path(args.from_dir) if args.from_dir else None, up_to=args.date)
     audit = summary.get("audit", [])
-    print(f"ingested {summary['pending_batches']} batch(es): "
-          f"{sum(a['bronze_rows'] for a in audit):,} bronze rows, {sum(a['loaded'] for a in audit):,} loaded, "
-          f"{sum(a['quarantined'] for a in audit):,} quarantined")
+    print(
+        f"ingested {summary['pending_batches']} batch(es): "
+        f"{sum(a['bronze_rows'] for a in audit):,} bronze rows, {sum(a['loaded'] for a in audit):,} loaded, "
+        f"{sum(a['quarantined'] for a in audit):,} quarantined"
+    )
     return 0
 
 
@@ -75,15 +85,16 @@ def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
     from jobs.imports.run import run_import
 
-    summary = run_import(cfg, args.kind, Path(args.file), mapping_text=args.map, channel=args.channel,
-                         fmt=args.format)
+    summary = run_import(cfg, args.kind, Path(args.file), mapping_text=args.map, channel=args.channel, fmt=args.format)
     if summary.get("skipped"):
         print(f"{args.file}: already imported (same content); nothing to do")
         return 0
     audit = next(a for a in summary["audit"] if a["source"] == f"imported_{args.kind}")
-    print(f"imported {args.file}: {audit['bronze_rows']:,} rows, {audit['loaded']:,} loaded, "
-          f"{audit['duplicate'] + audit['superseded']:,} duplicate/superseded, {audit['quarantined']:,} quarantined "
-          "(see silver.quarantine)")
+    print(
+        f"imported {args.file}: {audit['bronze_rows']:,} rows, {audit['loaded']:,} loaded, "
+        f"{audit['duplicate'] + audit['superseded']:,} duplicate/superseded, {audit['quarantined']:,} quarantined "
+        "(see silver.quarantine)"
+    )
     return 0
 
 
@@ -116,8 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     bld.add_argument("layer", choices=["gold", "features"])
     bld.add_argument("--as-of", type=iso_date, help="default: the last complete business date in silver")
     bld.add_argument("--since", type=iso_date, help="also write the snapshots of every date from here to --as-of")
-    bld.add_argument("--full", action="store_true",
-                     help="rewrite every fact partition up to --as-of (default: only those new or changed data affect)")
+    bld.add_argument(
+        "--full",
+        action="store_true",
+        help="rewrite every fact partition up to --as-of (default: only those new or changed data affect)",
+    )
     bld.set_defaults(fn=cmd_build)
     imp = sub.add_parser("import", help="bring your own orders, interactions or daily sales (CSV/Parquet)")
     imp.add_argument("kind", choices=["orders", "interactions", "sales"])

@@ -76,8 +76,10 @@ def cmd_score(cfg: Config, args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `train` and `score` to the `omnilake` command's sub-parsers."""
-    helps = {"train": "compare on a held-out window, register, promote by the gate (MLflow)",
-             "score": "apply the champion in Spark and replace that as-of date's rows of the serving table"}
+    helps = {
+        "train": "compare on a held-out window, register, promote by the gate (MLflow)",
+        "score": "apply the champion in Spark and replace that as-of date's rows of the serving table",
+    }
     for name, fn in (("train", cmd_train), ("score", cmd_score)):
         parser = sub.add_parser(name, help=helps[name])
         parser.add_argument("model", choices=[*MODELS, "all"])

@@ -58,8 +58,11 @@ def discover(landing: Path, contract: Contract, *, up_to: date | None) -> list[L
             continue
         for path in sorted(day_dir.iterdir()):
             if path.is_file() and path.name.endswith(SUFFIXES[contract.format]):
-                files.append(LandingFile(contract.source, str(path.relative_to(landing)), str(path),
-                                         _sha256(path), path.stat().st_size))
+                files.append(
+                    LandingFile(
+                        contract.source, str(path.relative_to(landing)), str(path), _sha256(path), path.stat().st_size
+                    )
+                )
     return files
 
 
@@ -81,9 +84,12 @@ def read_files(spark: SparkSession, files: list[LandingFile], contract: Contract
     parts = F.split(F.col("_metadata.file_path"), "/")
     rel = F.concat_ws("/", F.element_at(parts, -3), F.element_at(parts, -2), F.element_at(parts, -1))
     if contract.format == "csv":
-        frames = [spark.read.csv(group, header=True, schema=_all_strings(header), mode="PERMISSIVE",
-                                 multiLine=True, escape='"')
-                  for header, group in _by_csv_header(paths).items()]
+        frames = [
+            spark.read.csv(
+                group, header=True, schema=_all_strings(header), mode="PERMISSIVE", multiLine=True, escape='"'
+            )
+            for header, group in _by_csv_header(paths).items()
+        ]
     elif contract.format == "json":
         frames = [spark.read.json(paths, primitivesAsString=True, mode="PERMISSIVE")]
     else:
@@ -123,8 +129,15 @@ def read_registry(catalog: Catalog) -> list[tuple[str, str, str, int]]:
     return [tuple(r) for r in rows.collect()]
 
 
-def ingest_source(spark: SparkSession, catalog: Catalog, contract: Contract, landing: Path, *,
-                  up_to: date | None, registered: list[tuple[str, str, str, int]]) -> list[tuple]:
+def ingest_source(
+    spark: SparkSession,
+    catalog: Catalog,
+    contract: Contract,
+    landing: Path,
+    *,
+    up_to: date | None,
+    registered: list[tuple[str, str, str, int]],
+) -> list[tuple]:
     """Append the source's new files to bronze as one batch; returns the rows to add to the file registry
     (written once per run by the caller, after every bronze commit)."""
     from pyspark.sql import functions as F
@@ -142,13 +155,19 @@ def ingest_source(spark: SparkSession, catalog: Catalog, contract: Contract, lan
         loaded_hashes.add(f.sha256)
     if new:
         ingested_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-        df = (read_files(spark, new, contract)
-              .withColumn("_batch_id", F.lit(batch_id)).withColumn("_batch_no", F.lit(batch_no))
-              .withColumn("_row_id", F.monotonically_increasing_id())
-              .withColumn("_ingested_at", F.lit(ingested_at).cast("timestamp")))
-        catalog.append_once(df, f"bronze.{contract.source}", app_id=f"bronze.{contract.source}",
-                            version=batch_no, merge_schema=True)
+        df = (
+            read_files(spark, new, contract)
+            .withColumn("_batch_id", F.lit(batch_id))
+            .withColumn("_batch_no", F.lit(batch_no))
+            .withColumn("_row_id", F.monotonically_increasing_id())
+            .withColumn("_ingested_at", F.lit(ingested_at).cast("timestamp"))
+        )
+        catalog.append_once(
+            df, f"bronze.{contract.source}", app_id=f"bronze.{contract.source}", version=batch_no, merge_schema=True
+        )
     if new or dupes:
         event("bronze.batch", source=contract.source, batch=batch_id, files=len(new), duplicate_files=len(dupes))
-    return [(f.source, f.rel_path, f.sha256, f.size, batch_id, batch_no,
-             "loaded" if f in new else "duplicate_content") for f in new + dupes]
+    return [
+        (f.source, f.rel_path, f.sha256, f.size, batch_id, batch_no, "loaded" if f in new else "duplicate_content")
+        for f in new + dupes
+    ]

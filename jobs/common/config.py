@@ -180,8 +180,15 @@ def load_config(env: str | None = None, environ: Mapping[str, str] | None = None
     home = str(Path(environ.get("OMNILAKE_HOME", ".omnilake")).resolve())
     raw = _expand(raw, {"home": home, "project": str(PROJECT_ROOT)})
     typed = {f.name: f.type for f in dataclasses.fields(Config)}
-    sections = {"paths": Paths, "spark": SparkSettings, "logging": Logging, "zones": Zones,
-                "business": Business, "generate": GenerateDefaults, "ingest": Ingest}
+    sections = {
+        "paths": Paths,
+        "spark": SparkSettings,
+        "logging": Logging,
+        "zones": Zones,
+        "business": Business,
+        "generate": GenerateDefaults,
+        "ingest": Ingest,
+    }
     built = {name: _build(cls, raw.get(name, {}), name) for name, cls in sections.items()}
     extra = {k: v for k, v in raw.items() if k not in typed}
     return Config(env=env, home=home, extra=extra, **built)

@@ -34,13 +34,20 @@ def table_summaries(cfg: Config) -> list[dict[str, Any]]:
             rows = sum(v for v in actions.column("num_records").to_pylist() if v) if actions.num_rows else 0
             last = table.history(1)[0]
             updated = datetime.fromtimestamp(last["timestamp"] / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
-            out.append({"table": f"{zone}.{path.parent.name}", "rows": int(rows), "version": table.version(),
-                        "updated": updated})
+            out.append(
+                {
+                    "table": f"{zone}.{path.parent.name}",
+                    "rows": int(rows),
+                    "version": table.version(),
+                    "updated": updated,
+                }
+            )
     return out
 
 
-def export_table(cfg: Config, name: str, out: Path, *, allow_restricted: bool = False,
-                 as_of: date | None = None) -> int:
+def export_table(
+    cfg: Config, name: str, out: Path, *, allow_restricted: bool = False, as_of: date | None = None
+) -> int:
     """Stream a table (only its `as_of` rows when given) to CSV or Parquet in record batches; the file appears
     only when complete."""
     import pyarrow.compute as pc
@@ -86,7 +93,8 @@ def _flatten_nested(batch: Any, schema: Any) -> Any:
     columns = []
     for field, column in zip(batch.schema, batch.columns, strict=True):
         if pa.types.is_nested(field.type):
-            column = pa.array([None if v is None else json.dumps(v, default=str) for v in column.to_pylist()],
-                              pa.string())
+            column = pa.array(
+                [None if v is None else json.dumps(v, default=str) for v in column.to_pylist()], pa.string()
+            )
         columns.append(column)
     return pa.RecordBatch.from_arrays(columns, schema=schema)

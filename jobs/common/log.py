@@ -23,8 +23,9 @@ class _Formatter(logging.Formatter):
         fields: dict[str, Any] = getattr(record, "fields", {})
         elapsed = time.monotonic() - _START
         if self.as_json:
-            return json.dumps({"t": round(elapsed, 2), "level": record.levelname, "msg": record.getMessage(),
-                               **fields}, default=str)
+            return json.dumps(
+                {"t": round(elapsed, 2), "level": record.levelname, "msg": record.getMessage(), **fields}, default=str
+            )
         kv = " ".join(f"{k}={_fmt(v)}" for k, v in fields.items())
         return f"[omnilake {int(elapsed) // 60:02d}:{elapsed % 60:04.1f}] {record.getMessage()} {kv}".rstrip()
 

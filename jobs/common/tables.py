@@ -30,8 +30,14 @@ class TableError(ValueError):
 class Catalog:
     """Resolve `zone.table` names to Delta paths and read/write them."""
 
-    def __init__(self, spark: SparkSession, warehouse: str, zones: Sequence[str], retries: int = 5,
-                 change_feed_zones: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        spark: SparkSession,
+        warehouse: str,
+        zones: Sequence[str],
+        retries: int = 5,
+        change_feed_zones: Sequence[str] = (),
+    ) -> None:
         self.spark = spark
         self.warehouse = Path(warehouse)
         self.zones = tuple(zones)
@@ -41,8 +47,13 @@ class Catalog:
     @classmethod
     def from_config(cls, spark: SparkSession, cfg: Config) -> Catalog:
         """The catalog every job uses: the warehouse, zones, change-feed zones and retries of `cfg`."""
-        return cls(spark, cfg.paths.warehouse, cfg.zones.all, retries=cfg.ingest.conflict_retries,
-                   change_feed_zones=cfg.zones.change_feed)
+        return cls(
+            spark,
+            cfg.paths.warehouse,
+            cfg.zones.all,
+            retries=cfg.ingest.conflict_retries,
+            change_feed_zones=cfg.zones.change_feed,
+        )
 
     # -- names and reads ---------------------------------------------------------------------------
     def path(self, name: str) -> str:
@@ -80,9 +91,17 @@ class Catalog:
         return names
 
     # -- writes ------------------------------------------------------------------------------------
-    def merge(self, df: DataFrame, name: str, keys: Sequence[str], *, partition_by: Sequence[str] = (),
-              update_condition: str | None = None, delete_unmatched_where: str | None = None,
-              schema_evolution: bool = False) -> None:
+    def merge(
+        self,
+        df: DataFrame,
+        name: str,
+        keys: Sequence[str],
+        *,
+        partition_by: Sequence[str] = (),
+        update_condition: str | None = None,
+        delete_unmatched_where: str | None = None,
+        schema_evolution: bool = False,
+    ) -> None:
         """Upsert `df` on `keys` (source must be unique on keys). Creates the table on first write.
 
         `update_condition` (over `t.` target and `s.` source) limits updates, e.g. to newer versions, so a
@@ -121,11 +140,24 @@ class Catalog:
             writer = self._creating(writer, name)
         self._with_retries(lambda: writer.partitionBy(*partition_by).save(self.path(name)), name)
 
-    def append_once(self, df: DataFrame, name: str, *, app_id: str, version: int,
-                    partition_by: Sequence[str] = (), merge_schema: bool = False) -> None:
+    def append_once(
+        self,
+        df: DataFrame,
+        name: str,
+        *,
+        app_id: str,
+        version: int,
+        partition_by: Sequence[str] = (),
+        merge_schema: bool = False,
+    ) -> None:
         """Append exactly once per (app_id, version): Delta skips a repeated transaction id."""
-        writer = (df.write.format("delta").mode("append").option("txnAppId", app_id)
-                  .option("txnVersion", version).option("mergeSchema", str(merge_schema).lower()))
+        writer = (
+            df.write.format("delta")
+            .mode("append")
+            .option("txnAppId", app_id)
+            .option("txnVersion", version)
+            .option("mergeSchema", str(merge_schema).lower())
+        )
         if not self.exists(name):
             writer = self._creating(writer, name).partitionBy(*partition_by)
         self._with_retries(lambda: writer.save(self.path(name)), name)
@@ -155,6 +187,15 @@ class Catalog:
 
 def _is_conflict(exc: Exception) -> bool:
     text = f"{type(exc).__name__} {exc}"
-    return any(k in text for k in ("ConcurrentAppend", "ConcurrentDelete", "ConcurrentTransaction",
-                                   "MetadataChanged", "ProtocolChanged", "ConcurrentWrite",
-                                   "DELTA_CONCURRENT"))
+    return any(
+        k in text
+        for k in (
+            "ConcurrentAppend",
+            "ConcurrentDelete",
+            "ConcurrentTransaction",
+            "MetadataChanged",
+            "ProtocolChanged",
+            "ConcurrentWrite",
+            "DELTA_CONCURRENT",
+        )
+    )

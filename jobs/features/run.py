@@ -37,8 +37,7 @@ ITEM_STORE_DAY = FactSpec(
 CUSTOMER_ASOF = "features.customer_asof"
 
 
-def run_features(cfg: Config, as_of: date | None, *, since: date | None = None,
-             full: bool = False) -> dict[str, int]:
+def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, full: bool = False) -> dict[str, int]:
     """Rewrite the item_store_day partitions new or late data affects (up to `as_of`), write customer_asof for
     `as_of` (or every date from `since`) dropping those older than the retention; returns table -> rows written."""
     from jobs.common.spark import build_spark
@@ -84,4 +83,3 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None,
         info["rows"] = sum(summary.values())
     lines.unpersist()
     return summary
-

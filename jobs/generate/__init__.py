@@ -1,4 +1,5 @@
 """Synthetic omni-channel retail landing zone (layout: docs/landing.md) with a ground-truth manifest."""
+
 from __future__ import annotations
 
 import json

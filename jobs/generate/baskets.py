@@ -1,4 +1,5 @@
 """Turn purchase occasions into orders and order lines (SKU choice, quantity, price, promotions)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,13 +14,47 @@ from .stores import Stores
 from .taste import Taste
 from .util import DAY, Calendar, rng_for, rowwise_choice
 
-ONLINE_HOURS = np.array([1.0, .6, .4, .3, .3, .4, .8, 1.5, 2.2, 2.8, 3.0, 3.2,
-                         3.6, 3.4, 3.0, 2.9, 3.0, 3.4, 4.0, 4.6, 5.0, 4.6, 3.4, 2.0])
+ONLINE_HOURS = np.array(
+    [
+        1.0,
+        0.6,
+        0.4,
+        0.3,
+        0.3,
+        0.4,
+        0.8,
+        1.5,
+        2.2,
+        2.8,
+        3.0,
+        3.2,
+        3.6,
+        3.4,
+        3.0,
+        2.9,
+        3.0,
+        3.4,
+        4.0,
+        4.6,
+        5.0,
+        4.6,
+        3.4,
+        2.0,
+    ]
+)
 POS_HOURS = np.array([0.0] * 9 + [1.5, 2.5, 3.0, 4.0, 3.6, 3.0, 3.0, 3.4, 4.2, 4.4, 3.2, 1.8] + [0.0] * 3)
 
 
-def build_orders(params: GenerateParams, cal: Calendar, people: People, taste: Taste, stores: Stores,
-                 cat: Catalog, occ: Occasions, campaigns: list[Campaign]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_orders(
+    params: GenerateParams,
+    cal: Calendar,
+    people: People,
+    taste: Taste,
+    stores: Stores,
+    cat: Catalog,
+    occ: Occasions,
+    campaigns: list[Campaign],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Orders (one per occasion that keeps a line) and their lines, promotions included."""
     rng = rng_for(params.seed, "baskets")
     orders = pd.DataFrame({"person": occ.person, "channel": occ.channel, "day": occ.day, "store": occ.store})
@@ -52,8 +87,9 @@ def _idents(rng: np.random.Generator, people: People, orders: pd.DataFrame) -> n
     return ident
 
 
-def _timestamps(rng: np.random.Generator, cal: Calendar, people: People, stores: Stores,
-                orders: pd.DataFrame) -> np.ndarray:
+def _timestamps(
+    rng: np.random.Generator, cal: Calendar, people: People, stores: Stores, orders: pd.DataFrame
+) -> np.ndarray:
     """UTC epoch seconds: online by the shopper's local hour (kept inside the UTC day), POS in store hours."""
     n = len(orders)
     day, channel = orders["day"].to_numpy(), orders["channel"].to_numpy()
@@ -62,8 +98,9 @@ def _timestamps(rng: np.random.Generator, cal: Calendar, people: People, stores:
     home = np.where(person >= 0, people.store[np.maximum(person, 0)], 0)
     tz = stores.tz_idx[np.where(pos, store, home)]
     offset = stores.offsets[tz, day]
-    hour = np.where(pos, rng.choice(24, n, p=POS_HOURS / POS_HOURS.sum()),
-                    rng.choice(24, n, p=ONLINE_HOURS / ONLINE_HOURS.sum()))
+    hour = np.where(
+        pos, rng.choice(24, n, p=POS_HOURS / POS_HOURS.sum()), rng.choice(24, n, p=ONLINE_HOURS / ONLINE_HOURS.sum())
+    )
     local = hour * 3600 + rng.integers(0, 3600, n)
     online = 3600 + ((local - offset) % DAY) * (DAY - 3720) // DAY  # squeezed into [01:00, 23:58] UTC
     return cal.epoch0 + day * DAY + np.where(pos, local - offset, online)
@@ -96,8 +133,9 @@ def sku_table(cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
     return (np.arange(days)[:, None] * n_cat + c_sorted[None, :] + within).ravel(), order
 
 
-def draw_skus(rng: np.random.Generator, table: tuple[np.ndarray, np.ndarray], n_cat: int,
-              day: np.ndarray, category: np.ndarray) -> np.ndarray:
+def draw_skus(
+    rng: np.random.Generator, table: tuple[np.ndarray, np.ndarray], n_cat: int, day: np.ndarray, category: np.ndarray
+) -> np.ndarray:
     """One SKU per (day, category) row, by that day's demand weights within the category."""
     grid, order = table
     u = rng.random(len(day)) * (1 - 1e-9) + 1e-9
@@ -105,8 +143,15 @@ def draw_skus(rng: np.random.Generator, table: tuple[np.ndarray, np.ndarray], n_
     return order[pos % len(order)]
 
 
-def draw_tasted(rng: np.random.Generator, table: tuple[np.ndarray, np.ndarray], n_cat: int, taste: Taste,
-                day: np.ndarray, category: np.ndarray, person: np.ndarray) -> np.ndarray:
+def draw_tasted(
+    rng: np.random.Generator,
+    table: tuple[np.ndarray, np.ndarray],
+    n_cat: int,
+    taste: Taste,
+    day: np.ndarray,
+    category: np.ndarray,
+    person: np.ndarray,
+) -> np.ndarray:
     """draw_skus times the person's taste (rejection: exact, fast); walk-ins (person < 0) by day weights only."""
     sku = draw_skus(rng, table, n_cat, day, category)
     todo = np.flatnonzero(person >= 0)
@@ -118,8 +163,15 @@ def draw_tasted(rng: np.random.Generator, table: tuple[np.ndarray, np.ndarray], 
     return sku
 
 
-def _lines(rng: np.random.Generator, params: GenerateParams, people: People, taste: Taste, stores: Stores,
-           cat: Catalog, orders: pd.DataFrame) -> pd.DataFrame:
+def _lines(
+    rng: np.random.Generator,
+    params: GenerateParams,
+    people: People,
+    taste: Taste,
+    stores: Stores,
+    cat: Catalog,
+    orders: pd.DataFrame,
+) -> pd.DataFrame:
     """Lines by category taste x SKU weights x item taste; POS lines must be stocked and not stocked out."""
     n_cat = int(cat.category.max()) + 1
     table = sku_table(cat)
@@ -148,8 +200,9 @@ def _lines(rng: np.random.Generator, params: GenerateParams, people: People, tas
     return pd.DataFrame({"order": order[keep], "sku": sku[keep], "qty": qty[keep]})
 
 
-def _promo_lines(rng: np.random.Generator, cal: Calendar, stores: Stores, cat: Catalog,
-                 orders: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+def _promo_lines(
+    rng: np.random.Generator, cal: Calendar, stores: Stores, cat: Catalog, orders: pd.DataFrame, lines: pd.DataFrame
+) -> pd.DataFrame:
     """Extra lines so promoted SKUs sell about `uplift` x their season-adjusted baseline units."""
     season = cal.season()
     o_day, o_store = orders["day"].to_numpy(), orders["store"].to_numpy()
@@ -157,7 +210,7 @@ def _promo_lines(rng: np.random.Generator, cal: Calendar, stores: Stores, cat: C
     out = []
     for promo in cat.promos:
         window = np.zeros(cal.days, dtype=bool)
-        window[promo.start:promo.end + 1] = True
+        window[promo.start : promo.end + 1] = True
         for sku in promo.skus.tolist():
             mine = lines["sku"].to_numpy() == sku
             units = np.bincount(l_day[mine], weights=lines["qty"].to_numpy()[mine], minlength=cal.days)
@@ -170,8 +223,13 @@ def _promo_lines(rng: np.random.Generator, cal: Calendar, stores: Stores, cat: C
                     continue
                 qty = 1 + rng.poisson(mean_q - 1.0, n_extra)
                 out.append(pd.DataFrame({"order": rng.choice(ok, n_extra), "sku": sku, "qty": qty}))
-    empty = pd.DataFrame({"order": np.array([], dtype=np.int64), "sku": np.array([], dtype=np.int64),
-                          "qty": np.array([], dtype=np.int64)})
+    empty = pd.DataFrame(
+        {
+            "order": np.array([], dtype=np.int64),
+            "sku": np.array([], dtype=np.int64),
+            "qty": np.array([], dtype=np.int64),
+        }
+    )
     return pd.concat(out, ignore_index=True) if out else empty
 
 

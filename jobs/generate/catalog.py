@@ -1,4 +1,5 @@
 """Products: categories, brands, prices over time, popularity, slow movers and promotions."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,8 +21,23 @@ _NOUNS = (
     ("Yoga Mat", "Dumbbells", "Water Bottle", "Running Belt", "Jump Rope", "Tennis Balls"),
     ("Puzzle", "Building Blocks", "Plush Bear", "Board Game", "Toy Car", "Art Kit"),
 )
-_BRANDS = ("Lumio", "Kestrelle", "Brightfold", "Norvane", "Solvex", "Quillmark", "Tavora", "Zentrix",
-           "Orrin & Co", "Veltura", "Pinecrest", "Astrelle", "Corvana", "Mistral Goods", "Halden")
+_BRANDS = (
+    "Lumio",
+    "Kestrelle",
+    "Brightfold",
+    "Norvane",
+    "Solvex",
+    "Quillmark",
+    "Tavora",
+    "Zentrix",
+    "Orrin & Co",
+    "Veltura",
+    "Pinecrest",
+    "Astrelle",
+    "Corvana",
+    "Mistral Goods",
+    "Halden",
+)
 _ADJ = ("Classic", "Pro", "Eco", "Ultra", "Essential", "Premium", "Mini", "Max", "Everyday", "Signature")
 
 
@@ -80,15 +96,21 @@ def build_catalog(params: GenerateParams, cal: Calendar) -> Catalog:
     slow[rng.choice(np.flatnonzero(rank >= n // 2), size=max(3, n // 25), replace=False)] = True
     pop[slow] *= 0.01
     catalog = Catalog(
-        sku=fmt_ids("SKU-", unique_ints(rng, n, 100000, 1000000)), category=cat, brand=brand,
-        name=brand + " " + adj + " " + noun, launched=launched, base_price=price,
-        popularity=pop / pop.sum(), slow=slow,
-        price=np.tile(price, (cal.days, 1)), cost=np.tile(cost, (cal.days, 1)),
+        sku=fmt_ids("SKU-", unique_ints(rng, n, 100000, 1000000)),
+        category=cat,
+        brand=brand,
+        name=brand + " " + adj + " " + noun,
+        launched=launched,
+        base_price=price,
+        popularity=pop / pop.sum(),
+        slow=slow,
+        price=np.tile(price, (cal.days, 1)),
+        cost=np.tile(cost, (cal.days, 1)),
     )
     catalog.promos = _promotions(rng, params, catalog)
     catalog.promo_day = np.zeros((cal.days, n), dtype=bool)
     for promo in catalog.promos:
-        catalog.promo_day[promo.start:promo.end + 1, promo.skus] = True
+        catalog.promo_day[promo.start : promo.end + 1, promo.skus] = True
     _price_changes(rng, catalog, cal.days)
     catalog.weight = catalog.popularity * (catalog.price / catalog.base_price) ** params.elasticity
     return catalog
@@ -108,7 +130,7 @@ def _promotions(rng: np.random.Generator, params: GenerateParams, cat: Catalog) 
         lo = 5 + int(i * seg)
         hi = max(lo + 1, 5 + int((i + 1) * seg) - length)
         start = int(rng.integers(lo, hi))
-        skus = np.sort(chosen[i * per:(i + 1) * per])
+        skus = np.sort(chosen[i * per : (i + 1) * per])
         promos.append(Promotion(start, start + length - 1, params.promo_uplift, skus))
     return promos
 

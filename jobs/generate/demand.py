@@ -1,4 +1,5 @@
 """Purchase occasions: a discrete-time BG/NBD process per person plus anonymous POS walk-ins."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,12 +51,14 @@ def simulate(params: GenerateParams, cal: Calendar, people: People, stores: Stor
         person=np.concatenate([person, np.full(len(walk_day), -1)]),
         day=np.concatenate([day, walk_day]),
         channel=np.concatenate([channel, np.full(len(walk_day), POS)]),
-        store=np.concatenate([store, walk_store]), dropout=dropout,
+        store=np.concatenate([store, walk_store]),
+        dropout=dropout,
     )
 
 
-def _walk_ins(rng: np.random.Generator, params: GenerateParams, cal: Calendar,
-              store: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _walk_ins(
+    rng: np.random.Generator, params: GenerateParams, cal: Calendar, store: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Anonymous receipts per store and day, sized so walk-ins are walk_in_share of all POS receipts."""
     n_stores = params.stores
     known = np.bincount(store[store >= 0], minlength=n_stores).astype(float)

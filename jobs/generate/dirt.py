@@ -1,4 +1,5 @@
 """Plant dirt into the rendered frames: budget, row selection, file-level dirt (late, new column, twice)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,8 +12,16 @@ from .dirt_updates import mixed_timezone, near_duplicate, record_update
 from .specs import SPECS
 from .util import Calendar, rng_for
 
-SHARES = {"exact_duplicate": 0.22, "near_duplicate": 0.1, "record_update": 0.22, "bad_type": 0.1,
-          "out_of_range": 0.09, "missing_key": 0.09, "bad_enum": 0.09, "mixed_timezone": 0.09}
+SHARES = {
+    "exact_duplicate": 0.22,
+    "near_duplicate": 0.1,
+    "record_update": 0.22,
+    "bad_type": 0.1,
+    "out_of_range": 0.09,
+    "missing_key": 0.09,
+    "bad_enum": 0.09,
+    "mixed_timezone": 0.09,
+}
 NEW_COLUMN = ("web_orders", "gift_wrap")
 TWICE_SOURCES = ("returns", "app_orders", "inventory")
 
@@ -43,8 +52,9 @@ def plant(cal: Calendar, seed: int, dirt_rate: float, frames: dict[str, pd.DataF
             if kind in REJECTS:
                 reject(ctx, kind, source, recs)
             else:
-                {"exact_duplicate": exact_duplicate, "near_duplicate": near_duplicate,
-                 "record_update": record_update}[kind](ctx, source, recs)
+                {"exact_duplicate": exact_duplicate, "near_duplicate": near_duplicate, "record_update": record_update}[
+                    kind
+                ](ctx, source, recs)
     for source, rows in ctx.pending.items():
         frames[source] = _append(frames[source], rows)
     for name, frame in frames.items():
@@ -58,15 +68,15 @@ def _append(base: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
     """Append raw rows keeping value types: a numeric column stays numeric unless a planted value is text
     or empty, then it becomes an object column of Python ints/floats, strings and None (never NaN)."""
     extra = pd.DataFrame(rows, columns=base.columns, dtype=object)
-    out = pd.concat([base.astype({c: object for c in base.columns if base[c].dtype != object}), extra],
-                    ignore_index=True)
+    out = pd.concat(
+        [base.astype({c: object for c in base.columns if base[c].dtype != object}), extra], ignore_index=True
+    )
     for col in base.columns:
         values = out[col].to_numpy()
-        if base[col].dtype != object and not any(v is None or isinstance(v, str) for v in values[len(base):]):
+        if base[col].dtype != object and not any(v is None or isinstance(v, str) for v in values[len(base) :]):
             out[col] = out[col].astype(base[col].dtype)
         elif base[col].dtype != object:
-            out[col] = pd.Series([v.item() if isinstance(v, np.generic) else v for v in values.tolist()],
-                                 dtype=object)
+            out[col] = pd.Series([v.item() if isinstance(v, np.generic) else v for v in values.tolist()], dtype=object)
     return out
 
 
@@ -77,8 +87,9 @@ def _sources() -> dict[str, tuple[str, ...]]:
     return {k: out[k] for k in SHARES}
 
 
-def _allocate(kind: str, sources: tuple[str, ...], total: int, rate: float,
-              frames: dict[str, pd.DataFrame]) -> dict[str, int]:
+def _allocate(
+    kind: str, sources: tuple[str, ...], total: int, rate: float, frames: dict[str, pd.DataFrame]
+) -> dict[str, int]:
     """Every variant of the kind at least once per eligible source, the rest of the budget by source size."""
     floor = np.array([len(REJECTS[kind][1][s]) if kind in REJECTS else 1 for s in sources])
     budget = max(int(floor.sum()), round(rate * total * SHARES[kind]))

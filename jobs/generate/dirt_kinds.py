@@ -1,4 +1,5 @@
 """Row-level dirt: how each kind changes or adds raw rows, per source."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -44,48 +45,88 @@ def _const(value: object) -> Callable[[object], object]:
 
 Recipe = list[tuple[str, Callable[[object], object]]]
 REJECTS: dict[str, tuple[str, dict[str, Recipe]]] = {
-    "bad_type": ("BAD_TYPE", {
-        "web_orders": [("quantity", _word), ("unit_price", _comma), ("order_ts", _bad_month)],
-        "app_orders": [("qty", _word), ("price", _comma), ("order_ts", _bad_epoch)],
-        "pos_transactions": [("quantity", _word), ("unit_price", _comma), ("txn_ts", _bad_month)],
-        "web_events": [("event_ts", _bad_month)], "app_events": [("event_ts", _bad_epoch)],
-        "returns": [("refund_amount", _comma), ("quantity", _word)],
-        "marketing_spend": [("spend", _euro), ("clicks", _const("n/a"))],
-        "crm_members": [("joined_at", _bad_month), ("consent_email", _const("maybe"))]}),
-    "out_of_range": ("OUT_OF_RANGE", {
-        "web_orders": [("quantity", _const("0")), ("quantity", _const("10000")), ("unit_price", _neg)],
-        "app_orders": [("qty", _const(0)), ("qty", _const(10000)), ("price", _neg)],
-        "marketplace_orders": [("quantity", _const(0)), ("quantity", _const(10000)), ("unit_price", _neg)],
-        "pos_transactions": [("quantity", _const("-1")), ("quantity", _const("0")), ("quantity", _const("10000"))],
-        "returns": [("quantity", _const("0")), ("refund_amount", _neg)],
-        "marketing_spend": [("spend", _neg), ("clicks", _const("-5"))]}),
-    "missing_key": ("MISSING_KEY", {
-        "web_orders": [("order_id", _const(None)), ("line_no", _const(None))],
-        "app_orders": [("order_id", _const(None)), ("line_no", _const(None))],
-        "marketplace_orders": [("order_id", _const(None))],
-        "pos_transactions": [("txn_id", _const(None)), ("line_no", _const(None))],
-        "web_events": [("event_id", _const(None))], "app_events": [("event_id", _const(None))],
-        "returns": [("return_id", _const(None))], "inventory": [("sku", _const(None))],
-        "crm_members": [("member_id", _const(None))]}),
-    "bad_enum": ("BAD_ENUM", {
-        "web_orders": [("status", _const("shiped"))],
-        "app_orders": [("status", _const("payed")), ("platform", _const("ios"))],
-        "marketplace_orders": [("status", _const("shiped"))],
-        "pos_transactions": [("payment_type", _const("crd")), ("payment_type", _const("bitcoin"))],
-        "web_events": [("event_type", _const("veiw"))], "app_events": [("event_type", _const("add_to_cart"))],
-        "returns": [("reason", _const("broken"))], "crm_members": [("tier", _const("platnum"))],
-        "marketing_spend": [("channel", _const("tv"))]}),
+    "bad_type": (
+        "BAD_TYPE",
+        {
+            "web_orders": [("quantity", _word), ("unit_price", _comma), ("order_ts", _bad_month)],
+            "app_orders": [("qty", _word), ("price", _comma), ("order_ts", _bad_epoch)],
+            "pos_transactions": [("quantity", _word), ("unit_price", _comma), ("txn_ts", _bad_month)],
+            "web_events": [("event_ts", _bad_month)],
+            "app_events": [("event_ts", _bad_epoch)],
+            "returns": [("refund_amount", _comma), ("quantity", _word)],
+            "marketing_spend": [("spend", _euro), ("clicks", _const("n/a"))],
+            "crm_members": [("joined_at", _bad_month), ("consent_email", _const("maybe"))],
+        },
+    ),
+    "out_of_range": (
+        "OUT_OF_RANGE",
+        {
+            "web_orders": [("quantity", _const("0")), ("quantity", _const("10000")), ("unit_price", _neg)],
+            "app_orders": [("qty", _const(0)), ("qty", _const(10000)), ("price", _neg)],
+            "marketplace_orders": [("quantity", _const(0)), ("quantity", _const(10000)), ("unit_price", _neg)],
+            "pos_transactions": [("quantity", _const("-1")), ("quantity", _const("0")), ("quantity", _const("10000"))],
+            "returns": [("quantity", _const("0")), ("refund_amount", _neg)],
+            "marketing_spend": [("spend", _neg), ("clicks", _const("-5"))],
+        },
+    ),
+    "missing_key": (
+        "MISSING_KEY",
+        {
+            "web_orders": [("order_id", _const(None)), ("line_no", _const(None))],
+            "app_orders": [("order_id", _const(None)), ("line_no", _const(None))],
+            "marketplace_orders": [("order_id", _const(None))],
+            "pos_transactions": [("txn_id", _const(None)), ("line_no", _const(None))],
+            "web_events": [("event_id", _const(None))],
+            "app_events": [("event_id", _const(None))],
+            "returns": [("return_id", _const(None))],
+            "inventory": [("sku", _const(None))],
+            "crm_members": [("member_id", _const(None))],
+        },
+    ),
+    "bad_enum": (
+        "BAD_ENUM",
+        {
+            "web_orders": [("status", _const("shiped"))],
+            "app_orders": [("status", _const("payed")), ("platform", _const("ios"))],
+            "marketplace_orders": [("status", _const("shiped"))],
+            "pos_transactions": [("payment_type", _const("crd")), ("payment_type", _const("bitcoin"))],
+            "web_events": [("event_type", _const("veiw"))],
+            "app_events": [("event_type", _const("add_to_cart"))],
+            "returns": [("reason", _const("broken"))],
+            "crm_members": [("tier", _const("platnum"))],
+            "marketing_spend": [("channel", _const("tv"))],
+        },
+    ),
 }
 OTHER_SOURCES = {
-    "exact_duplicate": ("pos_transactions", "web_events", "app_events", "inventory", "web_orders",
-                        "marketplace_orders", "returns", "marketing_spend", "products"),
+    "exact_duplicate": (
+        "pos_transactions",
+        "web_events",
+        "app_events",
+        "inventory",
+        "web_orders",
+        "marketplace_orders",
+        "returns",
+        "marketing_spend",
+        "products",
+    ),
     "near_duplicate": ("crm_members", "web_orders", "app_orders", "marketplace_orders"),
-    "record_update": ("web_orders", "app_orders", "marketplace_orders", "crm_members", "returns",
-                      "marketing_spend", "stores"),
+    "record_update": (
+        "web_orders",
+        "app_orders",
+        "marketplace_orders",
+        "crm_members",
+        "returns",
+        "marketing_spend",
+        "stores",
+    ),
     "mixed_timezone": ("web_orders", "web_events", "returns"),
 }
-TS_COLUMNS = {"web_orders": ("order_ts", "updated_at"), "web_events": ("event_ts",),
-              "returns": ("return_ts", "updated_at")}
+TS_COLUMNS = {
+    "web_orders": ("order_ts", "updated_at"),
+    "web_events": ("event_ts",),
+    "returns": ("return_ts", "updated_at"),
+}
 OFFSETS = ("-05:00", "-04:00", "-08:00", "+08:00", "+05:30", "-07:00")
 
 
@@ -102,8 +143,16 @@ class DirtCtx:
 
     def entry(self, kind: str, source: str, reason: str | None, note: str, expect: int = 1) -> int:
         """Register a manifest entry; its row(s) are tagged with the returned id."""
-        self.entries.append({"kind": kind, "source": source, "expected_reason": reason, "note": note,
-                             "_id": len(self.entries), "_expect": expect})
+        self.entries.append(
+            {
+                "kind": kind,
+                "source": source,
+                "expected_reason": reason,
+                "note": note,
+                "_id": len(self.entries),
+                "_expect": expect,
+            }
+        )
         return len(self.entries) - 1
 
     def add(self, source: str, row: dict, entry_id: int) -> None:
@@ -119,9 +168,12 @@ class DirtCtx:
             "app_orders": lambda: {"order_id": f"A{self.cal.date(rec['_day']).strftime('%Y%m%d')}{900_000 + j}"},
             "marketplace_orders": lambda: {"order_id": f"MP-9{j:09d}"},
             "pos_transactions": lambda: {"txn_id": f"{rec['txn_id'].rsplit('-', 1)[0]}-9{j:04d}"},
-            "web_events": lambda: {"event_id": f"we-x{j:09x}"}, "app_events": lambda: {"event_id": f"ae-x{j:09x}"},
-            "returns": lambda: {"return_id": f"R9{j:08d}"}, "crm_members": lambda: {"member_id": f"M9{j:07d}"},
-            "marketing_spend": lambda: {"campaign_id": f"CMP-ZZZ-{j:03d}"}, "inventory": dict,
+            "web_events": lambda: {"event_id": f"we-x{j:09x}"},
+            "app_events": lambda: {"event_id": f"ae-x{j:09x}"},
+            "returns": lambda: {"return_id": f"R9{j:08d}"},
+            "crm_members": lambda: {"member_id": f"M9{j:07d}"},
+            "marketing_spend": lambda: {"campaign_id": f"CMP-ZZZ-{j:03d}"},
+            "inventory": dict,
         }[source]()
 
 
@@ -171,6 +223,9 @@ def exact_duplicate(ctx: DirtCtx, source: str, recs: list[dict]) -> None:
         new = dict(rec)
         same = bool(ctx.rng.random() < 0.5)
         new["_day"] = rec["_day"] + (0 if same else 1)
-        note = "duplicate in the same file (match finds both copies)" if same else \
-            f"re-sent copy of a row first delivered on {ctx.cal.iso(rec['_day'])}"
+        note = (
+            "duplicate in the same file (match finds both copies)"
+            if same
+            else f"re-sent copy of a row first delivered on {ctx.cal.iso(rec['_day'])}"
+        )
         ctx.add(source, new, ctx.entry("exact_duplicate", source, None, note, 2 if same else 1))

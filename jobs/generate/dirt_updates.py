@@ -1,4 +1,5 @@
 """Row-level dirt that keeps rows loadable: near duplicates, record updates, mixed timezone offsets."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,8 +18,12 @@ from .util import (
     parse_iso,
 )
 
-PHONE_COLUMN = {"crm_members": "phone", "web_orders": "phone", "app_orders": "phone",
-                "marketplace_orders": "buyer_phone"}
+PHONE_COLUMN = {
+    "crm_members": "phone",
+    "web_orders": "phone",
+    "app_orders": "phone",
+    "marketplace_orders": "buyer_phone",
+}
 
 
 def _reformat_phone(rng: np.random.Generator, raw: str) -> str:
@@ -56,8 +61,10 @@ def near_duplicate(ctx: DirtCtx, source: str, recs: list[dict]) -> None:
         if "email" in new and (not changed or ctx.rng.random() < 0.5):
             new["email"] = _reformat_email(ctx.rng, new["email"])
             changed.append("email")
-        note = (f"same key/version as a row delivered {ctx.cal.iso(rec['_day'])}; "
-                f"{', '.join(changed)} formatted differently")
+        note = (
+            f"same key/version as a row delivered {ctx.cal.iso(rec['_day'])}; "
+            f"{', '.join(changed)} formatted differently"
+        )
         ctx.add(source, new, ctx.entry("near_duplicate", source, None, note))
 
 
@@ -102,8 +109,10 @@ def _apply_update(ctx: DirtCtx, source: str, new: dict, ts: int) -> str:
         if tier < len(TIERS) - 1 and rng.random() < 0.5:
             new["tier"] = TIERS[tier + 1]
             return f"tier {TIERS[tier]} -> {new['tier']}"
-        head = f"{rng.integers(1, 9900)} {names.STREETS[rng.integers(0, len(names.STREETS))]} " \
-               f"{names.SUFFIXES[rng.integers(0, len(names.SUFFIXES))]}"
+        head = (
+            f"{rng.integers(1, 9900)} {names.STREETS[rng.integers(0, len(names.STREETS))]} "
+            f"{names.SUFFIXES[rng.integers(0, len(names.SUFFIXES))]}"
+        )
         new["address"] = ", ".join([head] + new["address"].split(", ")[-2:])
         return "member moved (address changed)"
     if source == "returns":

@@ -1,4 +1,5 @@
 """Web/app clickstream: a funnel session before every online order plus many browse-only sessions."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,9 +16,18 @@ from .util import DAY, Calendar, fmt_ids, rng_for, scramble
 COLUMNS = ["channel", "session", "ts_ms", "seq", "account", "event_type", "sku", "campaign", "device", "platform"]
 
 
-def build_events(params: GenerateParams, cal: Calendar, people: People, taste: Taste, idents: Idents,
-                 cat: Catalog, orders: pd.DataFrame, lines: pd.DataFrame, campaigns: list[Campaign],
-                 dropout: np.ndarray) -> dict[int, pd.DataFrame]:
+def build_events(
+    params: GenerateParams,
+    cal: Calendar,
+    people: People,
+    taste: Taste,
+    idents: Idents,
+    cat: Catalog,
+    orders: pd.DataFrame,
+    lines: pd.DataFrame,
+    campaigns: list[Campaign],
+    dropout: np.ndarray,
+) -> dict[int, pd.DataFrame]:
     """Event tables for WEB and APP with event/session ids, sorted by time."""
     rng = rng_for(params.seed, "events")
     funnel = _order_sessions(rng, orders, lines, idents)
@@ -35,8 +45,9 @@ def build_events(params: GenerateParams, cal: Calendar, people: People, taste: T
     return out
 
 
-def _order_sessions(rng: np.random.Generator, orders: pd.DataFrame, lines: pd.DataFrame,
-                    idents: Idents) -> pd.DataFrame:
+def _order_sessions(
+    rng: np.random.Generator, orders: pd.DataFrame, lines: pd.DataFrame, idents: Idents
+) -> pd.DataFrame:
     """view(s) + cart per line, checkout, one order event per line at order_ts, paid if paid."""
     online = np.flatnonzero(orders["channel"].to_numpy() <= APP)
     o_line = lines[np.isin(lines["order"].to_numpy(), online)]
@@ -44,8 +55,14 @@ def _order_sessions(rng: np.random.Generator, orders: pd.DataFrame, lines: pd.Da
     views = 1 + rng.binomial(2, 0.35, len(order))
     pre_line = np.repeat(np.arange(len(order)), views + 1)
     k = np.arange(len(pre_line)) - np.repeat(np.cumsum(views + 1) - (views + 1), views + 1)
-    pre = pd.DataFrame({"order": order[pre_line], "sku": sku[pre_line],
-                        "event_type": np.where(k < views[pre_line], "view", "cart"), "seq": np.arange(len(pre_line))})
+    pre = pd.DataFrame(
+        {
+            "order": order[pre_line],
+            "sku": sku[pre_line],
+            "event_type": np.where(k < views[pre_line], "view", "cart"),
+            "seq": np.arange(len(pre_line)),
+        }
+    )
     checkout = pd.DataFrame({"order": online, "sku": -1, "event_type": "checkout", "seq": len(pre_line)})
     pre = pd.concat([pre, checkout], ignore_index=True).sort_values(["order", "seq"], kind="mergesort")
     gap = rng.integers(8_000, 90_000, len(pre))
@@ -58,8 +75,14 @@ def _order_sessions(rng: np.random.Generator, orders: pd.DataFrame, lines: pd.Da
     pre["ts_ms"] = t_order[o_pre] - (total[o_pre] - (before - start)).astype(np.int64)
     post = pd.DataFrame({"order": order, "sku": sku, "event_type": "order", "ts_ms": t_order[order]})
     paid_o = online[orders["status"].to_numpy()[online] == "paid"]
-    paid = pd.DataFrame({"order": paid_o, "sku": -1, "event_type": "paid",
-                         "ts_ms": t_order[paid_o] + rng.integers(3_000, 40_000, len(paid_o))})
+    paid = pd.DataFrame(
+        {
+            "order": paid_o,
+            "sku": -1,
+            "event_type": "paid",
+            "ts_ms": t_order[paid_o] + rng.integers(3_000, 40_000, len(paid_o)),
+        }
+    )
     ev = pd.concat([pre, post, paid], ignore_index=True)
     ev["seq"] = np.arange(len(ev))
     o = ev["order"].to_numpy()
@@ -75,9 +98,18 @@ def _order_sessions(rng: np.random.Generator, orders: pd.DataFrame, lines: pd.Da
     return ev[COLUMNS]
 
 
-def _browse_sessions(rng: np.random.Generator, params: GenerateParams, cal: Calendar, people: People,
-                     taste: Taste, idents: Idents, cat: Catalog, orders: pd.DataFrame, campaigns: list[Campaign],
-                     dropout: np.ndarray) -> pd.DataFrame:
+def _browse_sessions(
+    rng: np.random.Generator,
+    params: GenerateParams,
+    cal: Calendar,
+    people: People,
+    taste: Taste,
+    idents: Idents,
+    cat: Catalog,
+    orders: pd.DataFrame,
+    campaigns: list[Campaign],
+    dropout: np.ndarray,
+) -> pd.DataFrame:
     """Browse-only sessions (views >> carts >> checkouts), 40% anonymous, by alive persons otherwise."""
     season = cal.season()
     parts = []
@@ -85,8 +117,9 @@ def _browse_sessions(rng: np.random.Generator, params: GenerateParams, cal: Cale
         per_day = np.bincount(orders["day"].to_numpy()[orders["channel"].to_numpy() == ch], minlength=cal.days)
         buyers = orders["ident"].to_numpy()[orders["channel"].to_numpy() == ch]
         # logged-in browsing only by accounts that also order (so every identified account is resolvable)
-        mine = np.flatnonzero((idents.channel == ch) & (idents.person < people.n)
-                              & np.isin(np.arange(len(idents)), buyers))
+        mine = np.flatnonzero(
+            (idents.channel == ch) & (idents.person < people.n) & np.isin(np.arange(len(idents)), buyers)
+        )
         person = idents.person[mine]
         for d in range(cal.days):
             n_s = int(rng.poisson(params.browse_ratio * max(per_day[d], season[d])))
@@ -100,8 +133,16 @@ def _browse_sessions(rng: np.random.Generator, params: GenerateParams, cal: Cale
     return _browse_events(rng, cal, people, taste, idents, cat, sessions, campaigns)
 
 
-def _browse_events(rng: np.random.Generator, cal: Calendar, people: People, taste: Taste, idents: Idents,
-                   cat: Catalog, sessions: pd.DataFrame, campaigns: list[Campaign]) -> pd.DataFrame:
+def _browse_events(
+    rng: np.random.Generator,
+    cal: Calendar,
+    people: People,
+    taste: Taste,
+    idents: Idents,
+    cat: Catalog,
+    sessions: pd.DataFrame,
+    campaigns: list[Campaign],
+) -> pd.DataFrame:
     """Expand browse sessions into view / cart / checkout events with increasing times.
 
     Logged-in persons look at what they like (category taste x item taste, as when they buy), anonymous
@@ -134,12 +175,20 @@ def _browse_events(rng: np.random.Generator, cal: Calendar, people: People, tast
     for i in np.flatnonzero(rng.random(n) < 0.15):
         codes = active_codes(campaigns, int(channel[i]), int(day[i]))
         campaign[i] = codes[int(rng.integers(0, len(codes)))] if codes else None
-    ev = pd.DataFrame({
-        "channel": channel[s], "session": s, "ts_ms": ts, "seq": np.arange(len(s)),
-        "account": np.where(known, idents.account[np.maximum(ident, 0)], None)[s],
-        "event_type": kind, "sku": sku, "campaign": campaign[s],
-        "device": np.where(known, idents.device[np.maximum(ident, 0)], anon_dev)[s],
-        "platform": np.where(known, idents.platform[np.maximum(ident, 0)], platform)[s]})
+    ev = pd.DataFrame(
+        {
+            "channel": channel[s],
+            "session": s,
+            "ts_ms": ts,
+            "seq": np.arange(len(s)),
+            "account": np.where(known, idents.account[np.maximum(ident, 0)], None)[s],
+            "event_type": kind,
+            "sku": sku,
+            "campaign": campaign[s],
+            "device": np.where(known, idents.device[np.maximum(ident, 0)], anon_dev)[s],
+            "platform": np.where(known, idents.platform[np.maximum(ident, 0)], platform)[s],
+        }
+    )
     ev.loc[ev["channel"] == WEB, "platform"] = None
     return ev[COLUMNS]
 

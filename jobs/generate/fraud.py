@@ -1,4 +1,5 @@
 """Planted fraud: a phone-sharing account ring, a high-velocity account, huge order amounts."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,23 +13,37 @@ from .stores import CITIES
 from .util import DAY, Calendar, fmt_ids, rng_for, unique_ints
 
 
-def add_fraud(params: GenerateParams, cal: Calendar, people: People, idents: Idents, cat: Catalog,
-              orders: pd.DataFrame, lines: pd.DataFrame, dropout: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+def add_fraud(
+    params: GenerateParams,
+    cal: Calendar,
+    people: People,
+    idents: Idents,
+    cat: Catalog,
+    orders: pd.DataFrame,
+    lines: pd.DataFrame,
+    dropout: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Append fraud identities to `idents`; return orders and lines with the fraud orders added."""
     rng = rng_for(params.seed, "fraud")
     expensive = np.flatnonzero(~cat.slow & (cat.base_price >= np.quantile(cat.base_price, 0.9)))
     taken = set(people.email.tolist())
     new_orders, new_lines = [], []
-    ring = _new_idents(rng, idents, taken, count=int(np.clip(params.customers // 300, 6, 25)),
-                       channel=WEB, person=people.n, phone=people.spare_phones[0])
+    ring = _new_idents(
+        rng,
+        idents,
+        taken,
+        count=int(np.clip(params.customers // 300, 6, 25)),
+        channel=WEB,
+        person=people.n,
+        phone=people.spare_phones[0],
+    )
     r0 = int(rng.integers(cal.days // 3, cal.days - 3))
     per = rng.integers(2, 5, len(ring))
     who = np.repeat(ring, per)
     ts = cal.epoch0 + r0 * DAY + rng.integers(3600, 2 * DAY - 3600, len(who))
     new_orders.append(_frame(cal, who, idents, ts, "ring"))
     new_lines.append(_basket(rng, expensive, len(who), (1, 4), (1, 4)))
-    velo = _new_idents(rng, idents, taken, count=1, channel=APP, person=people.n + 1,
-                       phone=people.spare_phones[1])
+    velo = _new_idents(rng, idents, taken, count=1, channel=APP, person=people.n + 1, phone=people.spare_phones[1])
     v0 = int(rng.integers(1, cal.days - 1))
     k = int(rng.integers(30, 61))
     ts = cal.epoch0 + v0 * DAY + np.sort(rng.integers(2 * 3600, 22 * 3600, k))
@@ -52,8 +67,9 @@ def add_fraud(params: GenerateParams, cal: Calendar, people: People, idents: Ide
     return pd.concat([orders, add_o], ignore_index=True), pd.concat([lines, add_l], ignore_index=True)
 
 
-def _new_idents(rng: np.random.Generator, idents: Idents, taken: set[str], count: int,
-                channel: int, person: int, phone: str) -> np.ndarray:
+def _new_idents(
+    rng: np.random.Generator, idents: Idents, taken: set[str], count: int, channel: int, person: int, phone: str
+) -> np.ndarray:
     """`count` identities of one fraud person sharing one phone, each with its own name and email."""
     first = rng.choice(len(names.FIRST), count)
     last = rng.choice(len(names.LAST), count)
@@ -65,31 +81,47 @@ def _new_idents(rng: np.random.Generator, idents: Idents, taken: set[str], count
         emails.append(f"{email}@example.net")
         taken.add(emails[-1])
     city = CITIES[int(rng.integers(0, len(CITIES)))]
-    drops = [f"{rng.integers(100, 999)} Industrial Pkwy, Unit {k + 1}, {city[0]}, {city[1]} {city[5]}{k:02d}"
-             for k in range(2)]
+    drops = [
+        f"{rng.integers(100, 999)} Industrial Pkwy, Unit {k + 1}, {city[0]}, {city[1]} {city[5]}{k:02d}"
+        for k in range(2)
+    ]
     prefix, lo, hi = ("acc_", 10_000_000, 90_000_000) if channel == WEB else ("u", 100_000_000, 900_000_000)
     existing = set(idents.account[idents.channel == channel].tolist())
     fresh = [a for a in fmt_ids(prefix, unique_ints(rng, count + 64, lo, hi)).tolist() if a not in existing]
     part = Idents(
-        person=np.full(count, person), channel=np.full(count, channel),
-        account=np.array(fresh[:count], dtype=object), member_id=np.full(count, None, dtype=object),
+        person=np.full(count, person),
+        channel=np.full(count, channel),
+        account=np.array(fresh[:count], dtype=object),
+        member_id=np.full(count, None, dtype=object),
         device=fmt_ids("d-", rng.integers(0, 2**48, 2), "012x")[np.arange(count) % 2],
         platform=np.full(count, None if channel == WEB else "app", dtype=object),
-        phone=np.full(count, phone, dtype=object), email=np.array(emails, dtype=object),
+        phone=np.full(count, phone, dtype=object),
+        email=np.array(emails, dtype=object),
         name=np.array([f"{names.FIRST[f]} {names.LAST[g]}" for f, g in zip(first, last, strict=True)], dtype=object),
-        address=np.array([drops[k % 2] for k in range(count)], dtype=object))
+        address=np.array([drops[k % 2] for k in range(count)], dtype=object),
+    )
     return idents.extend(part)
 
 
 def _frame(cal: Calendar, ident: np.ndarray, idents: Idents, ts: np.ndarray, kind: str) -> pd.DataFrame:
     """Order rows for fraud orders placed by the given identities at the given UTC times."""
-    return pd.DataFrame({
-        "person": idents.person[ident], "channel": idents.channel[ident], "day": (ts - cal.epoch0) // DAY,
-        "store": -1, "ident": ident, "ts": ts, "campaign": None, "fraud": kind})
+    return pd.DataFrame(
+        {
+            "person": idents.person[ident],
+            "channel": idents.channel[ident],
+            "day": (ts - cal.epoch0) // DAY,
+            "store": -1,
+            "ident": ident,
+            "ts": ts,
+            "campaign": None,
+            "fraud": kind,
+        }
+    )
 
 
-def _basket(rng: np.random.Generator, pool: np.ndarray, n_orders: int, n_lines: tuple[int, int],
-            qty: tuple[int, int]) -> pd.DataFrame:
+def _basket(
+    rng: np.random.Generator, pool: np.ndarray, n_orders: int, n_lines: tuple[int, int], qty: tuple[int, int]
+) -> pd.DataFrame:
     """Random lines from a SKU pool for n_orders orders (order indices local, 0-based)."""
     k = rng.integers(*n_lines, n_orders)
     order = np.repeat(np.arange(n_orders), k)

@@ -1,4 +1,5 @@
 """Store inventory: daily end-of-day on_hand per stocked store x SKU with (s, S) replenishment."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,8 +13,9 @@ from .util import Calendar
 LEAD_DAYS = 2
 
 
-def build_inventory(cal: Calendar, stores: Stores, cat: Catalog, orders: pd.DataFrame,
-                    lines: pd.DataFrame) -> pd.DataFrame:
+def build_inventory(
+    cal: Calendar, stores: Stores, cat: Catalog, orders: pd.DataFrame, lines: pd.DataFrame
+) -> pd.DataFrame:
     """One row per day x stocked pair: POS sales deplete, orders arrive after LEAD_DAYS, planted stock-outs."""
     store_of, sku_of = np.nonzero(stores.stocked)
     order = np.lexsort((cat.sku[sku_of].astype(str), store_of))
@@ -24,18 +26,23 @@ def build_inventory(cal: Calendar, stores: Stores, cat: Catalog, orders: pd.Data
     sales = _pos_sales(cal, orders, lines, pid, n_pairs)
     outage = np.zeros((cal.days, n_pairs), dtype=bool)
     for so in stores.stockouts:
-        outage[so.start:so.end + 1, pid[so.store, so.sku]] = True
+        outage[so.start : so.end + 1, pid[so.store, so.sku]] = True
     rate = sales.sum(axis=0) / cal.days
     top = np.ceil(np.maximum(6.0, rate * 14)).astype(np.int64) + 2
     low = np.ceil(rate * 5).astype(np.int64) + 2
     on_hand, on_order = _simulate(sales, outage, top, low)
-    return pd.DataFrame({
-        "day": np.repeat(np.arange(cal.days), n_pairs), "store": np.tile(store_of, cal.days),
-        "sku": np.tile(sku_of, cal.days), "on_hand": on_hand.ravel(), "on_order": on_order.ravel()})
+    return pd.DataFrame(
+        {
+            "day": np.repeat(np.arange(cal.days), n_pairs),
+            "store": np.tile(store_of, cal.days),
+            "sku": np.tile(sku_of, cal.days),
+            "on_hand": on_hand.ravel(),
+            "on_order": on_order.ravel(),
+        }
+    )
 
 
-def _pos_sales(cal: Calendar, orders: pd.DataFrame, lines: pd.DataFrame, pid: np.ndarray,
-               n_pairs: int) -> np.ndarray:
+def _pos_sales(cal: Calendar, orders: pd.DataFrame, lines: pd.DataFrame, pid: np.ndarray, n_pairs: int) -> np.ndarray:
     """Units sold per (local day, pair) over all POS lines."""
     o = lines["order"].to_numpy()
     pos = orders["channel"].to_numpy()[o] == POS
@@ -43,13 +50,11 @@ def _pos_sales(cal: Calendar, orders: pd.DataFrame, lines: pd.DataFrame, pid: np
     pair = pid[orders["store"].to_numpy()[o][pos], lines["sku"].to_numpy()[pos]]
     if (pair < 0).any():
         raise AssertionError("POS sold an unstocked SKU")
-    flat = np.bincount(day * n_pairs + pair, weights=lines["qty"].to_numpy()[pos],
-                       minlength=cal.days * n_pairs)
+    flat = np.bincount(day * n_pairs + pair, weights=lines["qty"].to_numpy()[pos], minlength=cal.days * n_pairs)
     return flat.reshape(cal.days, n_pairs).astype(np.int64)
 
 
-def _simulate(sales: np.ndarray, outage: np.ndarray, top: np.ndarray,
-              low: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _simulate(sales: np.ndarray, outage: np.ndarray, top: np.ndarray, low: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Order up to `top` when position <= `low`; deliveries into an outage wait until it ends."""
     days, n = sales.shape
     pipe = np.zeros((days + LEAD_DAYS + 2, n), dtype=np.int64)

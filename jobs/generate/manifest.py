@@ -1,4 +1,5 @@
 """The manifest: ground truth (persons, churn, taste, promotions, slow movers, fraud, stock-outs, PII) and dirt."""
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -19,21 +20,43 @@ def build_manifest(w: World, pii: dict[str, list[str]], dirt: list[dict]) -> dic
     params = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in asdict(p).items()}
     keys = person_keys(w)
     return {
-        "seed": p.seed, "customers": p.customers, "days": p.days, "start_date": cal.iso(0),
-        "end_date": cal.iso(cal.days - 1), "params": params,
+        "seed": p.seed,
+        "customers": p.customers,
+        "days": p.days,
+        "start_date": cal.iso(0),
+        "end_date": cal.iso(cal.days - 1),
+        "params": params,
         "truth": {
-            "persons": len(keys), "person_keys": keys,
+            "persons": len(keys),
+            "person_keys": keys,
             "churned": [k["person_id"] for k in keys if k["dropout_date"] is not None],
             "taste": _taste(w),
-            "promotions": [{"start": cal.iso(x.start), "end": cal.iso(x.end), "uplift": x.uplift,
-                            "skus": w.cat.sku[x.skus].tolist()} for x in w.cat.promos],
+            "promotions": [
+                {
+                    "start": cal.iso(x.start),
+                    "end": cal.iso(x.end),
+                    "uplift": x.uplift,
+                    "skus": w.cat.sku[x.skus].tolist(),
+                }
+                for x in w.cat.promos
+            ],
             "slow_movers": sorted(w.cat.sku[w.cat.slow].tolist()),
             "fraud": _fraud(w),
-            "stockouts": [{"store_id": w.stores.store_id[s.store], "sku": w.cat.sku[s.sku],
-                           "start": cal.iso(s.start), "end": cal.iso(s.end)} for s in w.stores.stockouts],
+            "stockouts": [
+                {
+                    "store_id": w.stores.store_id[s.store],
+                    "sku": w.cat.sku[s.sku],
+                    "start": cal.iso(s.start),
+                    "end": cal.iso(s.end),
+                }
+                for s in w.stores.stockouts
+            ],
             "elasticity": p.elasticity,
-            "seasonality": {"weekend_uplift": p.weekend_uplift, "yearly_amplitude": p.yearly_amplitude,
-                            "yearly_peak": "12-16"},
+            "seasonality": {
+                "weekend_uplift": p.weekend_uplift,
+                "yearly_amplitude": p.yearly_amplitude,
+                "yearly_peak": "12-16",
+            },
             "pii": pii,
         },
         "dirt": [{k: e[k] for k in ("kind", "source", "file", "expected_reason", "match", "note")} for e in dirt],
@@ -70,12 +93,17 @@ def person_keys(w: World) -> list[dict]:
         mine = accounts.get(person, {})
         if member[person] is None and not any(c in mine for c in (WEB, APP, MKT)):
             continue
-        out.append({
-            "person_id": f"P{person + 1:06d}", "crm_member_id": member[person],
-            "web_account_ids": sorted(mine.get(WEB, [])), "app_user_ids": sorted(mine.get(APP, [])),
-            "marketplace_buyer_ids": sorted(mine.get(MKT, [])),
-            "dropout_date": w.cal.iso(dropout[person]) if dropout[person] >= 0 else None,
-            **_person_taste(w, person, brands)})
+        out.append(
+            {
+                "person_id": f"P{person + 1:06d}",
+                "crm_member_id": member[person],
+                "web_account_ids": sorted(mine.get(WEB, [])),
+                "app_user_ids": sorted(mine.get(APP, [])),
+                "marketplace_buyer_ids": sorted(mine.get(MKT, [])),
+                "dropout_date": w.cal.iso(dropout[person]) if dropout[person] >= 0 else None,
+                **_person_taste(w, person, brands),
+            }
+        )
     return out
 
 
@@ -87,8 +115,11 @@ def _person_taste(w: World, person: int, brands: np.ndarray) -> dict:
     """A person's taste group, factors and preferred brands (fraud persons have none)."""
     if person >= w.people.n:
         return {"taste_group": None, "taste_factors": None, "preferred_brands": []}
-    return {"taste_group": int(w.taste.group[person]), "taste_factors": _factors(w.taste.factors[person]),
-            "preferred_brands": brands[person].tolist()}
+    return {
+        "taste_group": int(w.taste.group[person]),
+        "taste_factors": _factors(w.taste.factors[person]),
+        "preferred_brands": brands[person].tolist(),
+    }
 
 
 def _taste(w: World) -> dict:
@@ -96,10 +127,19 @@ def _taste(w: World) -> dict:
     t = w.taste
     top = np.argsort(-(t.centre @ t.brand_factors.T), axis=1, kind="stable")[:, :3]
     return {
-        "strength": t.strength, "dims": TASTE_DIMS, "person_noise": PERSON_NOISE,
-        "groups": [{"group": g, "anchor_category": CATEGORIES[int(t.anchor[g])], "centre": _factors(t.centre[g]),
-                    "top_brands": t.brands[top[g]].tolist(), "members": int((t.group == g).sum())}
-                   for g in range(len(t.anchor))],
+        "strength": t.strength,
+        "dims": TASTE_DIMS,
+        "person_noise": PERSON_NOISE,
+        "groups": [
+            {
+                "group": g,
+                "anchor_category": CATEGORIES[int(t.anchor[g])],
+                "centre": _factors(t.centre[g]),
+                "top_brands": t.brands[top[g]].tolist(),
+                "members": int((t.group == g).sum()),
+            }
+            for g in range(len(t.anchor))
+        ],
         "brand_factors": {b: _factors(f) for b, f in zip(t.brands.tolist(), t.brand_factors, strict=True)},
         "sku_factors": {s: _factors(f) for s, f in zip(w.cat.sku.tolist(), t.sku_factors, strict=True)},
     }
@@ -111,6 +151,11 @@ def _fraud(w: World) -> list[dict]:
     kinds = w.orders["fraud"].to_numpy()
     for kind in _FRAUD_KINDS:
         rows = w.orders[kinds == kind]
-        out.append({"kind": kind, "account_ids": sorted(set(w.idents.account[rows["ident"].to_numpy()].tolist())),
-                    "order_ids": sorted(rows["order_id"].tolist())})
+        out.append(
+            {
+                "kind": kind,
+                "account_ids": sorted(set(w.idents.account[rows["ident"].to_numpy()].tolist())),
+                "order_ids": sorted(rows["order_id"].tolist()),
+            }
+        )
     return out

@@ -1,4 +1,5 @@
 """Marketing campaigns (codes used on sessions/orders) and their daily spend rows."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,11 @@ def build_campaigns(params: GenerateParams, cal: Calendar) -> list[Campaign]:
             length = int(rng.integers(14, 64))
             start = 0 if k == 0 else int(rng.integers(0, max(1, cal.days - 7)))
             budget = float(rng.uniform(50, 400)) * max(1.0, params.customers / 2000)
-            out.append(Campaign(f"CMP-{_CODE[ch]}-{k + 1:03d}", ch, start,
-                                min(cal.days - 1, start + length - 1), round(budget, 2)))
+            out.append(
+                Campaign(
+                    f"CMP-{_CODE[ch]}-{k + 1:03d}", ch, start, min(cal.days - 1, start + length - 1), round(budget, 2)
+                )
+            )
     return out
 
 
@@ -58,6 +62,17 @@ def spend_table(params: GenerateParams, cal: Calendar, campaigns: list[Campaign]
         impressions = (spend / cpm * 1000).astype(np.int64)
         clicks = rng.binomial(impressions, rng.uniform(0.005, 0.03, len(days)))
         ts = cal.epoch0 + days * DAY + rng.integers(79_200, 86_000, len(days))
-        rows.append(pd.DataFrame({"day": days, "channel": camp.channel, "campaign_id": camp.campaign_id,
-                                  "spend": spend, "impressions": impressions, "clicks": clicks, "ts": ts}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "day": days,
+                    "channel": camp.channel,
+                    "campaign_id": camp.campaign_id,
+                    "spend": spend,
+                    "impressions": impressions,
+                    "clicks": clicks,
+                    "ts": ts,
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)

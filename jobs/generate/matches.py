@@ -1,4 +1,5 @@
 """Raw-value views of frames, `match` dicts for dirt entries (verified unique), PII harvesting."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Finalize orders: stable ordering, statuses, payment types, source order ids and line numbers."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,8 +13,9 @@ STATUSES = ("created", "paid", "shipped", "cancelled")
 PAYMENTS = ("cash", "card", "wallet")
 
 
-def finalize(seed: int, cal: Calendar, stores: Stores, orders: pd.DataFrame,
-             lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def finalize(
+    seed: int, cal: Calendar, stores: Stores, orders: pd.DataFrame, lines: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sort by channel and time, assign ids/statuses/payment, number the lines of each order."""
     rng = rng_for(seed, "orders")
     orders = orders.copy()
@@ -32,8 +34,9 @@ def finalize(seed: int, cal: Calendar, stores: Stores, orders: pd.DataFrame,
     status[orders["fraud"].notna().to_numpy()] = "paid"
     status[channel == POS] = None
     orders["status"] = status
-    orders["payment"] = np.where(channel == POS, np.array(PAYMENTS, dtype=object)[
-        rng.choice(3, n, p=[0.2, 0.65, 0.15])], None)
+    orders["payment"] = np.where(
+        channel == POS, np.array(PAYMENTS, dtype=object)[rng.choice(3, n, p=[0.2, 0.65, 0.15])], None
+    )
     orders["ts_ms"] = orders["ts"].to_numpy() * 1000 + rng.integers(0, 1000, n)
     orders["order_id"] = _order_ids(rng, cal, stores, orders)
     return orders, lines

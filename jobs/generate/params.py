@@ -1,4 +1,5 @@
 """Parameters of the synthetic landing-zone generator."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """The person population: BG/NBD parameters, channel mix, category taste, PII and source identities."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -85,16 +86,25 @@ def build_people(params: GenerateParams, cal: Calendar, stores: Stores, n_cat: i
     home = rng.integers(0, stores.n, n)
     is_member = rng.random(n) < np.minimum(0.95, params.crm_share * np.where(present[:, POS], 1.35, 0.7))
     people = People(
-        person_id=fmt_ids("P", np.arange(1, n + 1), "06d"), lam=lam,
-        p_drop=_dropout_probs(rng, lam, join, cal, params.churn_share), spend=6.0 / nu,
-        join_day=join, store=home, mix=mix / mix.sum(axis=1, keepdims=True),
+        person_id=fmt_ids("P", np.arange(1, n + 1), "06d"),
+        lam=lam,
+        p_drop=_dropout_probs(rng, lam, join, cal, params.churn_share),
+        spend=6.0 / nu,
+        join_day=join,
+        store=home,
+        mix=mix / mix.sum(axis=1, keepdims=True),
         cat_pref=rng.dirichlet(np.full(n_cat, 0.8), n),
         member_id=np.where(is_member, fmt_ids("M", unique_ints(rng, n, 10_000_000, 90_000_000)), None),
         tier=np.array(TIERS, dtype=object)[rng.choice(4, n, p=[0.55, 0.25, 0.15, 0.05])],
-        joined_ts=np.where(join > 0, cal.epoch0 + join * DAY + rng.integers(28_800, 79_200, n),
-                           cal.epoch0 - rng.integers(DAY, 6 * 365 * DAY, n)),
+        joined_ts=np.where(
+            join > 0,
+            cal.epoch0 + join * DAY + rng.integers(28_800, 79_200, n),
+            cal.epoch0 - rng.integers(DAY, 6 * 365 * DAY, n),
+        ),
         birth=np.array([cal.iso(-int(x)) for x in rng.integers(18 * 365, 75 * 365, n)], dtype=object),
-        ident_of=np.full((n, 4), -1), ident_alt=np.full(n, -1), spare_phones=np.array([], dtype=object),
+        ident_of=np.full((n, 4), -1),
+        ident_alt=np.full(n, -1),
+        spare_phones=np.array([], dtype=object),
         **_pii(rng, n, stores, home),
     )
     people.spare_phones = people.phone[n:]
@@ -102,8 +112,9 @@ def build_people(params: GenerateParams, cal: Calendar, stores: Stores, n_cat: i
     return people, _identities(rng, people, present)
 
 
-def _dropout_probs(rng: np.random.Generator, lam: np.ndarray, join: np.ndarray, cal: Calendar,
-                   churn_share: float) -> np.ndarray:
+def _dropout_probs(
+    rng: np.random.Generator, lam: np.ndarray, join: np.ndarray, cal: Calendar, churn_share: float
+) -> np.ndarray:
     """p ~ Beta(1, b) with b solved so that about churn_share of persons drop out in the period."""
     expected = lam * (cal.days - join) * cal.season().mean() + (join > 0)
     u = rng.random(len(lam))
@@ -130,10 +141,15 @@ def _pii(rng: np.random.Generator, n: int, stores: Stores, home: np.ndarray) -> 
     street = rng.choice(len(names.STREETS), n)
     suffix = rng.choice(len(names.SUFFIXES), n)
     num, apt, zip2 = rng.integers(1, 9900, n), rng.integers(0, 40, n), rng.integers(0, 100, n)
-    address = np.array([
-        f"{num[i]} {names.STREETS[street[i]]} {names.SUFFIXES[suffix[i]]}"
-        + (f", Apt {apt[i]}" if apt[i] < 8 else "") + f", {c[0]}, {c[1]} {c[5]}{zip2[i]:02d}"
-        for i, c in enumerate(city)], dtype=object)
+    address = np.array(
+        [
+            f"{num[i]} {names.STREETS[street[i]]} {names.SUFFIXES[suffix[i]]}"
+            + (f", Apt {apt[i]}" if apt[i] < 8 else "")
+            + f", {c[0]}, {c[1]} {c[5]}{zip2[i]:02d}"
+            for i, c in enumerate(city)
+        ],
+        dtype=object,
+    )
     full = np.array([f"{names.FIRST[f]} {names.LAST[g]}" for f, g in zip(first, last, strict=True)], dtype=object)
     return {"name": full, "phone": phone, "address": address, "email": _emails(rng, first, last)}
 
@@ -163,11 +179,18 @@ def _identities(rng: np.random.Generator, people: People, present: np.ndarray) -
     """One identity per person and channel used (POS only for CRM members), a few second web accounts."""
     parts = []
     is_member = people.member_id != None  # noqa: E711 - elementwise on object array
-    owners = {WEB: np.flatnonzero(present[:, WEB]), APP: np.flatnonzero(present[:, APP]),
-              MKT: np.flatnonzero(present[:, MKT]), POS: np.flatnonzero(present[:, POS] & is_member)}
+    owners = {
+        WEB: np.flatnonzero(present[:, WEB]),
+        APP: np.flatnonzero(present[:, APP]),
+        MKT: np.flatnonzero(present[:, MKT]),
+        POS: np.flatnonzero(present[:, POS] & is_member),
+    }
     second = owners[WEB][rng.random(len(owners[WEB])) < 0.03]
-    ranges = {WEB: ("acc_", 10_000_000, 90_000_000, "d"), APP: ("u", 100_000_000, 900_000_000, "d"),
-              MKT: ("b", 1_000_000_000, 9_000_000_000, "d")}
+    ranges = {
+        WEB: ("acc_", 10_000_000, 90_000_000, "d"),
+        APP: ("u", 100_000_000, 900_000_000, "d"),
+        MKT: ("b", 1_000_000_000, 9_000_000_000, "d"),
+    }
     start = 0
     for ch, who in list(owners.items()) + [(WEB, second)]:
         n = len(who)
@@ -178,12 +201,20 @@ def _identities(rng: np.random.Generator, people: People, present: np.ndarray) -
             account = fmt_ids(prefix, unique_ints(rng, n, lo, hi), spec)
         linked = (ch == APP) & is_member[who] & (rng.random(n) < 0.6)
         platform = np.where(rng.random(n) < 0.7, "app", "mini_program") if ch == APP else np.full(n, None)
-        parts.append(Idents(
-            person=who, channel=np.full(n, ch), account=account,
-            member_id=np.where(linked | (ch == POS), people.member_id[who], None),
-            device=fmt_ids("d-", rng.integers(0, 2**48, n), "012x"), platform=platform.astype(object),
-            phone=people.phone[who], email=people.email[who], name=people.name[who],
-            address=people.address[who]))
+        parts.append(
+            Idents(
+                person=who,
+                channel=np.full(n, ch),
+                account=account,
+                member_id=np.where(linked | (ch == POS), people.member_id[who], None),
+                device=fmt_ids("d-", rng.integers(0, 2**48, n), "012x"),
+                platform=platform.astype(object),
+                phone=people.phone[who],
+                email=people.email[who],
+                name=people.name[who],
+                address=people.address[who],
+            )
+        )
         idx = np.arange(start, start + n)
         if who is second:
             people.ident_alt[who] = idx

@@ -1,4 +1,5 @@
 """Read one landing file back as raw rows, in the value conventions the manifest `match` uses."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """Render order lines of every channel into wire frames (values exactly as they will be written)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,9 @@ from .util import DAY, format_emails, format_phones, iso_utc, local_naive, money
 from .world import World
 
 
-def frame(columns: dict[str, np.ndarray], day: np.ndarray, ts: np.ndarray,
-          free: np.ndarray | None = None) -> pd.DataFrame:
+def frame(
+    columns: dict[str, np.ndarray], day: np.ndarray, ts: np.ndarray, free: np.ndarray | None = None
+) -> pd.DataFrame:
     """A wire frame plus helper columns: delivery day, version/event time, base order, dirt eligibility."""
     df = pd.DataFrame(columns)
     df["_day"] = np.asarray(day, dtype=np.int64)
@@ -37,19 +39,31 @@ def _order_pick(rng: np.random.Generator, n_orders: int, o: np.ndarray, choices:
 def render_orders(w: World) -> dict[str, pd.DataFrame]:
     """web_orders, app_orders, marketplace_orders and pos_transactions frames."""
     rng = rng_for(w.params.seed, "render_orders")
-    return {"web_orders": _web(w, rng), "app_orders": _app(w, rng),
-            "marketplace_orders": _marketplace(w, rng), "pos_transactions": _pos(w, rng)}
+    return {
+        "web_orders": _web(w, rng),
+        "app_orders": _app(w, rng),
+        "marketplace_orders": _marketplace(w, rng),
+        "pos_transactions": _pos(w, rng),
+    }
 
 
 def _common(w: World, lines: pd.DataFrame, o: np.ndarray) -> dict[str, np.ndarray]:
     """Columns shared by all channels, still typed."""
     orders = w.orders
-    return {"order_id": orders["order_id"].to_numpy()[o], "line_no": lines["line_no"].to_numpy(),
-            "ident": orders["ident"].to_numpy()[o], "status": orders["status"].to_numpy()[o],
-            "sku": w.cat.sku[lines["sku"].to_numpy()], "qty": lines["qty"].to_numpy(),
-            "price": np.round(lines["price"].to_numpy(), 2), "discount": lines["discount"].to_numpy(),
-            "campaign": orders["campaign"].to_numpy()[o], "ts": orders["ts"].to_numpy()[o],
-            "ts_ms": orders["ts_ms"].to_numpy()[o], "free": orders["fraud"].isna().to_numpy()[o]}
+    return {
+        "order_id": orders["order_id"].to_numpy()[o],
+        "line_no": lines["line_no"].to_numpy(),
+        "ident": orders["ident"].to_numpy()[o],
+        "status": orders["status"].to_numpy()[o],
+        "sku": w.cat.sku[lines["sku"].to_numpy()],
+        "qty": lines["qty"].to_numpy(),
+        "price": np.round(lines["price"].to_numpy(), 2),
+        "discount": lines["discount"].to_numpy(),
+        "campaign": orders["campaign"].to_numpy()[o],
+        "ts": orders["ts"].to_numpy()[o],
+        "ts_ms": orders["ts_ms"].to_numpy()[o],
+        "free": orders["fraud"].isna().to_numpy()[o],
+    }
 
 
 def _web(w: World, rng: np.random.Generator) -> pd.DataFrame:
@@ -65,12 +79,22 @@ def _web(w: World, rng: np.random.Generator) -> pd.DataFrame:
     phone[(_order_pick(rng, n_o, o, 2, [0.8, 0.2]) == 1) & ~first[o]] = None
     updated = c["ts"] + (rng.integers(1, 100, n_o))[o]
     cols = {
-        "order_id": c["order_id"], "line_no": text(c["line_no"]), "account_id": ids.account[c["ident"]],
+        "order_id": c["order_id"],
+        "line_no": text(c["line_no"]),
+        "account_id": ids.account[c["ident"]],
         "email": format_emails(ids.email[c["ident"]], _order_pick(rng, n_o, o, 5, [0.6, 0.15, 0.05, 0.12, 0.08])),
-        "phone": phone, "full_name": ids.name[c["ident"]], "ship_address": ids.address[c["ident"]],
-        "order_ts": iso_utc(c["ts"]), "status": c["status"], "sku": c["sku"], "quantity": text(c["qty"]),
-        "unit_price": money(c["price"]), "discount": money(c["discount"]), "campaign_code": c["campaign"],
-        "updated_at": iso_utc(updated)}
+        "phone": phone,
+        "full_name": ids.name[c["ident"]],
+        "ship_address": ids.address[c["ident"]],
+        "order_ts": iso_utc(c["ts"]),
+        "status": c["status"],
+        "sku": c["sku"],
+        "quantity": text(c["qty"]),
+        "unit_price": money(c["price"]),
+        "discount": money(c["discount"]),
+        "campaign_code": c["campaign"],
+        "updated_at": iso_utc(updated),
+    }
     return frame(cols, (updated - w.cal.epoch0) // DAY, updated, c["free"])
 
 
@@ -80,11 +104,21 @@ def _app(w: World, rng: np.random.Generator) -> pd.DataFrame:
     c = _common(w, lines, o)
     ids = w.idents
     cols = {
-        "order_id": c["order_id"], "line_no": c["line_no"], "user_id": ids.account[c["ident"]],
+        "order_id": c["order_id"],
+        "line_no": c["line_no"],
+        "user_id": ids.account[c["ident"]],
         "phone": format_phones(ids.phone[c["ident"]], _order_pick(rng, len(w.orders), o, 4, [0.1, 0.7, 0.0, 0.2])),
-        "member_id": ids.member_id[c["ident"]], "order_ts": c["ts_ms"], "status": c["status"], "sku": c["sku"],
-        "qty": c["qty"], "price": c["price"], "discount": c["discount"], "campaign_code": c["campaign"],
-        "version": np.ones(len(o), dtype=np.int64), "platform": ids.platform[c["ident"]]}
+        "member_id": ids.member_id[c["ident"]],
+        "order_ts": c["ts_ms"],
+        "status": c["status"],
+        "sku": c["sku"],
+        "qty": c["qty"],
+        "price": c["price"],
+        "discount": c["discount"],
+        "campaign_code": c["campaign"],
+        "version": np.ones(len(o), dtype=np.int64),
+        "platform": ids.platform[c["ident"]],
+    }
     return frame(cols, (c["ts"] - w.cal.epoch0) // DAY, c["ts"], c["free"])
 
 
@@ -95,11 +129,20 @@ def _marketplace(w: World, rng: np.random.Generator) -> pd.DataFrame:
     ids = w.idents
     updated = c["ts_ms"] + (rng.integers(1_000, 60_000, len(w.orders)))[o]
     cols = {
-        "order_id": c["order_id"], "line_no": c["line_no"], "buyer_id": ids.account[c["ident"]],
-        "buyer_phone": format_phones(ids.phone[c["ident"]],
-                                     _order_pick(rng, len(w.orders), o, 4, [0.3, 0.0, 0.0, 0.7])),
-        "order_time": c["ts_ms"], "status": c["status"], "sku": c["sku"], "quantity": c["qty"],
-        "unit_price": c["price"], "commission": np.round(c["price"] * c["qty"] * 0.12, 2), "updated_at": updated}
+        "order_id": c["order_id"],
+        "line_no": c["line_no"],
+        "buyer_id": ids.account[c["ident"]],
+        "buyer_phone": format_phones(
+            ids.phone[c["ident"]], _order_pick(rng, len(w.orders), o, 4, [0.3, 0.0, 0.0, 0.7])
+        ),
+        "order_time": c["ts_ms"],
+        "status": c["status"],
+        "sku": c["sku"],
+        "quantity": c["qty"],
+        "unit_price": c["price"],
+        "commission": np.round(c["price"] * c["qty"] * 0.12, 2),
+        "updated_at": updated,
+    }
     return frame(cols, (c["ts"] - w.cal.epoch0) // DAY, updated // 1000, c["free"])
 
 
@@ -112,8 +155,15 @@ def _pos(w: World, rng: np.random.Generator) -> pd.DataFrame:
     offset = w.stores.offsets[w.stores.tz_idx[store], day]
     member = np.where(c["ident"] >= 0, w.idents.account[np.maximum(c["ident"], 0)], None)
     cols = {
-        "txn_id": c["order_id"], "line_no": text(c["line_no"]), "store_id": w.stores.store_id[store],
-        "member_id": member, "txn_ts": local_naive(c["ts"], offset), "sku": c["sku"], "quantity": text(c["qty"]),
-        "unit_price": money(c["price"]), "discount": money(c["discount"]),
-        "payment_type": w.orders["payment"].to_numpy()[o]}
+        "txn_id": c["order_id"],
+        "line_no": text(c["line_no"]),
+        "store_id": w.stores.store_id[store],
+        "member_id": member,
+        "txn_ts": local_naive(c["ts"], offset),
+        "sku": c["sku"],
+        "quantity": text(c["qty"]),
+        "unit_price": money(c["price"]),
+        "discount": money(c["discount"]),
+        "payment_type": w.orders["payment"].to_numpy()[o],
+    }
     return frame(cols, day, c["ts"])

@@ -1,4 +1,5 @@
 """Returns of about `return_rate` of paid / POS order lines, 1-30 days after the order."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,11 +28,20 @@ def build_returns(params: GenerateParams, cal: Calendar, orders: pd.DataFrame, l
     price = lines["price"].to_numpy()[chosen]
     discount = lines["discount"].to_numpy()[chosen]
     refund = np.round(price * r_qty - discount * r_qty / qty, 2)
-    out = pd.DataFrame({
-        "order": o[chosen], "line_no": lines["line_no"].to_numpy()[chosen], "sku": lines["sku"].to_numpy()[chosen],
-        "qty": r_qty, "refund": refund, "reason": np.array(REASONS, dtype=object)[
-            rng.choice(len(REASONS), len(chosen), p=[0.2, 0.15, 0.2, 0.35, 0.1])],
-        "ts": ts, "updated": updated})
+    out = pd.DataFrame(
+        {
+            "order": o[chosen],
+            "line_no": lines["line_no"].to_numpy()[chosen],
+            "sku": lines["sku"].to_numpy()[chosen],
+            "qty": r_qty,
+            "refund": refund,
+            "reason": np.array(REASONS, dtype=object)[
+                rng.choice(len(REASONS), len(chosen), p=[0.2, 0.15, 0.2, 0.35, 0.1])
+            ],
+            "ts": ts,
+            "updated": updated,
+        }
+    )
     out = out.sort_values(["updated", "order", "line_no"], kind="mergesort").reset_index(drop=True)
     out["return_id"] = fmt_ids("R", 100_000_001 + np.arange(len(out)))
     return out

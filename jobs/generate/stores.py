@@ -1,4 +1,5 @@
 """Physical stores: locations in several timezones, assortments and planted stock-outs."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -66,8 +67,7 @@ class Stores:
     def out_codes(self, n_skus: int) -> np.ndarray:
         """Sorted codes day * (stores*skus) + store * skus + sku of every stocked-out store-SKU-day."""
         codes = [
-            d * self.n * n_skus + s.store * n_skus + s.sku
-            for s in self.stockouts for d in range(s.start, s.end + 1)
+            d * self.n * n_skus + s.store * n_skus + s.sku for s in self.stockouts for d in range(s.start, s.end + 1)
         ]
         return np.unique(np.array(codes, dtype=np.int64))
 
@@ -77,28 +77,37 @@ def build_stores(params: GenerateParams, cal: Calendar, cat: Catalog) -> Stores:
     rng = rng_for(params.seed, "stores")
     n = params.stores
     city_idx = np.arange(n) % len(CITIES)
-    names = np.array([
-        f"OmniMart {CITIES[c][0]}" + (f" {i // len(CITIES) + 1}" if i >= len(CITIES) else "")
-        for i, c in enumerate(city_idx)], dtype=object)
+    names = np.array(
+        [
+            f"OmniMart {CITIES[c][0]}" + (f" {i // len(CITIES) + 1}" if i >= len(CITIES) else "")
+            for i, c in enumerate(city_idx)
+        ],
+        dtype=object,
+    )
     tz_names = sorted({CITIES[c][3] for c in city_idx})
     tz_idx = np.array([tz_names.index(CITIES[c][3]) for c in city_idx])
     opened = np.array([cal.iso(-int(x)) for x in rng.integers(200, 5000, n)], dtype=object)
     stocked = np.zeros((n, cat.n), dtype=bool)
-    w = cat.popularity ** 0.6
+    w = cat.popularity**0.6
     for s in range(n):
         size = int(cat.n * rng.uniform(0.35, 0.6))
         stocked[s, rng.choice(cat.n, size=size, replace=False, p=w / w.sum())] = True
     stores = Stores(
-        store_id=np.array([f"S{i + 1:03d}" for i in range(n)], dtype=object), name=names,
-        city_idx=city_idx, opened=opened, tz_names=tz_names, tz_idx=tz_idx,
-        offsets=tz_offsets(tz_names, cal), stocked=stocked, stockouts=[],
+        store_id=np.array([f"S{i + 1:03d}" for i in range(n)], dtype=object),
+        name=names,
+        city_idx=city_idx,
+        opened=opened,
+        tz_names=tz_names,
+        tz_idx=tz_idx,
+        offsets=tz_offsets(tz_names, cal),
+        stocked=stocked,
+        stockouts=[],
     )
     stores.stockouts = _stockouts(rng, params, cat, stocked)
     return stores
 
 
-def _stockouts(rng: np.random.Generator, params: GenerateParams, cat: Catalog,
-               stocked: np.ndarray) -> list[Stockout]:
+def _stockouts(rng: np.random.Generator, params: GenerateParams, cat: Catalog, stocked: np.ndarray) -> list[Stockout]:
     """3-7 day windows on popular stocked SKUs, never on promoted or slow SKUs."""
     promoted = cat.promo_day.any(axis=0)
     count = max(2, round(params.stores * params.days / 60))

@@ -7,6 +7,7 @@ with probability proportional to their taste for the anchor category, and their 
 plus a little personal noise: people who like the same categories share item taste, a low-rank signal below
 category level that collaborative filtering can learn. Walk-ins (person < 0) keep the plain demand weights.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -64,9 +65,18 @@ def build_taste(params: GenerateParams, people: People, cat: Catalog) -> Taste:
     noise = rng.normal(size=(people.n, TASTE_DIMS)) * PERSON_NOISE / np.sqrt(TASTE_DIMS)
     factors = _unit(centre[group] + noise)
     best = np.stack([(factors @ sku_factors[cat.category == c].T).max(axis=1) for c in range(n_cat)], axis=1)
-    return Taste(strength=params.taste_strength, brands=brands.astype(object), sku_brand=sku_brand,
-                 anchor=anchor, centre=centre, brand_factors=brand_factors, sku_factors=sku_factors, group=group,
-                 factors=factors, cap=np.exp(params.taste_strength * best))
+    return Taste(
+        strength=params.taste_strength,
+        brands=brands.astype(object),
+        sku_brand=sku_brand,
+        anchor=anchor,
+        centre=centre,
+        brand_factors=brand_factors,
+        sku_factors=sku_factors,
+        group=group,
+        factors=factors,
+        cap=np.exp(params.taste_strength * best),
+    )
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

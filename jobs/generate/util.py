@@ -1,4 +1,5 @@
 """Shared helpers: seeded RNG streams, the calendar, vectorized value formatting."""
+
 from __future__ import annotations
 
 import re
@@ -124,12 +125,14 @@ def format_phones(digits: np.ndarray, fmt: np.ndarray) -> np.ndarray:
     """10-digit phone strings rendered in the formats picked per row."""
     s = pd.Series(np.asarray(digits, dtype=object), dtype=object).astype(str)
     a, e, n = s.str[:3], s.str[3:6], s.str[6:]
-    options = np.stack([
-        ("(" + a + ") " + e + "-" + n).to_numpy(object),
-        ("+1 " + a + " " + e + " " + n).to_numpy(object),
-        (a + "." + e + "." + n).to_numpy(object),
-        ("+1" + a + e + n).to_numpy(object),
-    ])
+    options = np.stack(
+        [
+            ("(" + a + ") " + e + "-" + n).to_numpy(object),
+            ("+1 " + a + " " + e + " " + n).to_numpy(object),
+            (a + "." + e + "." + n).to_numpy(object),
+            ("+1" + a + e + n).to_numpy(object),
+        ]
+    )
     return options[np.asarray(fmt, dtype=np.int64), np.arange(len(s))]
 
 
@@ -139,13 +142,15 @@ EMAIL_VARIANTS = 5  # lower | Title.Case | UPPER | " lower " | "Title  "
 def format_emails(emails: np.ndarray, variant: np.ndarray) -> np.ndarray:
     """Lower-case emails rendered with the case/space variant picked per row."""
     s = pd.Series(np.asarray(emails, dtype=object), dtype=object).astype(str)
-    options = np.stack([
-        s.to_numpy(object),
-        s.str.title().to_numpy(object),
-        s.str.upper().to_numpy(object),
-        (" " + s + " ").to_numpy(object),
-        (s.str.title() + "  ").to_numpy(object),
-    ])
+    options = np.stack(
+        [
+            s.to_numpy(object),
+            s.str.title().to_numpy(object),
+            s.str.upper().to_numpy(object),
+            (" " + s + " ").to_numpy(object),
+            (s.str.title() + "  ").to_numpy(object),
+        ]
+    )
     return options[np.asarray(variant, dtype=np.int64), np.arange(len(s))]
 
 

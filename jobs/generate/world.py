@@ -1,4 +1,5 @@
 """The simulated ground truth: everything the landing files are rendered from."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -56,9 +57,19 @@ def build_world(params: GenerateParams) -> World:
     orders, lines = add_fraud(params, cal, people, idents, cat, orders, lines, occ.dropout)
     orders, lines = finalize(params.seed, cal, stores, orders, lines)
     return World(
-        params=params, cal=cal, cat=cat, stores=stores, people=people, taste=taste, idents=idents,
-        dropout=occ.dropout, campaigns=campaigns, orders=orders, lines=lines,
+        params=params,
+        cal=cal,
+        cat=cat,
+        stores=stores,
+        people=people,
+        taste=taste,
+        idents=idents,
+        dropout=occ.dropout,
+        campaigns=campaigns,
+        orders=orders,
+        lines=lines,
         events=build_events(params, cal, people, taste, idents, cat, orders, lines, campaigns, occ.dropout),
         inventory=build_inventory(cal, stores, cat, orders, lines),
-        returns=build_returns(params, cal, orders, lines), spend=spend_table(params, cal, campaigns),
+        returns=build_returns(params, cal, orders, lines),
+        spend=spend_table(params, cal, campaigns),
     )

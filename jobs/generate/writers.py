@@ -1,4 +1,5 @@
 """Deterministic file writers: CSV (text), JSON lines, Parquet (fixed writer options, no pandas metadata)."""
+
 from __future__ import annotations
 
 import shutil
@@ -12,8 +13,13 @@ import pyarrow.parquet as pq
 
 from .specs import SPECS, Spec
 
-_ARROW = {"str": pa.string(), "int": pa.int32(), "ts": pa.timestamp("ms", tz="UTC"),
-          "dec": pa.decimal128(12, 2), "date": pa.date32()}
+_ARROW = {
+    "str": pa.string(),
+    "int": pa.int32(),
+    "ts": pa.timestamp("ms", tz="UTC"),
+    "dec": pa.decimal128(12, 2),
+    "date": pa.date32(),
+}
 
 
 def clear(out_dir: Path) -> None:
@@ -24,8 +30,9 @@ def clear(out_dir: Path) -> None:
     (out_dir / "_manifest.json").unlink(missing_ok=True)
 
 
-def write_source(out_dir: Path, name: str, frame: pd.DataFrame, extra: tuple[str, str] | None,
-                 progress: Callable[[str], None]) -> list[str]:
+def write_source(
+    out_dir: Path, name: str, frame: pd.DataFrame, extra: tuple[str, str] | None, progress: Callable[[str], None]
+) -> list[str]:
     """Write one file per distinct `_file` (frame is sorted by file); return the relative paths."""
     spec = SPECS[name]
     files = []
@@ -37,7 +44,7 @@ def write_source(out_dir: Path, name: str, frame: pd.DataFrame, extra: tuple[str
             raise RuntimeError(f"{name}: frame is not sorted by file")
         target = out_dir / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        _WRITERS[spec.fmt](target, frame.iloc[int(rows[0]):int(rows[-1]) + 1][columns], spec)
+        _WRITERS[spec.fmt](target, frame.iloc[int(rows[0]) : int(rows[-1]) + 1][columns], spec)
         files.append(path)
     progress(f"{name}: {len(frame):,} rows in {len(files):,} files")
     return files
@@ -70,8 +77,16 @@ def _arrow(values: np.ndarray, kind: str) -> pa.Array:
 def _parquet(target: Path, df: pd.DataFrame, spec: Spec) -> None:
     arrays = [_arrow(df[c].to_numpy(), spec.kind(c)) for c in df.columns]
     table = pa.Table.from_arrays(arrays, schema=pa.schema([(c, _ARROW[spec.kind(c)]) for c in df.columns]))
-    pq.write_table(table, target, compression="snappy", use_dictionary=True, write_statistics=True,
-                   version="2.6", data_page_version="1.0", row_group_size=1_000_000)
+    pq.write_table(
+        table,
+        target,
+        compression="snappy",
+        use_dictionary=True,
+        write_statistics=True,
+        version="2.6",
+        data_page_version="1.0",
+        row_group_size=1_000_000,
+    )
 
 
 _WRITERS = {"csv": _csv, "jsonl": _jsonl, "parquet": _parquet}

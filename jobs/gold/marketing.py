@@ -101,8 +101,7 @@ def channel_roi(lines: DataFrame, events: DataFrame, spend: DataFrame, *, window
     key = ["business_date", "channel", "campaign_id"]
     booked = spend.groupBy("campaign_id").agg(F.min("channel").alias("_booked"))
     revenue = (
-        attributed.join(F.broadcast(booked), on="campaign_id", how="left")
-        .groupBy(
+        attributed.join(F.broadcast(booked), on="campaign_id", how="left").groupBy(
             F.col("order_date").alias("business_date"),
             F.coalesce("_booked", "touch_channel").alias("channel"),
             "campaign_id",

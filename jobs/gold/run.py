@@ -113,8 +113,7 @@ def _snapshots(
     }
 
 
-def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None,
-             full: bool = False) -> dict[str, int]:
+def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full: bool = False) -> dict[str, int]:
     """Rewrite the fact partitions that new or late silver data affects, write the snapshots for `as_of`
     (every date from `since` to `as_of` for a backfill) dropping those older than the retention; returns
     table -> rows written."""
@@ -128,8 +127,9 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None,
     src = read_inputs(catalog, INPUTS)
     as_of = as_of or default_as_of(src[LINES])
     lines = sales_lines(src[LINES], excluded_statuses=rules.excluded_statuses).cache()
-    plan = plan_facts(catalog, "gold", fact_specs(rules), until=as_of, versions=versions, inputs={**src, LINES: lines},
-                      full=full)
+    plan = plan_facts(
+        catalog, "gold", fact_specs(rules), until=as_of, versions=versions, inputs={**src, LINES: lines}, full=full
+    )
     event(
         "gold.plan",
         as_of=as_of,
@@ -161,4 +161,3 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None,
     for cached in (lines, grid, facts["gold.daily_sales"], facts["gold.funnel"]):
         cached.unpersist()
     return summary
-

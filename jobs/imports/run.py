@@ -62,8 +62,9 @@ def file_columns(path: Path, fmt: str) -> list[str]:
         raise ImportFileError(f"{path}: cannot be read as {fmt}: {type(exc).__name__}: {exc}") from exc
 
 
-def run_import(cfg: Config, kind: str, path: Path, *, mapping_text: str, channel: str | None,
-               fmt: str | None) -> dict[str, Any]:
+def run_import(
+    cfg: Config, kind: str, path: Path, *, mapping_text: str, channel: str | None, fmt: str | None
+) -> dict[str, Any]:
     """Validate, append to bronze.imported_<kind> once per file content, then process silver."""
     import hashlib
 
@@ -88,17 +89,25 @@ def run_import(cfg: Config, kind: str, path: Path, *, mapping_text: str, channel
         return {"pending_batches": 0, "skipped": True}
     batch_no = (registry.agg(F.max("batch_no")).first()[0] or 0) + 1
     batch_id = batch_id_of(source, batch_no)
-    reader = spark.read.parquet(str(path)) if fmt == "parquet" else spark.read.csv(
-        str(path), header=True, inferSchema=False, multiLine=True, escape='"')
+    reader = (
+        spark.read.parquet(str(path))
+        if fmt == "parquet"
+        else spark.read.csv(str(path), header=True, inferSchema=False, multiLine=True, escape='"')
+    )
     df = reader.select(*[F.col(f"`{c}`").cast("string").alias(k) for k, c in mapping.items()])
     if channel:
         df = df.withColumn("channel", F.lit(channel))
     ingested_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-    df = (df.withColumn("_source_file", F.lit(str(path))).withColumn("_batch_id", F.lit(batch_id))
-          .withColumn("_batch_no", F.lit(batch_no)).withColumn("_row_id", F.monotonically_increasing_id())
-          .withColumn("_ingested_at", F.lit(ingested_at).cast("timestamp")))
+    df = (
+        df.withColumn("_source_file", F.lit(str(path)))
+        .withColumn("_batch_id", F.lit(batch_id))
+        .withColumn("_batch_no", F.lit(batch_no))
+        .withColumn("_row_id", F.monotonically_increasing_id())
+        .withColumn("_ingested_at", F.lit(ingested_at).cast("timestamp"))
+    )
     catalog.append_once(df, f"bronze.{source}", app_id=f"bronze.{source}", version=batch_no, merge_schema=True)
-    reg = spark.createDataFrame([(source, str(path), sha, path.stat().st_size, batch_id, batch_no, "loaded")],
-                                REGISTRY_SCHEMA)
+    reg = spark.createDataFrame(
+        [(source, str(path), sha, path.stat().st_size, batch_id, batch_no, "loaded")], REGISTRY_SCHEMA
+    )
     catalog.merge(reg, REGISTRY, ["source", "file", "sha256"])
     return process_silver(cfg, catalog, contracts)  # every pending batch: one transaction version per run

@@ -38,8 +38,13 @@ SILVER = (
     "ops.schema_changes",
 )
 FEATURES = ("features.customer_asof", "features.item_store_day")
-SERVING = ("gold.customer_ltv", "gold.churn_scores", "gold.demand_forecast", "gold.demand_forecast_levels",
-           "gold.recommendations")
+SERVING = (
+    "gold.customer_ltv",
+    "gold.churn_scores",
+    "gold.demand_forecast",
+    "gold.demand_forecast_levels",
+    "gold.recommendations",
+)
 # gold runs after scoring, so inventory_health uses the fresh demand forecast and alerts see the new day
 GOLD = (
     "gold.daily_sales",

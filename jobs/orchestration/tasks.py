@@ -28,8 +28,14 @@ def resolve_dates(
 
     start, end = business_range(params, data_interval_start, data_interval_end, tz=load_settings(_config()).timezone)
     since = snapshot_since(params, start, end)
-    event("run.dates", start=start, end=end, since=since, interval_start=data_interval_start,
-          interval_end=data_interval_end)
+    event(
+        "run.dates",
+        start=start,
+        end=end,
+        since=since,
+        interval_start=data_interval_start,
+        interval_end=data_interval_end,
+    )
     return {"start": start.isoformat(), "end": end.isoformat(), "since": since.isoformat()}
 
 

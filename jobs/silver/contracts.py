@@ -16,8 +16,15 @@ REASONS = ("MALFORMED", "MISSING_KEY", "BAD_TYPE", "NULL_REQUIRED", "BAD_ENUM", 
 META_COLUMNS = ("_corrupt_record", "_source_file", "_batch_id", "_batch_no", "_row_id", "_ingested_at")
 TS_FORMATS = {"iso": "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS]XXX", "local": "yyyy-MM-dd HH:mm:ss"}
 # user files (imports): the first pattern that parses wins; times without an offset are read as UTC
-AUTO_TS = ("yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS]XXX", "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS]",
-           "yyyy-MM-dd HH:mm:ss[.SSSSSS][.SSS]", "yyyy-MM-dd HH:mm", "yyyy/MM/dd HH:mm:ss", "yyyy-MM-dd", "yyyy/MM/dd")
+AUTO_TS = (
+    "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS]XXX",
+    "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS]",
+    "yyyy-MM-dd HH:mm:ss[.SSSSSS][.SSS]",
+    "yyyy-MM-dd HH:mm",
+    "yyyy/MM/dd HH:mm:ss",
+    "yyyy-MM-dd",
+    "yyyy/MM/dd",
+)
 AUTO_DATE = ("yyyy-MM-dd", "yyyy/MM/dd", "MM/dd/yyyy", "dd.MM.yyyy", "yyyyMMdd")
 VIOLATION = "_violation"
 
@@ -58,8 +65,10 @@ class Contract:
 def load_contract(path: Path) -> Contract:
     raw: dict[str, Any] = yaml.safe_load(path.read_text())
     try:
-        columns = tuple(ColumnRule(name=n, **{k: (tuple(v) if k == "enum" else v) for k, v in r.items()})
-                        for n, r in raw.pop("columns").items())
+        columns = tuple(
+            ColumnRule(name=n, **{k: (tuple(v) if k == "enum" else v) for k, v in r.items()})
+            for n, r in raw.pop("columns").items()
+        )
         contract = Contract(columns=columns, keys=tuple(raw.pop("keys")), **raw)
     except (KeyError, TypeError) as exc:
         raise ContractError(f"{path}: {exc}") from exc
@@ -117,27 +126,46 @@ def _violations(df: DataFrame, contract: Contract) -> Column:
         shown = F.lit("<pii>") if rule.name in contract.pii else raw.cast("string")
 
         def hit(code: str, cond: Column, detail: Column, rule: ColumnRule = rule) -> None:
-            checks[code].append(F.when(cond, F.struct(F.lit(code).alias("code"), F.lit(rule.name).alias("column"),
-                                                      detail.alias("detail"))))
+            checks[code].append(
+                F.when(
+                    cond, F.struct(F.lit(code).alias("code"), F.lit(rule.name).alias("column"), detail.alias("detail"))
+                )
+            )
 
         if rule.name in contract.keys:
             hit("MISSING_KEY", raw.isNull(), F.lit(f"key column {rule.name} is empty"))
-        hit("BAD_TYPE", raw.isNotNull() & typed.isNull(),
-            F.concat(F.lit(f"{rule.name}="), shown, F.lit(f" is not a valid {rule.type}")))
+        hit(
+            "BAD_TYPE",
+            raw.isNotNull() & typed.isNull(),
+            F.concat(F.lit(f"{rule.name}="), shown, F.lit(f" is not a valid {rule.type}")),
+        )
         if rule.required:
             hit("NULL_REQUIRED", raw.isNull(), F.lit(f"required column {rule.name} is empty"))
         if rule.enum:
-            hit("BAD_ENUM", typed.isNotNull() & ~typed.isin(*rule.enum),
-                F.concat(F.lit(f"{rule.name}="), shown, F.lit(f" not in {list(rule.enum)}")))
+            hit(
+                "BAD_ENUM",
+                typed.isNotNull() & ~typed.isin(*rule.enum),
+                F.concat(F.lit(f"{rule.name}="), shown, F.lit(f" not in {list(rule.enum)}")),
+            )
         for bound, op in ((rule.min, "<"), (rule.max, ">")):
             if bound is not None:
                 cond = typed < F.lit(bound) if op == "<" else typed > F.lit(bound)
-                hit("OUT_OF_RANGE", typed.isNotNull() & cond,
-                    F.concat(F.lit(f"{rule.name}="), shown, F.lit(f" {op} {bound}")))
+                hit(
+                    "OUT_OF_RANGE",
+                    typed.isNotNull() & cond,
+                    F.concat(F.lit(f"{rule.name}="), shown, F.lit(f" {op} {bound}")),
+                )
     if "_corrupt_record" in df.columns:
-        checks["MALFORMED"].append(F.when(F.col("_corrupt_record").isNotNull(), F.struct(
-            F.lit("MALFORMED").alias("code"), F.lit("_corrupt_record").alias("column"),
-            F.lit("the line does not parse as a record of this source").alias("detail"))))
+        checks["MALFORMED"].append(
+            F.when(
+                F.col("_corrupt_record").isNotNull(),
+                F.struct(
+                    F.lit("MALFORMED").alias("code"),
+                    F.lit("_corrupt_record").alias("column"),
+                    F.lit("the line does not parse as a record of this source").alias("detail"),
+                ),
+            )
+        )
     ordered = [c for code in REASONS for c in checks[code]]
     return F.coalesce(*ordered) if ordered else F.lit(None)
 
@@ -146,7 +174,8 @@ def apply_contract(df: DataFrame, *, contract: Contract) -> DataFrame:
     """Bronze rows -> typed contract columns + bronze meta columns + `_violation` (null when valid) +
     `_raw_record` (map of the raw values as strings, for quarantine)."""
     typed = df.select(
-        "*", *[_typed(df, r).alias(f"__t_{r.name}") for r in contract.columns],
+        "*",
+        *[_typed(df, r).alias(f"__t_{r.name}") for r in contract.columns],
     )
     raw_cols = [c for c in df.columns if c not in META_COLUMNS or c == "_corrupt_record"]
     record = F.create_map(*[x for c in raw_cols for x in (F.lit(c), F.col(c).cast("string"))])

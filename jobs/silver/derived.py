@@ -11,10 +11,37 @@ from jobs.common.tables import Catalog
 from jobs.silver.conform import ACCOUNT_ID_TYPE
 from jobs.silver.identity import IMPORTED_PREFIX
 
-ORDER_COLUMNS = ("channel", "order_id", "customer_id", "account_id", "store_id", "order_ts", "order_date",
-                 "status", "lines", "units", "gross_amount", "discount", "net_amount", "campaign_code", "_version")
-CUSTOMER_COLUMNS = ("customer_id", "member_id", "phone_token", "email_token", "tier", "consent_email",
-                    "consent_sms", "birth_year", "joined_ts", "channels", "first_seen_ts", "source")
+ORDER_COLUMNS = (
+    "channel",
+    "order_id",
+    "customer_id",
+    "account_id",
+    "store_id",
+    "order_ts",
+    "order_date",
+    "status",
+    "lines",
+    "units",
+    "gross_amount",
+    "discount",
+    "net_amount",
+    "campaign_code",
+    "_version",
+)
+CUSTOMER_COLUMNS = (
+    "customer_id",
+    "member_id",
+    "phone_token",
+    "email_token",
+    "tier",
+    "consent_email",
+    "consent_sms",
+    "birth_year",
+    "joined_ts",
+    "channels",
+    "first_seen_ts",
+    "source",
+)
 
 
 def account_id_type(channel: Column) -> Column:
@@ -36,16 +63,22 @@ def order_headers(lines: DataFrame) -> DataFrame:
     """One row per (channel, order_id) from its lines; status and customer from the latest version."""
     latest = F.struct(F.col("_version"), F.col("status"), F.col("customer_id"))
     agg = lines.groupBy("channel", "order_id").agg(
-        F.max_by("account_id", "_version").alias("account_id"), F.max("store_id").alias("store_id"),
-        F.min("order_ts").alias("order_ts"), F.min("order_date").alias("order_date"), F.max(latest).alias("_l"),
-        F.count(F.lit(1)).alias("lines"), F.sum("quantity").cast("long").alias("units"),
+        F.max_by("account_id", "_version").alias("account_id"),
+        F.max("store_id").alias("store_id"),
+        F.min("order_ts").alias("order_ts"),
+        F.min("order_date").alias("order_date"),
+        F.max(latest).alias("_l"),
+        F.count(F.lit(1)).alias("lines"),
+        F.sum("quantity").cast("long").alias("units"),
         F.sum(F.col("quantity") * F.col("unit_price")).cast("decimal(14,2)").alias("gross_amount"),
         F.sum("discount").cast("decimal(14,2)").alias("discount"),
         F.sum("net_amount").cast("decimal(14,2)").alias("net_amount"),
-        F.max("campaign_code").alias("campaign_code"), F.max("_version").alias("_version"),
+        F.max("campaign_code").alias("campaign_code"),
+        F.max("_version").alias("_version"),
     )
-    return agg.select(*[F.col(f"_l.{c}").alias(c) if c in ("status", "customer_id") else F.col(c)
-                        for c in ORDER_COLUMNS])
+    return agg.select(
+        *[F.col(f"_l.{c}").alias(c) if c in ("status", "customer_id") else F.col(c) for c in ORDER_COLUMNS]
+    )
 
 
 def _reassign(catalog: Catalog, changed: DataFrame, tables: Sequence[str]) -> None:
@@ -58,15 +91,20 @@ def _reassign(catalog: Catalog, changed: DataFrame, tables: Sequence[str]) -> No
         target = DeltaTable.forPath(catalog.spark, catalog.path(name))
         cond = "t.account_id = s.id_value AND s.id_type = t._id_type"
         source = changed.select("id_type", "id_value", "customer_id")
-        (target.alias("t").merge(source.alias("s"), cond.replace("t._id_type", _id_type_sql("t.channel")))
-         .whenMatchedUpdate(condition="NOT (t.customer_id <=> s.customer_id)", set={"customer_id": "s.customer_id"})
-         .execute())
+        (
+            target.alias("t")
+            .merge(source.alias("s"), cond.replace("t._id_type", _id_type_sql("t.channel")))
+            .whenMatchedUpdate(condition="NOT (t.customer_id <=> s.customer_id)", set={"customer_id": "s.customer_id"})
+            .execute()
+        )
 
 
 def _id_type_sql(channel: str) -> str:
     cases = " ".join(f"WHEN {channel} = '{ch}' THEN '{t}'" for ch, t in ACCOUNT_ID_TYPE.items())
-    return f"(CASE {cases} WHEN {channel} LIKE '{IMPORTED_PREFIX}%' THEN {channel} " \
-           f"ELSE concat('{IMPORTED_PREFIX}', {channel}) END)"
+    return (
+        f"(CASE {cases} WHEN {channel} LIKE '{IMPORTED_PREFIX}%' THEN {channel} "
+        f"ELSE concat('{IMPORTED_PREFIX}', {channel}) END)"
+    )
 
 
 def build_orders(catalog: Catalog, *, batch_ids: Sequence[str], changed: DataFrame | None) -> None:
@@ -88,8 +126,9 @@ def customers(id_map: DataFrame, members: DataFrame, first_orders: DataFrame) ->
         F.min(F.when(F.col("id_type") == "member", F.col("id_value"))).alias("member_id"),
         F.min(F.when(F.col("id_type") == "phone", F.col("id_value"))).alias("phone_token"),
         F.min(F.when(F.col("id_type") == "email", F.col("id_value"))).alias("email_token"),
-        F.array_sort(F.collect_set(F.when(~F.col("id_type").isin("phone", "email", "member"), F.col("id_type"))))
-        .alias("channels"),
+        F.array_sort(F.collect_set(F.when(~F.col("id_type").isin("phone", "email", "member"), F.col("id_type")))).alias(
+            "channels"
+        ),
         F.max(F.col("id_type").startswith(IMPORTED_PREFIX)).alias("_imported"),
         F.min(F.when(F.col("id_type").startswith(IMPORTED_PREFIX), F.col("id_type"))).alias("_imported_type"),
     )
@@ -103,13 +142,17 @@ def build_customers(catalog: Catalog) -> None:
     if not catalog.exists("silver.identity_map"):
         return
     members = catalog.read_or_empty(
-        "silver.members", "member_id string, tier string, consent_email boolean, consent_sms boolean, "
-        "birth_year int, joined_ts timestamp")
+        "silver.members",
+        "member_id string, tier string, consent_email boolean, consent_sms boolean, "
+        "birth_year int, joined_ts timestamp",
+    )
     lines = catalog.read_or_empty("silver.order_lines", "customer_id string, order_ts timestamp")
-    first = lines.where(F.col("customer_id").isNotNull()).groupBy("customer_id").agg(
-        F.min("order_ts").alias("first_seen_ts"))
+    first = (
+        lines.where(F.col("customer_id").isNotNull())
+        .groupBy("customer_id")
+        .agg(F.min("order_ts").alias("first_seen_ts"))
+    )
     catalog.overwrite(customers(catalog.read("silver.identity_map"), members, first), "silver.customers")
-
 
 
 def _unknown(keys: DataFrame, known: DataFrame, key: str) -> DataFrame:
@@ -132,16 +175,27 @@ def add_unknown_references(catalog: Catalog, *, batch_ids: Sequence[str]) -> Non
         skus, stores = skus.unionByName(more_skus), stores.unionByName(more_stores)
     products = catalog.read_or_empty("silver.products", "sku string")
     new_skus = _unknown(skus, products, "sku").select(
-        "sku", F.lit(None).cast("string").alias("product_name"), F.lit("unknown").alias("category"),
-        F.lit(None).cast("string").alias("brand"), F.lit(None).cast("decimal(12,2)").alias("list_price"),
-        F.lit(None).cast("decimal(12,2)").alias("unit_cost"), F.lit(None).cast("date").alias("launched_date"),
-        F.lit(False).alias("is_known"), F.lit(None).cast("timestamp").alias("updated_ts"),
-        F.lit(-1).cast("long").alias("_version"), F.lit("unknown-reference").alias("_batch_id"))
+        "sku",
+        F.lit(None).cast("string").alias("product_name"),
+        F.lit("unknown").alias("category"),
+        F.lit(None).cast("string").alias("brand"),
+        F.lit(None).cast("decimal(12,2)").alias("list_price"),
+        F.lit(None).cast("decimal(12,2)").alias("unit_cost"),
+        F.lit(None).cast("date").alias("launched_date"),
+        F.lit(False).alias("is_known"),
+        F.lit(None).cast("timestamp").alias("updated_ts"),
+        F.lit(-1).cast("long").alias("_version"),
+        F.lit("unknown-reference").alias("_batch_id"),
+    )
     known_stores = catalog.read_or_empty("silver.stores", "store_id string")
     new_stores = _unknown(stores, known_stores, "store_id").select(
-        "store_id", *[F.lit(None).cast("string").alias(c) for c in ("store_name", "city", "region", "timezone")],
-        F.lit(None).cast("date").alias("opened_date"), F.lit(False).alias("is_known"),
-        F.lit(-1).cast("long").alias("_version"), F.lit("unknown-reference").alias("_batch_id"))
+        "store_id",
+        *[F.lit(None).cast("string").alias(c) for c in ("store_name", "city", "region", "timezone")],
+        F.lit(None).cast("date").alias("opened_date"),
+        F.lit(False).alias("is_known"),
+        F.lit(-1).cast("long").alias("_version"),
+        F.lit("unknown-reference").alias("_batch_id"),
+    )
     # a later real catalog row (any version > -1) replaces the placeholder
     for rows, name, key in ((new_skus, "silver.products", "sku"), (new_stores, "silver.stores", "store_id")):
         rows = rows.localCheckpoint()

@@ -23,12 +23,18 @@ def account_edges(df: DataFrame, *, id_type: str | F.Column, id_col: str, links:
     (imported orders: 'imported:<channel>')."""
     node = F.col(id_col)
     kind = F.lit(id_type) if isinstance(id_type, str) else id_type
-    parts = [df.select(kind.alias("src_type"), node.alias("src_value"),
-                       kind.alias("dst_type"), node.alias("dst_value"))]
+    parts = [
+        df.select(kind.alias("src_type"), node.alias("src_value"), kind.alias("dst_type"), node.alias("dst_value"))
+    ]
     for column, link_type in links.items():
-        parts.append(df.where(F.col(column).isNotNull()).select(
-            kind.alias("src_type"), node.alias("src_value"),
-            F.lit(link_type).alias("dst_type"), F.col(column).cast("string").alias("dst_value")))
+        parts.append(
+            df.where(F.col(column).isNotNull()).select(
+                kind.alias("src_type"),
+                node.alias("src_value"),
+                F.lit(link_type).alias("dst_type"),
+                F.col(column).cast("string").alias("dst_value"),
+            )
+        )
     out = parts[0]
     for part in parts[1:]:
         out = out.unionByName(part)
@@ -46,13 +52,22 @@ def connected_components(edges: DataFrame, *, max_iterations: int = 30) -> DataF
     both = both.localCheckpoint()
     labels = both.select(F.col("a").alias("node")).distinct().withColumn("label", F.col("node")).localCheckpoint()
     for _ in range(max_iterations):
-        proposed = (both.join(labels.withColumnRenamed("node", "b"), on="b", how="inner")
-                    .groupBy(F.col("a").alias("node")).agg(F.min("label").alias("candidate")))
-        updated = (labels.join(proposed, on="node", how="left")
-                   .select("node", F.least("label", F.coalesce("candidate", "label")).alias("label"))
-                   .localCheckpoint())
-        changed = updated.join(labels.withColumnRenamed("label", "old"), on="node", how="inner") \
-            .where(F.col("label") != F.col("old")).limit(1).count()
+        proposed = (
+            both.join(labels.withColumnRenamed("node", "b"), on="b", how="inner")
+            .groupBy(F.col("a").alias("node"))
+            .agg(F.min("label").alias("candidate"))
+        )
+        updated = (
+            labels.join(proposed, on="node", how="left")
+            .select("node", F.least("label", F.coalesce("candidate", "label")).alias("label"))
+            .localCheckpoint()
+        )
+        changed = (
+            updated.join(labels.withColumnRenamed("label", "old"), on="node", how="inner")
+            .where(F.col("label") != F.col("old"))
+            .limit(1)
+            .count()
+        )
         labels = updated
         if changed == 0:
             break
@@ -67,17 +82,19 @@ def assign_customer_ids(components: DataFrame, *, existing: DataFrame) -> DataFr
     known = components.join(existing, on=["id_type", "id_value"], how="left")
     imported = F.when(F.col("id_type").startswith(IMPORTED_PREFIX), F.col("id_value"))
     per_component = known.groupBy("component").agg(
-        F.min(imported).alias("_imported"), F.min("customer_id").alias("_known"),
+        F.min(imported).alias("_imported"),
+        F.min("customer_id").alias("_known"),
     )
     new_id = F.concat(F.lit("C"), F.substring(F.sha2(F.col("component"), 256), 1, 12))
-    chosen = per_component.select(
-        "component", F.coalesce("_imported", "_known", new_id).alias("customer_id"))
+    chosen = per_component.select("component", F.coalesce("_imported", "_known", new_id).alias("customer_id"))
     return components.join(chosen, on="component", how="inner").select("id_type", "id_value", "customer_id")
 
 
 def changed_ids(new_map: DataFrame, *, existing: DataFrame) -> DataFrame:
     """Map rows that are new or whose customer_id changed (a merge of two customers)."""
     old = existing.withColumnRenamed("customer_id", "_old")
-    return (new_map.join(old, on=["id_type", "id_value"], how="left")
-            .where(F.col("_old").isNull() | (F.col("_old") != F.col("customer_id")))
-            .select("id_type", "id_value", "customer_id"))
+    return (
+        new_map.join(old, on=["id_type", "id_value"], how="left")
+        .where(F.col("_old").isNull() | (F.col("_old") != F.col("customer_id")))
+        .select("id_type", "id_value", "customer_id")
+    )

@@ -14,9 +14,8 @@ _BLOCK = 64
 def normalize_phone(col: Column, *, country_code: str, national_digits: int) -> Column:
     """Digits only, in international form without '+': '(415) 555-0123' -> '14155550123'."""
     digits = F.regexp_replace(col, r"[^0-9]", "")
-    return (
-        F.when(F.length(digits) == national_digits, F.concat(F.lit(country_code), digits))
-        .when(F.length(digits) > 0, digits)
+    return F.when(F.length(digits) == national_digits, F.concat(F.lit(country_code), digits)).when(
+        F.length(digits) > 0, digits
     )
 
 
@@ -49,8 +48,7 @@ def hmac_token(value: Column, *, key: bytes, kind: str) -> Column:
     return F.when(value.isNotNull(), F.sha2(F.concat(F.lit(opad), inner), 256))
 
 
-def tokenize(df: DataFrame, *, pii: dict[str, str], key: bytes, country_code: str,
-             national_digits: int) -> DataFrame:
+def tokenize(df: DataFrame, *, pii: dict[str, str], key: bytes, country_code: str, national_digits: int) -> DataFrame:
     """Replace every PII column `c` by `c_token` (keyed hash of its normalised value)."""
     out = df
     for column, kind in pii.items():
@@ -59,14 +57,20 @@ def tokenize(df: DataFrame, *, pii: dict[str, str], key: bytes, country_code: st
     return out
 
 
-def pii_vault_rows(df: DataFrame, *, pii: dict[str, str], key: bytes, country_code: str,
-                   national_digits: int) -> DataFrame:
+def pii_vault_rows(
+    df: DataFrame, *, pii: dict[str, str], key: bytes, country_code: str, national_digits: int
+) -> DataFrame:
     """(token, pii_type, value) for every non-null PII value in `df`, distinct: rows for restricted.pii."""
     parts = []
     for column, kind in pii.items():
         norm = normalize(F.col(column), kind, country_code=country_code, national_digits=national_digits)
-        parts.append(df.select(hmac_token(norm, key=key, kind=kind).alias("token"), F.lit(kind).alias("pii_type"),
-                               norm.cast("string").alias("value")))
+        parts.append(
+            df.select(
+                hmac_token(norm, key=key, kind=kind).alias("token"),
+                F.lit(kind).alias("pii_type"),
+                norm.cast("string").alias("value"),
+            )
+        )
     out = parts[0]
     for part in parts[1:]:
         out = out.unionByName(part)

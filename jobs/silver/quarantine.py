@@ -9,8 +9,16 @@ from jobs.silver.contracts import VIOLATION, Contract
 from jobs.silver.dedup import DUPLICATE, LOADED, SUPERSEDED
 from jobs.silver.pii import hmac_token, normalize
 
-AUDIT_COLUMNS = ("source", "batch_id", "bronze_rows", "loaded", "superseded", "duplicate", "quarantined",
-                 "delivery_date")
+AUDIT_COLUMNS = (
+    "source",
+    "batch_id",
+    "bronze_rows",
+    "loaded",
+    "superseded",
+    "duplicate",
+    "quarantined",
+    "delivery_date",
+)
 # `<source>/<YYYY-MM-DD>/<file>`: the delivery folder's date of a landing-relative path
 DELIVERY_DATE = r"/(\d{4}-\d{2}-\d{2})/[^/]+$"
 
@@ -29,16 +37,26 @@ def _masked_record(contract: Contract, *, key: bytes, country_code: str, nationa
     return F.to_json(F.transform_values(F.col("_raw_record"), mask))
 
 
-def quarantine_rows(checked: DataFrame, *, contract: Contract, key: bytes, country_code: str,
-                    national_digits: int) -> DataFrame:
+def quarantine_rows(
+    checked: DataFrame, *, contract: Contract, key: bytes, country_code: str, national_digits: int
+) -> DataFrame:
     """Rows of `checked` (apply_contract output) that broke the contract, ready for silver.quarantine."""
     record = _masked_record(contract, key=key, country_code=country_code, national_digits=national_digits)
-    return checked.where(F.col(VIOLATION).isNotNull()).select(
-        F.lit(contract.source).alias("source"), "_batch_id", F.col("_source_file").alias("source_file"),
-        F.col("_row_id").alias("row_id"), F.col(f"{VIOLATION}.code").alias("reason_code"),
-        F.col(f"{VIOLATION}.column").alias("column"), F.col(f"{VIOLATION}.detail").alias("detail"),
-        record.alias("record"), F.col("_ingested_at").alias("quarantined_at"),
-    ).withColumnRenamed("_batch_id", "batch_id")
+    return (
+        checked.where(F.col(VIOLATION).isNotNull())
+        .select(
+            F.lit(contract.source).alias("source"),
+            "_batch_id",
+            F.col("_source_file").alias("source_file"),
+            F.col("_row_id").alias("row_id"),
+            F.col(f"{VIOLATION}.code").alias("reason_code"),
+            F.col(f"{VIOLATION}.column").alias("column"),
+            F.col(f"{VIOLATION}.detail").alias("detail"),
+            record.alias("record"),
+            F.col("_ingested_at").alias("quarantined_at"),
+        )
+        .withColumnRenamed("_batch_id", "batch_id")
+    )
 
 
 def audit_counts(source: str, *, bronze: DataFrame, checked: DataFrame, classified: DataFrame | None) -> DataFrame:
@@ -47,17 +65,23 @@ def audit_counts(source: str, *, bronze: DataFrame, checked: DataFrame, classifi
     folder = F.to_date(F.nullif(F.regexp_extract("_source_file", DELIVERY_DATE, 1), F.lit("")))
     totals = bronze.groupBy(F.col("_batch_id").alias("batch_id")).agg(
         F.count(F.lit(1)).alias("bronze_rows"),
-        F.coalesce(F.max(folder), F.to_date(F.max("_ingested_at"))).alias("delivery_date"))
-    quarantined = (checked.where(F.col(VIOLATION).isNotNull()).groupBy(F.col("_batch_id").alias("batch_id"))
-                   .agg(F.count(F.lit(1)).alias("quarantined")))
+        F.coalesce(F.max(folder), F.to_date(F.max("_ingested_at"))).alias("delivery_date"),
+    )
+    quarantined = (
+        checked.where(F.col(VIOLATION).isNotNull())
+        .groupBy(F.col("_batch_id").alias("batch_id"))
+        .agg(F.count(F.lit(1)).alias("quarantined"))
+    )
     out = totals.join(quarantined, on="batch_id", how="left")
     if classified is not None:
         outcomes = classified.groupBy(F.col("_batch_id").alias("batch_id")).agg(
-            *[F.sum((F.col("_outcome") == o).cast("long")).alias(o) for o in (LOADED, SUPERSEDED, DUPLICATE)])
+            *[F.sum((F.col("_outcome") == o).cast("long")).alias(o) for o in (LOADED, SUPERSEDED, DUPLICATE)]
+        )
         out = out.join(outcomes, on="batch_id", how="left")
     for name in ("quarantined", LOADED, SUPERSEDED, DUPLICATE):  # (not delivery_date: from totals)
-        out = out.withColumn(name, F.coalesce(F.col(name) if name in out.columns else F.lit(None), F.lit(0))
-                             .cast("long"))
+        out = out.withColumn(
+            name, F.coalesce(F.col(name) if name in out.columns else F.lit(None), F.lit(0)).cast("long")
+        )
     return out.select(F.lit(source).alias("source"), *AUDIT_COLUMNS[1:])
 
 

@@ -30,11 +30,24 @@ from jobs.silver.pii import pii_vault_rows, tokenize
 from jobs.silver.quarantine import audit_counts, quarantine_rows, unbalanced
 
 AUDIT = "ops.batch_audit"
-AUDIT_SCHEMA = ("source string, batch_id string, bronze_rows long, loaded long, superseded long, duplicate long, "
-                "quarantined long")
+AUDIT_SCHEMA = (
+    "source string, batch_id string, bronze_rows long, loaded long, superseded long, duplicate long, quarantined long"
+)
 # reference data first (POS needs store time zones), then everything that carries identities
-SOURCE_ORDER = ("stores", "products", "crm_members", "web_orders", "app_orders", "marketplace_orders",
-                "pos_transactions", "web_events", "app_events", "inventory", "marketing_spend", "returns")
+SOURCE_ORDER = (
+    "stores",
+    "products",
+    "crm_members",
+    "web_orders",
+    "app_orders",
+    "marketplace_orders",
+    "pos_transactions",
+    "web_events",
+    "app_events",
+    "inventory",
+    "marketing_spend",
+    "returns",
+)
 PER_ROW_CHANNEL = "imported:<channel>"  # id_type taken from each row's channel (built lazily: no Column at import)
 IDENTITY_LINKS: dict[str, tuple[str, str, dict[str, str]]] = {
     "crm_members": ("member", "member_id", {"phone_token": "phone", "email_token": "email"}),
@@ -42,8 +55,7 @@ IDENTITY_LINKS: dict[str, tuple[str, str, dict[str, str]]] = {
     "app_orders": ("app", "user_id", {"phone_token": "phone", "member_id": "member"}),
     "marketplace_orders": ("marketplace", "buyer_id", {"buyer_phone_token": "phone"}),
     "pos_transactions": ("member", "member_id", {}),
-    "imported_orders": (PER_ROW_CHANNEL, "customer_id",
-                        {"phone_token": "phone", "email_token": "email"}),
+    "imported_orders": (PER_ROW_CHANNEL, "customer_id", {"phone_token": "phone", "email_token": "email"}),
 }
 
 
@@ -53,15 +65,21 @@ class Ingest:
     def __init__(self, cfg: Config, catalog: Catalog) -> None:
         self.cfg, self.catalog, self.spark = cfg, catalog, catalog.spark
         self.key = pii_key(cfg)
-        self.norm = {"country_code": cfg.business.default_country_code,
-                     "national_digits": cfg.business.phone_national_digits}
+        self.norm = {
+            "country_code": cfg.business.default_country_code,
+            "national_digits": cfg.business.phone_national_digits,
+        }
         self.tz = cfg.business.channel_timezones
 
     def pending_batches(self) -> tuple[dict[str, list[int]], int]:
         """Loaded-but-unaudited batch numbers per source, and the count of loaded batches so far (it grows
         with every batch, so it serves as the transaction version of this run's once-per-run appends)."""
-        registry = (self.catalog.read_or_empty(REGISTRY, REGISTRY_SCHEMA).where(F.col("status") == "loaded")
-                    .select("source", "batch_id", "batch_no").distinct())
+        registry = (
+            self.catalog.read_or_empty(REGISTRY, REGISTRY_SCHEMA)
+            .where(F.col("status") == "loaded")
+            .select("source", "batch_id", "batch_no")
+            .distinct()
+        )
         done = self.catalog.read_or_empty(AUDIT, AUDIT_SCHEMA).select("batch_id")
         rows = registry.join(done, on="batch_id", how="left_anti").collect()
         pending: dict[str, list[int]] = {}
@@ -69,8 +87,9 @@ class Ingest:
             pending.setdefault(row["source"], []).append(row["batch_no"])
         return {s: sorted(b) for s, b in pending.items()}, registry.count()
 
-    def check(self, contract: Contract, batches: list[int]) -> tuple[DataFrame, DataFrame, DataFrame, DataFrame,
-                                                                        DataFrame | None]:
+    def check(
+        self, contract: Contract, batches: list[int]
+    ) -> tuple[DataFrame, DataFrame, DataFrame, DataFrame, DataFrame | None]:
         """(bronze rows, checked rows, tokenized valid rows, quarantine rows, PII vault rows) of pending batches."""
         bronze = self.catalog.read(f"bronze.{contract.source}").where(F.col("_batch_no").isin(batches))
         self._report_new_columns(contract, bronze, batches)
@@ -94,8 +113,10 @@ class Ingest:
         if not present:
             return
         if contract.unknown_columns == "fail":
-            raise ContractError(f"{contract.source}: new column(s) {present} in batch {max(batches)} and the "
-                                "contract says unknown_columns: fail")
+            raise ContractError(
+                f"{contract.source}: new column(s) {present} in batch {max(batches)} and the "
+                "contract says unknown_columns: fail"
+            )
         rows = [(contract.source, c, batch_id_of(contract.source, max(batches)), "ignored") for c in present]
         changes = self.spark.createDataFrame(rows, "source string, column string, batch_id string, action string")
         self.catalog.merge(changes, "ops.schema_changes", ["source", "column"], update_condition="false")
@@ -121,18 +142,23 @@ class Ingest:
 
     def update_identities(self, valid: dict[str, DataFrame]) -> DataFrame | None:
         """Add this run's identifier edges, re-resolve, merge silver.identity_map; returns the changed ids."""
+
         def kind(t: str) -> str | Column:
             return F.concat(F.lit(IMPORTED_PREFIX), F.col("channel")) if t == PER_ROW_CHANNEL else t
 
-        parts = [identity.account_edges(valid[s], id_type=kind(t), id_col=c, links=links)
-                 for s, (t, c, links) in IDENTITY_LINKS.items() if s in valid]
+        parts = [
+            identity.account_edges(valid[s], id_type=kind(t), id_col=c, links=links)
+            for s, (t, c, links) in IDENTITY_LINKS.items()
+            if s in valid
+        ]
         if not parts:
             return None
         edges = parts[0]
         for part in parts[1:]:
             edges = edges.unionByName(part)
-        self.catalog.merge(edges.distinct(), "silver.identity_edges", list(identity.EDGE_COLUMNS),
-                           update_condition="false")
+        self.catalog.merge(
+            edges.distinct(), "silver.identity_edges", list(identity.EDGE_COLUMNS), update_condition="false"
+        )
         existing = self.catalog.read_or_empty("silver.identity_map", identity.MAP_SCHEMA).localCheckpoint()
         components = identity.connected_components(self.catalog.read("silver.identity_edges"))
         new_map = identity.assign_customer_ids(components, existing=existing).localCheckpoint()
@@ -156,8 +182,11 @@ class Ingest:
     def upsert(self, target: str, winners: list[DataFrame]) -> None:
         """One MERGE per target table for every source that feeds it (the channels' keys never collide: the
         channel is part of each key), newer `_version` wins."""
-        partition = {"silver.order_lines": ["order_date"], "silver.events": ["event_date"],
-                     "silver.inventory": ["snapshot_date"]}.get(target, [])
+        partition = {
+            "silver.order_lines": ["order_date"],
+            "silver.events": ["event_date"],
+            "silver.inventory": ["snapshot_date"],
+        }.get(target, [])
         keys = conform.TARGET_KEYS[target]
         rows = winners[0]
         for more in winners[1:]:
@@ -177,8 +206,12 @@ def run_ingest(cfg: Config, *, landing: Path | None = None, up_to: date | None =
     ordered = [s for s in SOURCE_ORDER if s in contracts] + sorted(set(contracts) - set(SOURCE_ORDER))
     with stage("ingest.bronze") as info:
         registered = read_registry(catalog)
-        rows = [row for s in ordered if contracts[s].origin == "landing"
-                for row in ingest_source(spark, catalog, contracts[s], landing, up_to=up_to, registered=registered)]
+        rows = [
+            row
+            for s in ordered
+            if contracts[s].origin == "landing"
+            for row in ingest_source(spark, catalog, contracts[s], landing, up_to=up_to, registered=registered)
+        ]
         if rows:
             catalog.merge(spark.createDataFrame(rows, REGISTRY_SCHEMA), REGISTRY, ["source", "file"])
         info["files"] = len(rows)
@@ -201,8 +234,9 @@ def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]
             bad_parts.append(bad)
             vault_parts += [vault] if vault is not None else []
         quarantine = _union(bad_parts)
-        catalog.append_once(quarantine, "silver.quarantine", app_id="silver.quarantine", version=run_version,
-                            partition_by=["source"])
+        catalog.append_once(
+            quarantine, "silver.quarantine", app_id="silver.quarantine", version=run_version, partition_by=["source"]
+        )
         if vault_parts:
             vault = _union(vault_parts).dropDuplicates(["token"])
             catalog.merge(vault, "restricted.pii", ["token"], update_condition="false")
@@ -228,10 +262,10 @@ def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]
     audit = _union(audits)
     if unbalanced(audit).limit(1).count():
         raise AssertionError(f"lineage does not add up: {unbalanced(audit).collect()}")
-    catalog.merge(audit.withColumn("processed_at", F.current_timestamp()), AUDIT, ["source", "batch_id"],
-                  schema_evolution=True)  # delivery_date came later: older audits gain the column
-    return {"pending_batches": sum(len(b) for b in pending.values()),
-            "audit": [r.asDict() for r in audit.collect()]}
+    catalog.merge(
+        audit.withColumn("processed_at", F.current_timestamp()), AUDIT, ["source", "batch_id"], schema_evolution=True
+    )  # delivery_date came later: older audits gain the column
+    return {"pending_batches": sum(len(b) for b in pending.values()), "audit": [r.asDict() for r in audit.collect()]}
 
 
 def _union(frames: list[DataFrame]) -> DataFrame:

@@ -23,8 +23,17 @@ if TYPE_CHECKING:
 
     from ml.common.serving import Predictor
 
-OUTPUT_COLUMNS = ["customer_id", "as_of", "horizon_days", "churn_probability", "risk_band", "top_reasons",
-                  "model_name", "model_version", "run_id"]
+OUTPUT_COLUMNS = [
+    "customer_id",
+    "as_of",
+    "horizon_days",
+    "churn_probability",
+    "risk_band",
+    "top_reasons",
+    "model_name",
+    "model_version",
+    "run_id",
+]
 
 
 class RecencyBaseline:
@@ -62,8 +71,12 @@ class ChurnKit(CustomerKit):
         frame = data.frame
         if config.kind == "lgbm":
             features = self.features(frame)
-            return churn.train(frame.loc[:, features], churned(frame), config.params,
-                               top_reasons=int(self.settings.options.get("top_reasons", 3)))
+            return churn.train(
+                frame.loc[:, features],
+                churned(frame),
+                config.params,
+                top_reasons=int(self.settings.options.get("top_reasons", 3)),
+            )
         if config.kind == "bgnbd":
             return churn.fit_probabilistic(frame, horizon_days=horizon_days)
         if config.kind == "recency":
@@ -79,7 +92,8 @@ class ChurnKit(CustomerKit):
     def finish(self, scored: DataFrame, *, as_of: date, horizon_days: int) -> DataFrame:
         bands = self.settings.options.get("risk_bands") or []
         return scored.withColumn("horizon_days", F.lit(int(horizon_days))).withColumn(
-            "risk_band", risk_band(F.col("churn_probability"), bands))
+            "risk_band", risk_band(F.col("churn_probability"), bands)
+        )
 
     def output_columns(self) -> list[str]:
         return list(OUTPUT_COLUMNS)

@@ -70,8 +70,12 @@ class LgbmChurn:
 
     def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         X = frame.loc[:, self.input_columns].astype(float)
-        return pd.DataFrame({"churn_probability": self.calibrator(self.booster.predict(X)),
-                             "top_reasons": top_contributions(self.booster, X, k=self.top_reasons)})
+        return pd.DataFrame(
+            {
+                "churn_probability": self.calibrator(self.booster.predict(X)),
+                "top_reasons": top_contributions(self.booster, X, k=self.top_reasons),
+            }
+        )
 
 
 def train(X: pd.DataFrame, y: np.ndarray, params: Mapping[str, Any], *, top_reasons: int = 3) -> LgbmChurn:
@@ -99,10 +103,12 @@ class ProbabilisticChurn:
 
     def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         # The BG/NBD has no per-feature attribution: reasons stay empty rather than invented.
-        return pd.DataFrame({"churn_probability": self.predict_proba(frame),
-                             "top_reasons": [[] for _ in range(len(frame))]})
+        return pd.DataFrame(
+            {"churn_probability": self.predict_proba(frame), "top_reasons": [[] for _ in range(len(frame))]}
+        )
 
 
 def fit_probabilistic(frame: pd.DataFrame, *, horizon_days: int) -> ProbabilisticChurn:
-    return ProbabilisticChurn(params=fit_bgnbd_frame(frame), horizon_days=horizon_days,
-                              input_columns=["bg_x", "bg_t_x", "bg_T"])
+    return ProbabilisticChurn(
+        params=fit_bgnbd_frame(frame), horizon_days=horizon_days, input_columns=["bg_x", "bg_t_x", "bg_T"]
+    )

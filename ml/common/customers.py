@@ -33,8 +33,9 @@ class CustomerKit(BaseKit):
 
     def load(self, as_of: date, label_days: int | None, *, horizon_days: int) -> Bounded:
         frame = self.source.frame(as_of, label_days=label_days)
-        return to_pandas_bounded(frame, key=self.key, limits=self.env.settings.handoff,
-                                 what=f"{self.settings.name}@{as_of}")
+        return to_pandas_bounded(
+            frame, key=self.key, limits=self.env.settings.handoff, what=f"{self.settings.name}@{as_of}"
+        )
 
     def score_frame(self, as_of: date) -> DataFrame:
         return self.source.frame(as_of)

@@ -38,8 +38,19 @@ if TYPE_CHECKING:
     from ml.common.registry import Served
 
 SERIES_KEY = ("store_id", "sku")
-FORECAST_COLUMNS = ["store_id", "sku", "date", "mean", "p10", "p50", "p90", "as_of", "model_name", "model_version",
-                    "run_id"]
+FORECAST_COLUMNS = [
+    "store_id",
+    "sku",
+    "date",
+    "mean",
+    "p10",
+    "p50",
+    "p90",
+    "as_of",
+    "model_name",
+    "model_version",
+    "run_id",
+]
 LEVELS_DDL = "level string, key string, date date, mean double, p10 double, p50 double, p90 double"
 _BASELINE_INPUTS = {"seasonal_naive": ["lag_w1", "weekday_mean_8", "mean_28"], "moving_average": ["mean_28"]}
 
@@ -68,8 +79,9 @@ def fit_baseline(kind: str, frame: pd.DataFrame, *, min_dispersion: float = 1e-3
     model = BaselineDemand(kind=kind, dispersion=min_dispersion, input_columns=list(_BASELINE_INPUTS[kind]))
     rows = frame.dropna(subset=["target"])
     if len(rows):
-        model.dispersion = fit_dispersion(rows["target"].to_numpy(float), np.maximum(model.mean(rows), 1e-3),
-                                          floor=min_dispersion)
+        model.dispersion = fit_dispersion(
+            rows["target"].to_numpy(float), np.maximum(model.mean(rows), 1e-3), floor=min_dispersion
+        )
     return model
 
 
@@ -81,10 +93,18 @@ def forecast_errors(predicted: pd.DataFrame, rows: pd.DataFrame) -> dict[str, fl
     mean = predicted["mean"].to_numpy(dtype=float)
     inside = (actual >= predicted["p10"].to_numpy()) & (actual <= predicted["p90"].to_numpy())
     bias = float((mean - actual).sum() / total)
-    out = {"wape": float(np.abs(mean - actual).sum() / total), "bias": bias, "abs_bias": abs(bias),
-           "coverage_80": float(inside.mean()) if len(actual) else float("nan"), "rows": float(len(actual))}
-    cells = rows[["store_id", "sku", "category", "date"]].reset_index(drop=True).assign(
-        model="m", origin=0, actual=actual, mean=mean)
+    out = {
+        "wape": float(np.abs(mean - actual).sum() / total),
+        "bias": bias,
+        "abs_bias": abs(bias),
+        "coverage_80": float(inside.mean()) if len(actual) else float("nan"),
+        "rows": float(len(actual)),
+    }
+    cells = (
+        rows[["store_id", "sku", "category", "date"]]
+        .reset_index(drop=True)
+        .assign(model="m", origin=0, actual=actual, mean=mean)
+    )
     for r in score_levels(cells.fillna({"category": "unknown"})).itertuples():
         out |= {f"wape_{r.level}": float(r.wape), f"bias_{r.level}": float(r.bias)}
     return out
@@ -104,8 +124,10 @@ class DemandKit(BaseKit):
     key = ("store_id", "sku", "date", "category")
     table = "gold.demand_forecast"
     output_ddl = "mean double, p10 double, p50 double, p90 double"
-    baselines = {"baseline_seasonal_naive": ModelConfig("seasonal_naive"),
-                 "baseline_moving_average": ModelConfig("moving_average")}
+    baselines = {
+        "baseline_seasonal_naive": ModelConfig("seasonal_naive"),
+        "baseline_moving_average": ModelConfig("moving_average"),
+    }
     servable_baselines = ("baseline_seasonal_naive", "baseline_moving_average")
     fallback = ModelConfig("seasonal_naive")
 
@@ -122,12 +144,17 @@ class DemandKit(BaseKit):
         from jobs.gold.rules import FeatureRules
 
         rules = FeatureRules.from_section(config_section(self.env.cfg, "features"))
-        src = read_inputs(catalog, ("silver.order_lines", "silver.daily_sales_imported", "silver.inventory",
-                                    "silver.products"))
+        src = read_inputs(
+            catalog, ("silver.order_lines", "silver.daily_sales_imported", "silver.inventory", "silver.products")
+        )
         excluded = tuple(config_section(self.env.cfg, "gold").get("excluded_statuses") or ())
-        grid = store_sku_days(sales_lines(src["silver.order_lines"], excluded_statuses=excluded),
-                              src["silver.daily_sales_imported"], src["silver.inventory"], src["silver.products"],
-                              until=until)
+        grid = store_sku_days(
+            sales_lines(src["silver.order_lines"], excluded_statuses=excluded),
+            src["silver.daily_sales_imported"],
+            src["silver.inventory"],
+            src["silver.products"],
+            until=until,
+        )
         return item_store_day(grid, src["silver.products"], lags=rules.lags_days, rolling=rules.rolling_days)
 
     def history(self) -> History:
@@ -178,9 +205,14 @@ class DemandKit(BaseKit):
         sample = self.example(data).loc[:, predictor.input_columns].head(5).reset_index(drop=True)
         with tempfile.TemporaryDirectory() as tmp:
             info = mlflow.pyfunc.log_model(
-                name="model", python_model=DemandPyfunc(), artifacts=demand_artifacts(predictor, tmp),
-                signature=infer_signature(sample, predictor.predict_frame(sample)), input_example=sample,
-                pip_requirements=pip_requirements(), registered_model_name=registered_name)
+                name="model",
+                python_model=DemandPyfunc(),
+                artifacts=demand_artifacts(predictor, tmp),
+                signature=infer_signature(sample, predictor.predict_frame(sample)),
+                input_example=sample,
+                pip_requirements=pip_requirements(),
+                registered_model_name=registered_name,
+            )
         return str(info.registered_model_version)
 
     def score_frame(self, as_of: date) -> DataFrame:
@@ -211,8 +243,12 @@ class DemandKit(BaseKit):
         def per_day(pdf: pd.DataFrame) -> pd.DataFrame:
             catalog = pdf[["sku", "category"]].fillna({"category": "unknown"})
             day_seed = seed + int(pd.Timestamp(pdf["date"].iloc[0]).toordinal())
-            out = aggregate_levels(pdf[["store_id", "sku", "date", "mean", "p10", "p50", "p90"]], catalog=catalog,
-                                   n_samples=n_samples, seed=day_seed)
+            out = aggregate_levels(
+                pdf[["store_id", "sku", "date", "mean", "p10", "p50", "p90"]],
+                catalog=catalog,
+                n_samples=n_samples,
+                seed=day_seed,
+            )
             return out.assign(key=out["key"].astype(str))
 
         return scored.groupBy("date").applyInPandas(per_day, schema=LEVELS_DDL)

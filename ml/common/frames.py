@@ -35,8 +35,7 @@ LABEL_COLUMNS = ("label_purchases", "label_revenue")
 FEATURES_TABLE = "features.customer_asof"
 _SUMMARY_SCHEMA = f"{KEY} string, " + ", ".join(f"{c} double" for c in SUMMARY_COLUMNS)
 _NOT_FEATURES = {KEY, "as_of", *LABEL_COLUMNS}
-_NUMERIC = (T.ByteType, T.ShortType, T.IntegerType, T.LongType, T.FloatType, T.DoubleType, T.DecimalType,
-            T.BooleanType)
+_NUMERIC = (T.ByteType, T.ShortType, T.IntegerType, T.LongType, T.FloatType, T.DoubleType, T.DecimalType, T.BooleanType)
 
 
 def numeric_columns(df: DataFrame, *, exclude: set[str] = _NOT_FEATURES) -> list[str]:
@@ -51,8 +50,11 @@ def feature_columns(frame_columns: list[str]) -> list[str]:
 
 def purchase_days(lines: DataFrame) -> DataFrame:
     """customer_id, order_date, amount: one row per customer and day with a sale (amount summed)."""
-    return (lines.where(F.col(KEY).isNotNull()).groupBy(KEY, "order_date")
-            .agg(F.sum("net_amount").cast("double").alias("amount")))
+    return (
+        lines.where(F.col(KEY).isNotNull())
+        .groupBy(KEY, "order_date")
+        .agg(F.sum("net_amount").cast("double").alias("amount"))
+    )
 
 
 def bgnbd_summary(days: DataFrame, *, as_of: date, buckets: int) -> DataFrame:
@@ -61,9 +63,15 @@ def bgnbd_summary(days: DataFrame, *, as_of: date, buckets: int) -> DataFrame:
 
     def summarise(pdf: pd.DataFrame) -> pd.DataFrame:
         s = summarise_transactions(pdf[KEY], pdf["order_date"], pdf["amount"], as_of)
-        return pd.DataFrame({KEY: s["customer_id"].astype(str), "bg_x": s["x"].astype(float),
-                             "bg_t_x": s["t_x"].astype(float), "bg_T": s["T"].astype(float),
-                             "bg_m_x": s["m_x"].astype(float)})
+        return pd.DataFrame(
+            {
+                KEY: s["customer_id"].astype(str),
+                "bg_x": s["x"].astype(float),
+                "bg_t_x": s["t_x"].astype(float),
+                "bg_T": s["T"].astype(float),
+                "bg_m_x": s["m_x"].astype(float),
+            }
+        )
 
     upto = days.where(F.col("order_date") <= F.lit(as_of))
     bucket = F.pmod(F.xxhash64(KEY), F.lit(buckets)).alias("_bucket")
@@ -74,8 +82,9 @@ def window_labels(days: DataFrame, *, start: date, label_days: int) -> DataFrame
     """label_purchases (purchase days) and label_revenue per customer in (start, start + label_days]."""
     end = start + timedelta(days=label_days)
     inside = days.where((F.col("order_date") > F.lit(start)) & (F.col("order_date") <= F.lit(end)))
-    return inside.groupBy(KEY).agg(F.count("*").cast("double").alias("label_purchases"),
-                                   F.sum("amount").cast("double").alias("label_revenue"))
+    return inside.groupBy(KEY).agg(
+        F.count("*").cast("double").alias("label_purchases"), F.sum("amount").cast("double").alias("label_revenue")
+    )
 
 
 class CustomerSource:
@@ -85,8 +94,7 @@ class CustomerSource:
         self.catalog = catalog
         self.cfg = cfg
         self.buckets = buckets
-        self.inputs = read_inputs(catalog, ("silver.order_lines", "silver.returns", "silver.events",
-                                            "silver.products"))
+        self.inputs = read_inputs(catalog, ("silver.order_lines", "silver.returns", "silver.events", "silver.products"))
         excluded = tuple(config_section(cfg, "gold").get("excluded_statuses") or ())
         self.lines = sales_lines(self.inputs["silver.order_lines"], excluded_statuses=excluded)
         self.days = purchase_days(self.lines)
@@ -107,9 +115,16 @@ class CustomerSource:
         from jobs.gold.rules import FeatureRules
 
         rules = FeatureRules.from_section(config_section(self.cfg, "features"))
-        return customer_asof(self.lines, self.inputs["silver.returns"], self.inputs["silver.events"],
-                             self.inputs["silver.products"], as_of=as_of, windows=rules.windows_days,
-                             channels=rules.channels, engagement_days=rules.engagement_days)
+        return customer_asof(
+            self.lines,
+            self.inputs["silver.returns"],
+            self.inputs["silver.events"],
+            self.inputs["silver.products"],
+            as_of=as_of,
+            windows=rules.windows_days,
+            channels=rules.channels,
+            engagement_days=rules.engagement_days,
+        )
 
     def frame(self, as_of: date, *, label_days: int | None = None) -> DataFrame:
         """Every customer with a purchase up to `as_of`: features (double), BG/NBD summary, labels if asked."""

@@ -57,8 +57,16 @@ def _best_baseline(metrics: Metrics, servable: Sequence[str], rule: GateRule) ->
     return max(servable, key=key)
 
 
-def decide(metrics: Metrics, rule: GateRule, *, champion: str | None, baselines: Sequence[str],
-           servable_baselines: Sequence[str], refresh_champion: bool, challenger: str = "challenger") -> Decision:
+def decide(
+    metrics: Metrics,
+    rule: GateRule,
+    *,
+    champion: str | None,
+    baselines: Sequence[str],
+    servable_baselines: Sequence[str],
+    refresh_champion: bool,
+    challenger: str = "challenger",
+) -> Decision:
     """Decide which configuration serves, from the metrics of each role on the same comparison window."""
     value = metrics[challenger].get(rule.metric, float("nan"))
     checks: dict[str, float] = {f"{challenger}.{rule.metric}": value, "margin": rule.margin}
@@ -73,8 +81,12 @@ def decide(metrics: Metrics, rule: GateRule, *, champion: str | None, baselines:
     for name in rule.guards:
         checks[f"{challenger}.{name}"] = metrics[challenger].get(name, float("nan"))
     if not lost_to and not failed:
-        return Decision("promote", challenger, f"challenger {rule.metric} {value:.4f} beats "
-                        f"{', '.join(comparators)} by the margin {rule.margin}", checks)
+        return Decision(
+            "promote",
+            challenger,
+            f"challenger {rule.metric} {value:.4f} beats {', '.join(comparators)} by the margin {rule.margin}",
+            checks,
+        )
     why = "; ".join([*(f"does not beat {r} by {rule.margin}" for r in lost_to), *(f"guard {g}" for g in failed)])
     best = _best_baseline(metrics, servable_baselines, rule)
     if champion is not None:
@@ -82,8 +94,12 @@ def decide(metrics: Metrics, rule: GateRule, *, champion: str | None, baselines:
             return Decision("keep", None, f"challenger refused ({why}); champion version kept", checks)
         champ = metrics[champion]
         if not _guard_failures(champ, rule) and _at_least(champ[rule.metric], metrics[best][rule.metric], rule):
-            return Decision("refresh", champion, f"challenger refused ({why}); champion configuration refitted "
-                            "on the newest window", checks)
+            return Decision(
+                "refresh",
+                champion,
+                f"challenger refused ({why}); champion configuration refitted on the newest window",
+                checks,
+            )
     return Decision("baseline", best, f"challenger refused ({why}); baseline {best} serves", checks)
 
 

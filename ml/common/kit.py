@@ -65,8 +65,13 @@ class Output:
 
 def stamp(df: DataFrame, served: Served, as_of: date) -> DataFrame:
     """as_of, model_name, model_version and run_id on every row."""
-    return df.select("*", F.lit(as_of).alias("as_of"), F.lit(served.model_name).alias("model_name"),
-                     F.lit(served.model_version).alias("model_version"), F.lit(served.run_id).alias("run_id"))
+    return df.select(
+        "*",
+        F.lit(as_of).alias("as_of"),
+        F.lit(served.model_name).alias("model_name"),
+        F.lit(served.model_version).alias("model_version"),
+        F.lit(served.run_id).alias("run_id"),
+    )
 
 
 class BaseKit(ABC):

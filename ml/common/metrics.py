@@ -36,12 +36,16 @@ def classification(score: np.ndarray, outcome: np.ndarray, *, is_probability: bo
     outcome = np.asarray(outcome, dtype=int)
     score = np.asarray(score, dtype=float)
     both = len(np.unique(outcome)) == 2
-    out = {"auc": float(roc_auc_score(outcome, score)) if both else float("nan"),
-           "positive_rate": float(outcome.mean()) if len(outcome) else float("nan")}
+    out = {
+        "auc": float(roc_auc_score(outcome, score)) if both else float("nan"),
+        "positive_rate": float(outcome.mean()) if len(outcome) else float("nan"),
+    }
     if is_probability:
         clipped = np.clip(score, 1e-6, 1 - 1e-6)
-        out |= {"brier": float(brier_score_loss(outcome, score)),
-                "log_loss": float(log_loss(outcome, clipped, labels=[0, 1])),
-                "ece": expected_calibration_error(score, outcome),
-                "mean_probability": float(score.mean())}
+        out |= {
+            "brier": float(brier_score_loss(outcome, score)),
+            "log_loss": float(log_loss(outcome, clipped, labels=[0, 1])),
+            "ece": expected_calibration_error(score, outcome),
+            "mean_probability": float(score.mean()),
+        }
     return out

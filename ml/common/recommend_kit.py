@@ -76,8 +76,9 @@ class RecommendKit(BaseKit):
         from jobs.gold.sources import read_inputs
 
         src = read_inputs(self.env.catalog, ("silver.order_lines", "silver.events"))
-        src["silver.interactions_imported"] = self.env.catalog.read_or_empty("silver.interactions_imported",
-                                                                             IMPORTED_SCHEMA)
+        src["silver.interactions_imported"] = self.env.catalog.read_or_empty(
+            "silver.interactions_imported", IMPORTED_SCHEMA
+        )
         return src
 
     def _excluded(self) -> tuple[str, ...]:
@@ -86,20 +87,30 @@ class RecommendKit(BaseKit):
     def interactions(self, as_of: date) -> DataFrame:
         src = self._silver()
         weights = InteractionWeights(**(self.settings.options.get("weights") or {}))
-        return interactions_from_silver(src["silver.order_lines"], src["silver.events"],
-                                        src["silver.interactions_imported"], weights=weights, as_of=as_of,
-                                        excluded_statuses=self._excluded())
+        return interactions_from_silver(
+            src["silver.order_lines"],
+            src["silver.events"],
+            src["silver.interactions_imported"],
+            weights=weights,
+            as_of=as_of,
+            excluded_statuses=self._excluded(),
+        )
 
     def out_of_stock(self, as_of: date) -> DataFrame:
         """Items (SKUs) with nothing on hand in any store on the last inventory snapshot up to `as_of`. Items the
         inventory feed does not cover (e.g. imported ones) are never filtered; no inventory at all filters none."""
-        stock = self.env.catalog.read_or_empty("silver.inventory", "snapshot_date date, store_id string, "
-                                               "sku string, on_hand int, on_order int")
+        stock = self.env.catalog.read_or_empty(
+            "silver.inventory", "snapshot_date date, store_id string, sku string, on_hand int, on_order int"
+        )
         stock = stock.where(F.col("snapshot_date") <= F.lit(as_of))
         last = stock.groupBy("sku").agg(F.max("snapshot_date").alias("snapshot_date"))
-        return (stock.join(last, on=["sku", "snapshot_date"], how="inner").groupBy("sku")
-                .agg(F.sum(F.coalesce(F.col("on_hand"), F.lit(0))).alias("on_hand"))
-                .where(F.col("on_hand") <= 0).select(F.col("sku").alias("item_id")))
+        return (
+            stock.join(last, on=["sku", "snapshot_date"], how="inner")
+            .groupBy("sku")
+            .agg(F.sum(F.coalesce(F.col("on_hand"), F.lit(0))).alias("on_hand"))
+            .where(F.col("on_hand") <= 0)
+            .select(F.col("sku").alias("item_id"))
+        )
 
     def history(self) -> History:
         lines = self._silver()["silver.order_lines"].where(F.col("customer_id").isNotNull())
@@ -114,9 +125,13 @@ class RecommendKit(BaseKit):
         if label_days is not None:
             lines = self._silver()["silver.order_lines"]
             end = as_of + timedelta(days=label_days)
-            bought = lines.where((F.col("order_date") > F.lit(as_of)) & (F.col("order_date") <= F.lit(end))
-                                 & F.col("customer_id").isNotNull() & F.col("sku").isNotNull()
-                                 & ~F.coalesce(F.col("status").isin(*self._excluded()), F.lit(False)))
+            bought = lines.where(
+                (F.col("order_date") > F.lit(as_of))
+                & (F.col("order_date") <= F.lit(end))
+                & F.col("customer_id").isNotNull()
+                & F.col("sku").isNotNull()
+                & ~F.coalesce(F.col("status").isin(*self._excluded()), F.lit(False))
+            )
             future = bought.select("customer_id", F.col("sku").alias("item_id")).distinct().cache()
         return RecommendData(interactions=interactions, future=future, as_of=as_of)
 
@@ -164,14 +179,26 @@ class RecommendKit(BaseKit):
 
         signature = ModelSignature(
             inputs=Schema([ColSpec("string", "customer_id")]),
-            outputs=Schema([ColSpec("string", "customer_id"), ColSpec("string", "item_id"),
-                            ColSpec("integer", "rank"), ColSpec("double", "score")]))
+            outputs=Schema(
+                [
+                    ColSpec("string", "customer_id"),
+                    ColSpec("string", "item_id"),
+                    ColSpec("integer", "rank"),
+                    ColSpec("double", "score"),
+                ]
+            ),
+        )
         with tempfile.TemporaryDirectory() as tmp:
             save_recommender(predictor, Path(tmp) / "recommender")
             info = mlflow.pyfunc.log_model(
-                name="model", python_model=AlsPyfunc(), artifacts={ARTIFACT_KEY: str(Path(tmp) / "recommender")},
-                signature=signature, input_example=self.example(data), pip_requirements=pip_requirements(),
-                registered_model_name=registered_name)
+                name="model",
+                python_model=AlsPyfunc(),
+                artifacts={ARTIFACT_KEY: str(Path(tmp) / "recommender")},
+                signature=signature,
+                input_example=self.example(data),
+                pip_requirements=pip_requirements(),
+                registered_model_name=registered_name,
+            )
         return str(info.registered_model_version)
 
     def score_frame(self, as_of: date) -> DataFrame:
@@ -194,7 +221,12 @@ class RecommendKit(BaseKit):
             predictor = mlflow.pyfunc.load_model(served.uri).unwrap_python_model().predictor
         interactions = self.interactions(as_of)
         n = int(self.settings.options.get("top_n", 10))
-        recs = self._recommend(predictor, interactions.select("customer_id").distinct(),
-                               interactions.select("customer_id", "item_id"), n, as_of)
+        recs = self._recommend(
+            predictor,
+            interactions.select("customer_id").distinct(),
+            interactions.select("customer_id", "item_id"),
+            n,
+            as_of,
+        )
         rows = stamp(recs, served, as_of).select(*OUTPUT_COLUMNS)
         return [Output(self.table, rows, self.replace_where(as_of, horizon_days))]

@@ -32,7 +32,7 @@ def tracking_client(cfg: Config) -> MlflowClient:
 
     uri = cfg.paths.mlflow_tracking_uri
     if uri.startswith("sqlite:///"):
-        Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     for name in ("mlflow", "alembic", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)
     # Our signatures come from Spark-typed frames, where integer feature columns are never null.

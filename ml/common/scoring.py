@@ -37,8 +37,10 @@ class ScoreReport:
     def summary(self) -> str:
         if self.skipped:
             return f"score {self.model} as_of={self.as_of} horizon={self.horizon_days}d: skipped: {self.message}"
-        return (f"score {self.model} as_of={self.as_of} horizon={self.horizon_days}d: {self.message} "
-                f"<- {self.registered_name} v{self.version} (run {self.run_id})")
+        return (
+            f"score {self.model} as_of={self.as_of} horizon={self.horizon_days}d: {self.message} "
+            f"<- {self.registered_name} v{self.version} (run {self.run_id})"
+        )
 
 
 def score_model(kit: ModelKit, env: MlEnv, *, as_of: date, horizon_days: int) -> ScoreReport:
@@ -47,8 +49,10 @@ def score_model(kit: ModelKit, env: MlEnv, *, as_of: date, horizon_days: int) ->
     name = env.settings.registered_name(kit.name, horizon_days)
     served = by_alias(client, name, CHAMPION)
     if served is None:
-        message = (f"no '{CHAMPION}' for registered model {name}: run `omnilake train {kit.name} --as-of <date> "
-                   f"--horizon-days {horizon_days}` first; nothing written")
+        message = (
+            f"no '{CHAMPION}' for registered model {name}: run `omnilake train {kit.name} --as-of <date> "
+            f"--horizon-days {horizon_days}` first; nothing written"
+        )
         event("ml.score.skipped", model=kit.name, registered_model=name)
         return ScoreReport(kit.name, name, as_of, horizon_days, 0, None, None, message)
     written = []
@@ -58,5 +62,13 @@ def score_model(kit: ModelKit, env: MlEnv, *, as_of: date, horizon_days: int) ->
             info["rows"] = rows = rows_written(env.catalog, output.table)
         written.append((output.table, rows))
     tables = ", ".join(f"{t} ({r:,} rows)" for t, r in written)
-    return ScoreReport(kit.name, name, as_of, horizon_days, written[0][1] if written else 0, served.model_version,
-                       served.run_id, tables)
+    return ScoreReport(
+        kit.name,
+        name,
+        as_of,
+        horizon_days,
+        written[0][1] if written else 0,
+        served.model_version,
+        served.run_id,
+        tables,
+    )

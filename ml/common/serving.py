@@ -49,9 +49,14 @@ def log_serving_model(predictor: Predictor, example: pd.DataFrame, *, registered
 
     example = example.loc[:, predictor.input_columns].head(5).reset_index(drop=True)
     signature = infer_signature(example, predictor.predict_frame(example))
-    info = mlflow.pyfunc.log_model(name="model", python_model=ServingModel(predictor), signature=signature,
-                                   input_example=example, pip_requirements=pip_requirements(),
-                                   registered_model_name=registered_name)
+    info = mlflow.pyfunc.log_model(
+        name="model",
+        python_model=ServingModel(predictor),
+        signature=signature,
+        input_example=example,
+        pip_requirements=pip_requirements(),
+        registered_model_name=registered_name,
+    )
     return str(info.registered_model_version)
 
 

@@ -37,8 +37,9 @@ def config_section(cfg: Config, name: str) -> dict[str, Any]:
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
-        out[key] = _merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) \
-            else value
+        out[key] = (
+            _merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) else value
+        )
     return out
 
 
@@ -120,17 +121,24 @@ def _model(name: str, raw: Mapping[str, Any]) -> ModelSettings:
     gate = None
     if "gate" in raw:
         g = raw["gate"]
-        gate = GateRule(metric=str(_need(g, "metric", f"{name}.gate.")),
-                        higher_is_better=bool(_need(g, "higher_is_better", f"{name}.gate.")),
-                        margin=float(_need(g, "margin", f"{name}.gate.")),
-                        relative=bool(g.get("relative", False)),
-                        guards={str(k): float(v) for k, v in (g.get("guards") or {}).items()})
+        gate = GateRule(
+            metric=str(_need(g, "metric", f"{name}.gate.")),
+            higher_is_better=bool(_need(g, "higher_is_better", f"{name}.gate.")),
+            margin=float(_need(g, "margin", f"{name}.gate.")),
+            relative=bool(g.get("relative", False)),
+            guards={str(k): float(v) for k, v in (g.get("guards") or {}).items()},
+        )
     challenger = None
     if "challenger" in raw:
         c = raw["challenger"]
         challenger = ModelConfig(kind=str(_need(c, "kind", f"{name}.challenger.")), params=dict(c.get("params") or {}))
-    return ModelSettings(name=name, horizon_days=int(_need(raw, "horizon_days", f"{name}.")), gate=gate,
-                         challenger=challenger, options={k: v for k, v in raw.items() if k not in _COMMON_KEYS})
+    return ModelSettings(
+        name=name,
+        horizon_days=int(_need(raw, "horizon_days", f"{name}.")),
+        gate=gate,
+        challenger=challenger,
+        options={k: v for k, v in raw.items() if k not in _COMMON_KEYS},
+    )
 
 
 def ml_settings(cfg: Config) -> MlSettings:
@@ -143,8 +151,9 @@ def ml_settings(cfg: Config) -> MlSettings:
         registered_model_prefix=str(_need(raw, "registered_model_prefix", "")),
         min_history_days=int(_need(raw, "min_history_days", "")),
         summary_buckets=int(raw.get("summary_buckets", 16)),
-        handoff=HandOff(max_rows=int(_need(handoff, "max_rows", "handoff.")),
-                        seed=int(_need(handoff, "seed", "handoff."))),
+        handoff=HandOff(
+            max_rows=int(_need(handoff, "max_rows", "handoff.")), seed=int(_need(handoff, "seed", "handoff."))
+        ),
         refresh_champion=bool((raw.get("gate") or {}).get("refresh_champion", True)),
         models=models,
     )

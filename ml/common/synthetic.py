@@ -43,8 +43,11 @@ class Planted:
     groups: int = 4
     taste: float = 0.8
     # (channel, share of customers, silent dropout hazard per day)
-    channels: tuple[tuple[str, float, float], ...] = (("web", 0.4, 0.0), ("app", 0.3, 0.0),
-                                                       ("marketplace", 0.3, 1 / 30))
+    channels: tuple[tuple[str, float, float], ...] = (
+        ("web", 0.4, 0.0),
+        ("app", 0.3, 0.0),
+        ("marketplace", 0.3, 1 / 30),
+    )
 
 
 @dataclass(frozen=True)
@@ -92,16 +95,25 @@ def simulate(planted: Planted, *, start: date, seed: int) -> Simulated:
     amount = np.round(rng.gamma(planted.spend_shape, 1.0 / nu[customer]), 2)
     names = np.array([c[0] for c in planted.channels])
     label = np.array([f"c{c:05d}" for c in range(n)])
-    tx = pd.DataFrame({"customer_id": label[customer], "channel": names[channel[customer]],
-                       "order_date": _days(start, np.concatenate(times)), "amount": amount,
-                       "sku": _skus(planted, group[customer], rng)})
+    tx = pd.DataFrame(
+        {
+            "customer_id": label[customer],
+            "channel": names[channel[customer]],
+            "order_date": _days(start, np.concatenate(times)),
+            "amount": amount,
+            "sku": _skus(planted, group[customer], rng),
+        }
+    )
     browse = rng.poisson(planted.browse_rate * (death - first))
     who = np.repeat(np.arange(n), browse)
     when = first[who] + rng.random(len(who)) * (death - first)[who]
-    events = pd.DataFrame({"customer_id": label[who], "event_date": _days(start, when),
-                           "sku": _skus(planted, group[who], rng)})
-    return Simulated(tx.sort_values(["customer_id", "order_date"], kind="stable").reset_index(drop=True),
-                     events.sort_values(["customer_id", "event_date"], kind="stable").reset_index(drop=True))
+    events = pd.DataFrame(
+        {"customer_id": label[who], "event_date": _days(start, when), "sku": _skus(planted, group[who], rng)}
+    )
+    return Simulated(
+        tx.sort_values(["customer_id", "order_date"], kind="stable").reset_index(drop=True),
+        events.sort_values(["customer_id", "event_date"], kind="stable").reset_index(drop=True),
+    )
 
 
 def _typed(spark: SparkSession, pdf: pd.DataFrame, table: str, values: dict) -> DataFrame:
@@ -121,15 +133,25 @@ def order_lines(spark: SparkSession, transactions: pd.DataFrame) -> DataFrame:
     pdf = transactions.reset_index(drop=True)
     pdf = pdf.assign(order_id=[f"o{i:07d}" for i in range(len(pdf))], order_date=pd.to_datetime(pdf["order_date"]))
     values = {
-        "channel": F.col("channel"), "order_id": F.col("order_id"), "line_no": F.lit(1),
-        "customer_id": F.col("customer_id"), "account_id": F.col("customer_id"),
-        "order_ts": F.col("order_date") + F.expr("INTERVAL 12 HOURS"), "order_date": F.to_date("order_date"),
-        "status": F.lit("paid"), "sku": F.col("sku"), "quantity": F.lit(1), "unit_price": F.col("amount"),
-        "discount": F.lit(0), "net_amount": F.col("amount"), "_version": F.lit(1),
+        "channel": F.col("channel"),
+        "order_id": F.col("order_id"),
+        "line_no": F.lit(1),
+        "customer_id": F.col("customer_id"),
+        "account_id": F.col("customer_id"),
+        "order_ts": F.col("order_date") + F.expr("INTERVAL 12 HOURS"),
+        "order_date": F.to_date("order_date"),
+        "status": F.lit("paid"),
+        "sku": F.col("sku"),
+        "quantity": F.lit(1),
+        "unit_price": F.col("amount"),
+        "discount": F.lit(0),
+        "net_amount": F.col("amount"),
+        "_version": F.lit(1),
         "_batch_id": F.concat(F.col("channel"), F.lit("-1")),
     }
-    return _typed(spark, pdf[["customer_id", "channel", "order_date", "amount", "order_id", "sku"]],
-                  "silver.order_lines", values)
+    return _typed(
+        spark, pdf[["customer_id", "channel", "order_date", "amount", "order_id", "sku"]], "silver.order_lines", values
+    )
 
 
 def web_events(spark: SparkSession, events: pd.DataFrame) -> DataFrame:
@@ -138,10 +160,17 @@ def web_events(spark: SparkSession, events: pd.DataFrame) -> DataFrame:
 
     pdf = events.reset_index(drop=True)
     pdf = pdf.assign(event_id=[f"e{i:08d}" for i in range(len(pdf))], event_date=pd.to_datetime(pdf["event_date"]))
-    values = {"channel": F.lit("web"), "event_id": F.col("event_id"), "session_id": F.col("event_id"),
-              "event_ts": F.col("event_date") + F.expr("INTERVAL 10 HOURS"), "event_date": F.to_date("event_date"),
-              "account_id": F.col("customer_id"), "customer_id": F.col("customer_id"), "event_type": F.lit("view"),
-              "sku": F.col("sku")}
+    values = {
+        "channel": F.lit("web"),
+        "event_id": F.col("event_id"),
+        "session_id": F.col("event_id"),
+        "event_ts": F.col("event_date") + F.expr("INTERVAL 10 HOURS"),
+        "event_date": F.to_date("event_date"),
+        "account_id": F.col("customer_id"),
+        "customer_id": F.col("customer_id"),
+        "event_type": F.lit("view"),
+        "sku": F.col("sku"),
+    }
     return _typed(spark, pdf[["customer_id", "event_date", "event_id", "sku"]], "silver.events", values)
 
 
@@ -151,23 +180,34 @@ def customer_frame(sim: Simulated, *, as_of: date, horizon_days: int) -> pd.Data
 
     tx = sim.transactions
     s = summarise_transactions(tx["customer_id"], tx["order_date"], tx["amount"], as_of)
-    frame = pd.DataFrame({"customer_id": s["customer_id"], "bg_x": s["x"].astype(float),
-                          "bg_t_x": s["t_x"].astype(float), "bg_T": s["T"].astype(float), "bg_m_x": s["m_x"]})
+    frame = pd.DataFrame(
+        {
+            "customer_id": s["customer_id"],
+            "bg_x": s["x"].astype(float),
+            "bg_t_x": s["t_x"].astype(float),
+            "bg_T": s["T"].astype(float),
+            "bg_m_x": s["m_x"],
+        }
+    )
     seen = tx[tx["order_date"] <= as_of]
     shares = pd.crosstab(seen["customer_id"], seen["channel"], normalize="index").add_prefix("channel_share_")
     browsed = sim.events[sim.events["event_date"] <= as_of].groupby("customer_id")["event_date"].max()
     since_event = browsed.map(lambda d: float((as_of - d).days)).rename("days_since_last_event")
     end = as_of + timedelta(days=horizon_days)
     inside = tx[(tx["order_date"] > as_of) & (tx["order_date"] <= end)]
-    labels = inside.groupby("customer_id").agg(label_purchases=("order_date", "nunique"),
-                                               label_revenue=("amount", "sum")).astype(float)
+    labels = (
+        inside.groupby("customer_id")
+        .agg(label_purchases=("order_date", "nunique"), label_revenue=("amount", "sum"))
+        .astype(float)
+    )
     for extra in (shares, since_event, labels):
         frame = frame.merge(extra, left_on="customer_id", right_index=True, how="left")
     frame = frame.fillna({"label_purchases": 0.0, "label_revenue": 0.0})
     recency = frame["bg_T"] - frame["bg_t_x"]
     gap = (frame["bg_t_x"] / frame["bg_x"]).where(frame["bg_x"] > 0)
-    return frame.assign(recency_days=recency, frequency=frame["bg_x"] + 1, gap_mean_days=gap,
-                        recency_gap_ratio=recency / gap)
+    return frame.assign(
+        recency_days=recency, frequency=frame["bg_x"] + 1, gap_mean_days=gap, recency_gap_ratio=recency / gap
+    )
 
 
 def store_sales(*, stores: int, skus: int, days: int, start: date, seed: int) -> pd.DataFrame:
@@ -183,17 +223,28 @@ def store_sales(*, stores: int, skus: int, days: int, start: date, seed: int) ->
     mean = level[:, :, None] * weekly[None, None, :] * np.where(promo, 2.5, 1.0)[None, :, :]
     units = rng.poisson(mean)
     s, k, d = np.meshgrid(np.arange(stores), np.arange(skus), day, indexing="ij")
-    return pd.DataFrame({"store_id": [f"S{i:02d}" for i in s.ravel()], "sku": [f"SKU-{i:02d}" for i in k.ravel()],
-                         "sales_date": _days(start, d.ravel().astype(float)), "units": units.ravel().astype(float),
-                         "price": np.where(promo[k.ravel(), d.ravel()], 8.0, 10.0),
-                         "promo": promo[k.ravel(), d.ravel()]})
+    return pd.DataFrame(
+        {
+            "store_id": [f"S{i:02d}" for i in s.ravel()],
+            "sku": [f"SKU-{i:02d}" for i in k.ravel()],
+            "sales_date": _days(start, d.ravel().astype(float)),
+            "units": units.ravel().astype(float),
+            "price": np.where(promo[k.ravel(), d.ravel()], 8.0, 10.0),
+            "promo": promo[k.ravel(), d.ravel()],
+        }
+    )
 
 
 def products(skus: int, *, groups: int = 4) -> pd.DataFrame:
     """sku, category (cat-<group>), list_price 10 for the planted SKUs."""
     per_group = max(skus // groups, 1)
-    return pd.DataFrame({"sku": [f"SKU-{i:02d}" for i in range(skus)],
-                         "category": [f"cat-{i // per_group}" for i in range(skus)], "list_price": 10.0})
+    return pd.DataFrame(
+        {
+            "sku": [f"SKU-{i:02d}" for i in range(skus)],
+            "category": [f"cat-{i // per_group}" for i in range(skus)],
+            "list_price": 10.0,
+        }
+    )
 
 
 def silver_frame(spark: SparkSession, pdf: pd.DataFrame, table: str) -> DataFrame:

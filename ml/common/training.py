@@ -56,8 +56,10 @@ class TrainReport:
 
     def summary(self) -> str:
         aliases = " ".join(f"{a}=v{v}" for a, v in self.versions.items())
-        return (f"train {self.model} as_of={self.as_of} horizon={self.horizon_days}d: {self.decision.outcome} "
-                f"({self.decision.reason}) -> {self.registered_name} {aliases} [run {self.run_id}]")
+        return (
+            f"train {self.model} as_of={self.as_of} horizon={self.horizon_days}d: {self.decision.outcome} "
+            f"({self.decision.reason}) -> {self.registered_name} {aliases} [run {self.run_id}]"
+        )
 
 
 @dataclass(frozen=True)
@@ -84,10 +86,23 @@ def train_model(kit: ModelKit, env: MlEnv, *, as_of: date, horizon_days: int) ->
     required = kit.required_history_days(horizon_days)
     windows = plan_windows(as_of, horizon_days, history, min_history_days=required)
     with mlflow.start_run(experiment_id=exp, run_name=f"train {kit.name} {as_of} h{horizon_days}") as parent:
-        mlflow.set_tags({"omnilake.model": kit.name, "omnilake.as_of": str(as_of),
-                         "omnilake.horizon_days": str(horizon_days), "omnilake.registered_model": ctx.name})
-        mlflow.log_params({"as_of": str(as_of), "horizon_days": horizon_days, "registered_model": ctx.name,
-                           "history_first": str(history.first), "history_last": str(history.last)})
+        mlflow.set_tags(
+            {
+                "omnilake.model": kit.name,
+                "omnilake.as_of": str(as_of),
+                "omnilake.horizon_days": str(horizon_days),
+                "omnilake.registered_model": ctx.name,
+            }
+        )
+        mlflow.log_params(
+            {
+                "as_of": str(as_of),
+                "horizon_days": horizon_days,
+                "registered_model": ctx.name,
+                "history_first": str(history.first),
+                "history_last": str(history.last),
+            }
+        )
         if windows is None:
             message = short_history_message(as_of, horizon_days, history, required)
             decision, versions, metrics = _train_fallback(ctx, message)
@@ -116,8 +131,10 @@ def _train_compare(ctx: _Ctx, windows: Windows) -> tuple[Decision, dict[str, str
     mlflow.log_params(windows.describe())
     fit_data = kit.load(windows.train_as_of, horizon, horizon_days=horizon)
     eval_data = kit.load(windows.eval_as_of, horizon, horizon_days=horizon)
-    mlflow.log_params({f"rows.compare_fit.{k}": v for k, v in fit_data.describe().items()}
-                      | {f"rows.compare_eval.{k}": v for k, v in eval_data.describe().items()})
+    mlflow.log_params(
+        {f"rows.compare_fit.{k}": v for k, v in fit_data.describe().items()}
+        | {f"rows.compare_eval.{k}": v for k, v in eval_data.describe().items()}
+    )
     configs = _candidates(ctx, kit.baselines)
     metrics = _compare(kit, configs, fit_data, eval_data, horizon)
     decision = _decide(ctx, configs, metrics)
@@ -142,8 +159,9 @@ def _candidates(ctx: _Ctx, baselines: Mapping[str, ModelConfig]) -> dict[str, Mo
     return configs | dict(baselines)
 
 
-def _compare(kit: ModelKit, configs: Mapping[str, ModelConfig], fit: Data, evaluation: Data,
-             horizon_days: int) -> Metrics:
+def _compare(
+    kit: ModelKit, configs: Mapping[str, ModelConfig], fit: Data, evaluation: Data, horizon_days: int
+) -> Metrics:
     """Fit every distinct configuration on the earlier window and measure it on the later one."""
     done: dict[str, dict[str, float]] = {}
     metrics: Metrics = {}
@@ -161,9 +179,14 @@ def _compare(kit: ModelKit, configs: Mapping[str, ModelConfig], fit: Data, evalu
 def _decide(ctx: _Ctx, configs: Mapping[str, ModelConfig], metrics: Metrics) -> Decision:
     rule = ctx.env.settings.model(ctx.kit.name).gate
     assert rule is not None  # checked in _candidates
-    return decide(metrics, rule, champion=CHAMPION if CHAMPION in configs else None,
-                  baselines=list(ctx.kit.baselines), servable_baselines=ctx.kit.servable_baselines,
-                  refresh_champion=ctx.env.settings.refresh_champion)
+    return decide(
+        metrics,
+        rule,
+        champion=CHAMPION if CHAMPION in configs else None,
+        baselines=list(ctx.kit.baselines),
+        servable_baselines=ctx.kit.servable_baselines,
+        refresh_champion=ctx.env.settings.refresh_champion,
+    )
 
 
 def _finite(values: Mapping[str, float]) -> dict[str, float]:
@@ -172,14 +195,26 @@ def _finite(values: Mapping[str, float]) -> dict[str, float]:
 
 def _log_comparison(metrics: Metrics, decision: Decision, table: str) -> None:
     mlflow.log_metrics(_finite({f"{role}.{k}": v for role, row in metrics.items() for k, v in row.items()}))
-    mlflow.log_params({"decision": decision.outcome, "decision.winner": str(decision.winner),
-                       "decision.reason": decision.reason[:5000]})
+    mlflow.log_params(
+        {
+            "decision": decision.outcome,
+            "decision.winner": str(decision.winner),
+            "decision.reason": decision.reason[:5000],
+        }
+    )
     mlflow.log_dict(decision.describe(), "decision.json")
     mlflow.log_text(table + "\n", "comparison.md")
 
 
-def _serve(ctx: _Ctx, configs: Mapping[str, ModelConfig], decision: Decision, frame: Data,
-           dates: Mapping[str, str], metrics: Metrics, table: str) -> dict[str, str]:
+def _serve(
+    ctx: _Ctx,
+    configs: Mapping[str, ModelConfig],
+    decision: Decision,
+    frame: Data,
+    dates: Mapping[str, str],
+    metrics: Metrics,
+    table: str,
+) -> dict[str, str]:
     """Refit and register the challenger (alias `challenger`) and the winner (alias `champion`)."""
     challenger = _register(ctx, CHALLENGER, configs[CHALLENGER], frame, dates, metrics, decision, table)
     set_alias(ctx.client, ctx.name, CHALLENGER, challenger)
@@ -195,27 +230,54 @@ def _serve(ctx: _Ctx, configs: Mapping[str, ModelConfig], decision: Decision, fr
     return versions
 
 
-def _register(ctx: _Ctx, role: str, config: ModelConfig, frame: Data, dates: Mapping[str, str],
-              metrics: Metrics | None, decision: Decision, table: str | None) -> str:
+def _register(
+    ctx: _Ctx,
+    role: str,
+    config: ModelConfig,
+    frame: Data,
+    dates: Mapping[str, str],
+    metrics: Metrics | None,
+    decision: Decision,
+    table: str | None,
+) -> str:
     """One nested run: fit on `frame`, log params/metrics/windows/features/model/card, register; the version."""
-    with stage("ml.fit_serve", model=ctx.kit.name, role=role, kind=config.kind), \
-            mlflow.start_run(experiment_id=ctx.experiment_id, nested=True, run_name=f"{role} {config.kind}") as run:
+    with (
+        stage("ml.fit_serve", model=ctx.kit.name, role=role, kind=config.kind),
+        mlflow.start_run(experiment_id=ctx.experiment_id, nested=True, run_name=f"{role} {config.kind}") as run,
+    ):
         predictor = ctx.kit.fit(config, frame, ctx.horizon_days)
-        mlflow.log_params({**describe_params(config), "role": role, **dates,
-                           **{f"rows.{k}": v for k, v in frame.describe().items()}})
+        mlflow.log_params(
+            {**describe_params(config), "role": role, **dates, **{f"rows.{k}": v for k, v in frame.describe().items()}}
+        )
         if metrics is not None:
             mlflow.log_metrics(_finite({f"compare.{k}": v for k, v in metrics[role].items()}))
         features = list(getattr(predictor, "input_columns", []))
         mlflow.log_dict({"features": features}, "features.json")
         mlflow.log_dict({"kind": config.kind, "params": dict(config.params)}, "config.json")
         version = ctx.kit.log_model(predictor, frame, registered_name=ctx.name)
-        tag_version(ctx.client, ctx.name, version, {
-            CONFIG_TAG: config.to_json(), "omnilake.role": role, "omnilake.as_of": str(ctx.as_of),
-            "omnilake.horizon_days": str(ctx.horizon_days), "omnilake.decision": decision.outcome})
-        card = model_card(title=f"{ctx.name} v{version}: {role} ({config.kind})", role=role, config=config,
-                          command=ctx.command, windows=dates, features=features,
-                          comparison=None if metrics is None else table, decision=decision,
-                          rows=frame.describe())
+        tag_version(
+            ctx.client,
+            ctx.name,
+            version,
+            {
+                CONFIG_TAG: config.to_json(),
+                "omnilake.role": role,
+                "omnilake.as_of": str(ctx.as_of),
+                "omnilake.horizon_days": str(ctx.horizon_days),
+                "omnilake.decision": decision.outcome,
+            },
+        )
+        card = model_card(
+            title=f"{ctx.name} v{version}: {role} ({config.kind})",
+            role=role,
+            config=config,
+            command=ctx.command,
+            windows=dates,
+            features=features,
+            comparison=None if metrics is None else table,
+            decision=decision,
+            rows=frame.describe(),
+        )
         mlflow.log_text(card, "model_card.md")
         mlflow.set_tag("omnilake.registered_version", version)
         event("ml.registered", model=ctx.name, version=version, role=role, run=run.info.run_id)

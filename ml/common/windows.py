@@ -57,11 +57,14 @@ def plan_windows(as_of: date, horizon_days: int, history: History, *, min_histor
     train_as_of = as_of - timedelta(days=2 * horizon_days)
     if train_as_of < history.first + timedelta(days=min_history_days):
         return None
-    return Windows(as_of=as_of, horizon_days=horizon_days, train_as_of=train_as_of,
-                   eval_as_of=as_of - timedelta(days=horizon_days))
+    return Windows(
+        as_of=as_of, horizon_days=horizon_days, train_as_of=train_as_of, eval_as_of=as_of - timedelta(days=horizon_days)
+    )
 
 
 def short_history_message(as_of: date, horizon_days: int, history: History, min_history_days: int) -> str:
     needed = history.first + timedelta(days=min_history_days + 2 * horizon_days)
-    return (f"history too short for an honest comparison at {as_of} with H={horizon_days}: sales start on "
-            f"{history.first}, {min_history_days} days of features plus 2H of labels need --as-of >= {needed}")
+    return (
+        f"history too short for an honest comparison at {as_of} with H={horizon_days}: sales start on "
+        f"{history.first}, {min_history_days} days of features plus 2H of labels need --as-of >= {needed}"
+    )

@@ -21,8 +21,13 @@ from ml.demand.features import KEY, build_training_frame
 from ml.demand.forecast import as_spark, baseline_forecast, forecast
 from ml.demand.model import DemandParams, train_demand
 
-LEVELS: dict[str, list[str]] = {"total": [], "category": ["category"], "store": ["store_id"], "sku": ["sku"],
-                                "store_sku": ["store_id", "sku"]}
+LEVELS: dict[str, list[str]] = {
+    "total": [],
+    "category": ["category"],
+    "store": ["store_id"],
+    "sku": ["sku"],
+    "store_sku": ["store_id", "sku"],
+}
 MODEL_NAME = "lightgbm"
 BASELINES = ("seasonal_naive", "moving_average")
 
@@ -30,8 +35,11 @@ BASELINES = ("seasonal_naive", "moving_average")
 def _actuals(history: DataFrame, origin: date, horizon: int) -> pd.DataFrame:
     """Observed (not stocked-out) units per store x SKU x day in (origin, origin + horizon]."""
     end = origin + timedelta(days=horizon)
-    rows = history.where((F.col("date") > F.lit(origin)) & (F.col("date") <= F.lit(end))
-                         & ~F.coalesce(F.col("stockout").cast("boolean"), F.lit(False)))
+    rows = history.where(
+        (F.col("date") > F.lit(origin))
+        & (F.col("date") <= F.lit(end))
+        & ~F.coalesce(F.col("stockout").cast("boolean"), F.lit(False))
+    )
     pdf = rows.select(*KEY, "category", F.col("units").cast("double").alias("actual")).toPandas()
     pdf["date"] = pd.to_datetime(pdf["date"]).dt.date
     return pdf
@@ -40,8 +48,7 @@ def _actuals(history: DataFrame, origin: date, horizon: int) -> pd.DataFrame:
 def _plan(history: DataFrame, origin: date, horizon: int) -> DataFrame:
     """The realised promotions and prices of the window, standing in for the plan a merchant would have had."""
     end = origin + timedelta(days=horizon)
-    return history.where((F.col("date") > F.lit(origin)) & (F.col("date") <= F.lit(end))).select(
-        *KEY, "promo", "price")
+    return history.where((F.col("date") > F.lit(origin)) & (F.col("date") <= F.lit(end))).select(*KEY, "promo", "price")
 
 
 def score_levels(cells: pd.DataFrame) -> pd.DataFrame:
@@ -53,15 +60,28 @@ def score_levels(cells: pd.DataFrame) -> pd.DataFrame:
         err = agg.assign(abs_err=(agg["mean"] - agg["actual"]).abs(), err=agg["mean"] - agg["actual"])
         per_model = err.groupby("model")[["abs_err", "err", "actual"]].sum()
         denom = per_model["actual"].where(per_model["actual"] > 0, np.nan)
-        out.append(pd.DataFrame({"model": per_model.index, "level": level,
-                                 "wape": (per_model["abs_err"] / denom).to_numpy(),
-                                 "bias": (per_model["err"] / denom).to_numpy()}))
+        out.append(
+            pd.DataFrame(
+                {
+                    "model": per_model.index,
+                    "level": level,
+                    "wape": (per_model["abs_err"] / denom).to_numpy(),
+                    "bias": (per_model["err"] / denom).to_numpy(),
+                }
+            )
+        )
     return pd.concat(out, ignore_index=True)
 
 
-def backtest(history: pd.DataFrame | DataFrame, *, origins: list[date], horizon: int, params: DemandParams,
-             to_pandas: Callable[[DataFrame], pd.DataFrame] | None = None,
-             baseline_window: int = 28) -> pd.DataFrame:
+def backtest(
+    history: pd.DataFrame | DataFrame,
+    *,
+    origins: list[date],
+    horizon: int,
+    params: DemandParams,
+    to_pandas: Callable[[DataFrame], pd.DataFrame] | None = None,
+    baseline_window: int = 28,
+) -> pd.DataFrame:
     """model, level, wape, bias of the model and both baselines over rolling origins.
 
     `to_pandas` bounds the training-frame hand-off (e.g. ml.common's to_pandas_bounded with max_rows and seed);

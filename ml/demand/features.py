@@ -21,9 +21,21 @@ WEEKLY_LAGS = 4  # same-weekday lags w1..w4
 WEEKDAY_MEAN_WEEKS = 8  # same-weekday mean over this many weeks
 LONG_WINDOW = 91  # days of the long rolling mean
 NUMERIC_FEATURES = (
-    "lag_h", *(f"lag_w{j}" for j in range(1, WEEKLY_LAGS + 1)), "weekday_mean_8", "mean_7", "mean_28", "std_28",
-    "max_28", "mean_91", "zero_share_28", "stockout_share_28", "promo_share_28", "promo_lag_w1",
-    "price_ratio_lag_h", "day_of_week", "day_of_month",
+    "lag_h",
+    *(f"lag_w{j}" for j in range(1, WEEKLY_LAGS + 1)),
+    "weekday_mean_8",
+    "mean_7",
+    "mean_28",
+    "std_28",
+    "max_28",
+    "mean_91",
+    "zero_share_28",
+    "stockout_share_28",
+    "promo_share_28",
+    "promo_lag_w1",
+    "price_ratio_lag_h",
+    "day_of_week",
+    "day_of_month",
 )
 PLANNED_FEATURES = ("promo_plan", "price_ratio_plan")  # the target day's own promo and price: only from a plan
 INPUT_COLUMNS = ("store_id", "sku", "category", "date", "units", "stockout", "promo", "price", "list_price")
@@ -52,9 +64,12 @@ def _typed(df: DataFrame) -> DataFrame:
     """The input columns with fixed types, so history and future rows union cleanly."""
     return df.select(
         *(F.col(c).cast("string").alias(c) for c in ("store_id", "sku", "category")),
-        F.col("date").cast("date").alias("date"), F.col("units").cast("double").alias("units"),
-        F.col("stockout").cast("boolean").alias("stockout"), F.col("promo").cast("boolean").alias("promo"),
-        F.col("price").cast("double").alias("price"), F.col("list_price").cast("double").alias("list_price"),
+        F.col("date").cast("date").alias("date"),
+        F.col("units").cast("double").alias("units"),
+        F.col("stockout").cast("boolean").alias("stockout"),
+        F.col("promo").cast("boolean").alias("promo"),
+        F.col("price").cast("double").alias("price"),
+        F.col("list_price").cast("double").alias("list_price"),
     )
 
 
@@ -62,9 +77,14 @@ def _prepared(df: DataFrame) -> DataFrame:
     """Day number for the range windows; stock-out days carry null observed demand (unknown, not zero)."""
     stockout = F.coalesce(F.col("stockout"), F.lit(False))
     return df.select(
-        "store_id", "sku", "category", "date", F.unix_date("date").alias("_day"),
+        "store_id",
+        "sku",
+        "category",
+        "date",
+        F.unix_date("date").alias("_day"),
         F.when(stockout, F.lit(None).cast("double")).otherwise(F.col("units")).alias("_obs"),
-        stockout.cast("double").alias("_stockout"), F.col("promo").cast("double").alias("_promo"),
+        stockout.cast("double").alias("_stockout"),
+        F.col("promo").cast("double").alias("_promo"),
         F.try_divide(F.col("price"), F.col("list_price")).alias("_price_ratio"),
     )
 
@@ -84,7 +104,9 @@ def _features(df: DataFrame, horizon: int) -> DataFrame:
     observed_zero = F.when(F.col("_obs").isNotNull(), (F.col("_obs") == 0).cast("double"))
     weekday_frame = by_weekday.rangeBetween(-(lag0 + 7 * (WEEKDAY_MEAN_WEEKS - 1)), -lag0)
     return df.select(
-        *KEY, "category", F.lit(horizon).alias("horizon"),
+        *KEY,
+        "category",
+        F.lit(horizon).alias("horizon"),
         at("_obs", horizon).alias("lag_h"),
         *(at("_obs", lag0 + 7 * (j - 1)).alias(f"lag_w{j}") for j in range(1, WEEKLY_LAGS + 1)),
         F.avg("_obs").over(weekday_frame).alias("weekday_mean_8"),
@@ -98,8 +120,10 @@ def _features(df: DataFrame, horizon: int) -> DataFrame:
         F.avg("_promo").over(window(28)).alias("promo_share_28"),
         at("_promo", lag0).alias("promo_lag_w1"),
         at("_price_ratio", horizon).alias("price_ratio_lag_h"),
-        F.dayofweek("date").alias("day_of_week"), F.dayofmonth("date").alias("day_of_month"),
-        F.col("_promo").alias("promo_plan"), F.col("_price_ratio").alias("price_ratio_plan"),
+        F.dayofweek("date").alias("day_of_week"),
+        F.dayofmonth("date").alias("day_of_month"),
+        F.col("_promo").alias("promo_plan"),
+        F.col("_price_ratio").alias("price_ratio_plan"),
         F.col("_obs").alias("target"),
     )
 
@@ -112,13 +136,16 @@ def build_training_frame(item_store_day: DataFrame, *, as_of: date, horizon: int
     """
     _check_input(item_store_day, horizon)
     rows = _prepared(_typed(item_store_day).where(F.col("date") <= F.lit(as_of)))
-    return (_features(rows, horizon)
-            .where(F.col("target").isNotNull() & F.col("mean_91").isNotNull())
-            .select(*FRAME_COLUMNS))
+    return (
+        _features(rows, horizon)
+        .where(F.col("target").isNotNull() & F.col("mean_91").isNotNull())
+        .select(*FRAME_COLUMNS)
+    )
 
 
-def build_forecast_frame(item_store_day: DataFrame, *, as_of: date, horizon: int,
-                         plan: DataFrame | None = None) -> DataFrame:
+def build_forecast_frame(
+    item_store_day: DataFrame, *, as_of: date, horizon: int, plan: DataFrame | None = None
+) -> DataFrame:
     """Feature rows for days as_of+1 .. as_of+horizon of every series seen in the lookback before as_of.
 
     Only history <= as_of is read. `plan` (store_id, sku, date, promo, price) supplies the target days' planned
@@ -128,20 +155,29 @@ def build_forecast_frame(item_store_day: DataFrame, *, as_of: date, horizon: int
     start = as_of - timedelta(days=lookback_days(horizon))
     past = _typed(item_store_day).where((F.col("date") > F.lit(start)) & (F.col("date") <= F.lit(as_of)))
     last = Window.partitionBy(*SERIES).orderBy(F.col("date").desc())
-    series = (past.withColumn("_n", F.row_number().over(last)).where("_n = 1")
-              .select(*SERIES, "category", "list_price"))
+    series = past.withColumn("_n", F.row_number().over(last)).where("_n = 1").select(*SERIES, "category", "list_price")
     days = F.sequence(F.lit(as_of + timedelta(days=1)), F.lit(as_of + timedelta(days=horizon)))
     future = series.select(*SERIES, "category", "list_price", F.explode(days).alias("date"))
     if plan is not None:
-        planned = plan.select(F.col("store_id").cast("string").alias("store_id"),
-                              F.col("sku").cast("string").alias("sku"), F.col("date").cast("date").alias("date"),
-                              F.col("promo").cast("boolean").alias("promo"),
-                              F.col("price").cast("double").alias("price"))
+        planned = plan.select(
+            F.col("store_id").cast("string").alias("store_id"),
+            F.col("sku").cast("string").alias("sku"),
+            F.col("date").cast("date").alias("date"),
+            F.col("promo").cast("boolean").alias("promo"),
+            F.col("price").cast("double").alias("price"),
+        )
         future = future.join(planned, on=KEY, how="left")
     else:
         future = future.withColumn("promo", F.lit(None).cast(T.BooleanType())).withColumn(
-            "price", F.lit(None).cast("double"))
-    future = future.select(*INPUT_COLUMNS[:4], F.lit(None).cast("double").alias("units"),
-                           F.lit(None).cast("boolean").alias("stockout"), "promo", "price", "list_price")
+            "price", F.lit(None).cast("double")
+        )
+    future = future.select(
+        *INPUT_COLUMNS[:4],
+        F.lit(None).cast("double").alias("units"),
+        F.lit(None).cast("boolean").alias("stockout"),
+        "promo",
+        "price",
+        "list_price",
+    )
     rows = _prepared(past.unionByName(future))
     return _features(rows, horizon).where(F.col("date") > F.lit(as_of)).select(*FRAME_COLUMNS)

@@ -48,8 +48,14 @@ def _window_pandas(history: pd.DataFrame | DataFrame, start: date, end: date) ->
     return pdf.assign(obs=pdf["units"].astype(float).where(~stockout))[[*SERIES, "date", "obs"]]
 
 
-def forecast(model: DemandModel, history: pd.DataFrame | DataFrame, *, as_of: date, horizon: int,
-             plan: pd.DataFrame | DataFrame | None = None) -> pd.DataFrame:
+def forecast(
+    model: DemandModel,
+    history: pd.DataFrame | DataFrame,
+    *,
+    as_of: date,
+    horizon: int,
+    plan: pd.DataFrame | DataFrame | None = None,
+) -> pd.DataFrame:
     """store_id, sku, date, mean, p10, p50, p90 for days as_of+1 .. as_of+horizon of every recent series.
 
     `horizon` may be at most the model's (its lags are model.horizon days old). `plan` (store_id, sku, date,
@@ -57,16 +63,28 @@ def forecast(model: DemandModel, history: pd.DataFrame | DataFrame, *, as_of: da
     """
     if not 1 <= horizon <= model.horizon:
         raise ValueError(f"horizon must be in 1..{model.horizon} for this model, got {horizon}")
-    frame = build_forecast_frame(as_spark(history), as_of=as_of, horizon=model.horizon,
-                                 plan=as_spark(plan) if plan is not None and model.params.use_plan else None)
+    frame = build_forecast_frame(
+        as_spark(history),
+        as_of=as_of,
+        horizon=model.horizon,
+        plan=as_spark(plan) if plan is not None and model.params.use_plan else None,
+    )
     feats = frame.where(F.col("date") <= F.lit(as_of + timedelta(days=horizon))).toPandas()
     preds = model.predict_frame(feats)
     out = pd.concat([feats[KEY], preds], axis=1)
     return out.sort_values(KEY, ignore_index=True)[list(FORECAST_COLUMNS)]
 
 
-def baseline_forecast(kind: BaselineKind, history: pd.DataFrame | DataFrame, *, as_of: date, horizon: int,
-                      window: int = 28, season: int = 7, season_cycles: int = 4) -> pd.DataFrame:
+def baseline_forecast(
+    kind: BaselineKind,
+    history: pd.DataFrame | DataFrame,
+    *,
+    as_of: date,
+    horizon: int,
+    window: int = 28,
+    season: int = 7,
+    season_cycles: int = 4,
+) -> pd.DataFrame:
     """store_id, sku, date, mean of a baseline for days as_of+1 .. as_of+horizon.
 
     moving_average: mean observed units of the last `window` days. seasonal_naive: the latest observed value of

@@ -44,19 +44,30 @@ def _aggregate_day(day: pd.DataFrame, draws: np.ndarray) -> list[pd.DataFrame]:
     for level, col in LEVEL_KEYS.items():
         keys = np.full(len(day), "total", dtype=object) if col is None else day[col].astype(str).to_numpy()
         codes, uniques = pd.factorize(keys, sort=True)
-        onehot = sparse.csr_matrix((np.ones(len(day)), (codes, np.arange(len(day)))),
-                                   shape=(len(uniques), len(day)))
+        onehot = sparse.csr_matrix((np.ones(len(day)), (codes, np.arange(len(day)))), shape=(len(uniques), len(day)))
         mean = onehot @ day["mean"].to_numpy(dtype=float)
         totals = onehot @ draws
         totals = totals + (mean - totals.mean(axis=1))[:, None]
         q = np.maximum(np.quantile(totals, [0.1, 0.5, 0.9], axis=1), 0.0)
-        out.append(pd.DataFrame({"level": level, "key": uniques, "date": day["date"].iloc[0], "mean": mean,
-                                 "p10": q[0], "p50": q[1], "p90": q[2]}))
+        out.append(
+            pd.DataFrame(
+                {
+                    "level": level,
+                    "key": uniques,
+                    "date": day["date"].iloc[0],
+                    "mean": mean,
+                    "p10": q[0],
+                    "p50": q[1],
+                    "p90": q[2],
+                }
+            )
+        )
     return out
 
 
-def aggregate_levels(forecast: pd.DataFrame, *, catalog: pd.DataFrame, n_samples: int = 1000,
-                     seed: int = 7) -> pd.DataFrame:
+def aggregate_levels(
+    forecast: pd.DataFrame, *, catalog: pd.DataFrame, n_samples: int = 1000, seed: int = 7
+) -> pd.DataFrame:
     """level (total | category | store), key, date, mean, p10, p50, p90 from a series forecast.
 
     forecast: store_id, sku, date, mean, p10, p50, p90 (as from `forecast`); catalog: sku, category (SKUs

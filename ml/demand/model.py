@@ -52,10 +52,19 @@ class DemandParams:
 
     def lgb_params(self) -> dict:
         """The LightGBM parameter dict (deterministic, quiet)."""
-        out = {"objective": self.objective, "learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
-               "min_data_in_leaf": self.min_data_in_leaf, "feature_fraction": self.feature_fraction,
-               "lambda_l2": self.lambda_l2, "num_threads": self.num_threads, "seed": self.seed,
-               "deterministic": True, "force_row_wise": True, "verbosity": -1}
+        out = {
+            "objective": self.objective,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_data_in_leaf": self.min_data_in_leaf,
+            "feature_fraction": self.feature_fraction,
+            "lambda_l2": self.lambda_l2,
+            "num_threads": self.num_threads,
+            "seed": self.seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "verbosity": -1,
+        }
         if self.objective == "tweedie":
             out["tweedie_variance_power"] = self.tweedie_variance_power
         return out
@@ -97,9 +106,15 @@ class DemandModel:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.booster.save_model(str(path / "booster.txt"))
-        meta = {"features": self.features, "categories": self.categories, "horizon": self.horizon,
-                "dispersion": self.dispersion, "params": asdict(self.params), "best_iteration": self.best_iteration,
-                "metrics": self.metrics}
+        meta = {
+            "features": self.features,
+            "categories": self.categories,
+            "horizon": self.horizon,
+            "dispersion": self.dispersion,
+            "params": asdict(self.params),
+            "best_iteration": self.best_iteration,
+            "metrics": self.metrics,
+        }
         (path / "meta.json").write_text(json.dumps(meta, indent=2))
 
     @classmethod
@@ -107,14 +122,21 @@ class DemandModel:
         """Read a directory written by `save`."""
         path = Path(path)
         meta = json.loads((path / "meta.json").read_text())
-        return cls(booster=lgb.Booster(model_file=str(path / "booster.txt")), features=tuple(meta["features"]),
-                   categories=tuple(meta["categories"]), horizon=int(meta["horizon"]),
-                   dispersion=float(meta["dispersion"]), params=DemandParams(**meta["params"]),
-                   best_iteration=int(meta["best_iteration"]), metrics=meta["metrics"])
+        return cls(
+            booster=lgb.Booster(model_file=str(path / "booster.txt")),
+            features=tuple(meta["features"]),
+            categories=tuple(meta["categories"]),
+            horizon=int(meta["horizon"]),
+            dispersion=float(meta["dispersion"]),
+            params=DemandParams(**meta["params"]),
+            best_iteration=int(meta["best_iteration"]),
+            metrics=meta["metrics"],
+        )
 
 
-def design_matrix(frame: pd.DataFrame, *, features: tuple[str, ...], categories: tuple[str, ...],
-                  horizon: int) -> pd.DataFrame:
+def design_matrix(
+    frame: pd.DataFrame, *, features: tuple[str, ...], categories: tuple[str, ...], horizon: int
+) -> pd.DataFrame:
     """Numeric features as float and category as a code over the training categories (unknown -> missing)."""
     horizons = set(pd.unique(frame["horizon"])) if len(frame) else {horizon}
     if horizons != {horizon}:
@@ -137,15 +159,19 @@ def nb_log_likelihood(y: np.ndarray, mean: np.ndarray, dispersion: float) -> flo
     """Sum of NB log densities (gamma form, so non-integer imported units are allowed)."""
     mu = np.maximum(mean, _MIN_MEAN)
     n = 1.0 / dispersion
-    return float(np.sum(gammaln(y + n) - gammaln(n) - gammaln(y + 1) + n * np.log(n / (n + mu))
-                        + y * np.log(mu / (n + mu))))
+    return float(
+        np.sum(gammaln(y + n) - gammaln(n) - gammaln(y + 1) + n * np.log(n / (n + mu)) + y * np.log(mu / (n + mu)))
+    )
 
 
 def fit_dispersion(y: np.ndarray, mean: np.ndarray, *, floor: float) -> float:
     """Maximum-likelihood NB dispersion of held-out actuals around held-out predictions (log scale search)."""
     y, mean = np.asarray(y, dtype=float), np.asarray(mean, dtype=float)
-    res = minimize_scalar(lambda la: -nb_log_likelihood(y, mean, float(np.exp(la))),
-                          bounds=(np.log(floor), np.log(50.0)), method="bounded")
+    res = minimize_scalar(
+        lambda la: -nb_log_likelihood(y, mean, float(np.exp(la))),
+        bounds=(np.log(floor), np.log(50.0)),
+        method="bounded",
+    )
     return float(max(np.exp(res.x), floor))
 
 
@@ -170,18 +196,33 @@ def train_demand(frame: pd.DataFrame, *, params: DemandParams) -> DemandModel:
         return design_matrix(rows, features=features, categories=categories, horizon=horizon)
 
     x_val = design(val_rows)
-    first = lgb.train(params.lgb_params(), _dataset(design(fit_rows), fit_rows), num_boost_round=params.n_estimators,
-                      valid_sets=[_dataset(x_val, val_rows)],
-                      callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)])
+    first = lgb.train(
+        params.lgb_params(),
+        _dataset(design(fit_rows), fit_rows),
+        num_boost_round=params.n_estimators,
+        valid_sets=[_dataset(x_val, val_rows)],
+        callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
+    )
     rounds = max(int(first.best_iteration or params.n_estimators), 1)
     y_val = val_rows["target"].to_numpy(dtype=float)
     mean_val = first.predict(x_val, num_iteration=rounds)
     dispersion = fit_dispersion(y_val, mean_val, floor=params.min_dispersion)
     final = lgb.train(params.lgb_params(), _dataset(design(frame), frame), num_boost_round=rounds)
     q = nb_quantiles(mean_val, dispersion)
-    metrics = {"val_wape": float(np.abs(y_val - mean_val).sum() / max(y_val.sum(), 1e-9)),
-               "val_bias": float((mean_val - y_val).sum() / max(y_val.sum(), 1e-9)),
-               "val_coverage_80": float(np.mean((y_val >= q["p10"]) & (y_val <= q["p90"]))),
-               "val_rows": float(len(val_rows)), "train_rows": float(len(frame))}
-    return DemandModel(booster=final, features=features, categories=categories, horizon=horizon,
-                       dispersion=dispersion, params=params, best_iteration=rounds, metrics=metrics)
+    metrics = {
+        "val_wape": float(np.abs(y_val - mean_val).sum() / max(y_val.sum(), 1e-9)),
+        "val_bias": float((mean_val - y_val).sum() / max(y_val.sum(), 1e-9)),
+        "val_coverage_80": float(np.mean((y_val >= q["p10"]) & (y_val <= q["p90"]))),
+        "val_rows": float(len(val_rows)),
+        "train_rows": float(len(frame)),
+    }
+    return DemandModel(
+        booster=final,
+        features=features,
+        categories=categories,
+        horizon=horizon,
+        dispersion=dispersion,
+        params=params,
+        best_iteration=rounds,
+        metrics=metrics,
+    )

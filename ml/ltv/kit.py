@@ -19,8 +19,17 @@ if TYPE_CHECKING:
 
     from ml.common.serving import Predictor
 
-OUTPUT_COLUMNS = ["customer_id", "as_of", "horizon_days", "expected_purchases", "p_alive", "expected_revenue",
-                  "model_name", "model_version", "run_id"]
+OUTPUT_COLUMNS = [
+    "customer_id",
+    "as_of",
+    "horizon_days",
+    "expected_purchases",
+    "p_alive",
+    "expected_revenue",
+    "model_name",
+    "model_version",
+    "run_id",
+]
 
 
 class LtvKit(CustomerKit):
@@ -35,8 +44,7 @@ class LtvKit(CustomerKit):
         frame = data.frame
         if config.kind == "lgbm":
             features = self.features(frame)
-            return ltv.train(frame.loc[:, features], frame.loc[:, ["label_purchases", "label_revenue"]],
-                             config.params)
+            return ltv.train(frame.loc[:, features], frame.loc[:, ["label_purchases", "label_revenue"]], config.params)
         if config.kind == "bgnbd_gg":
             return ltv.fit_probabilistic(frame, horizon_days=horizon_days)
         raise ConfigError(f"config 'ml.ltv': unknown model kind '{config.kind}' (lgbm, bgnbd_gg)")
@@ -44,15 +52,20 @@ class LtvKit(CustomerKit):
     def evaluate(self, config: ModelConfig, predictor: Any, data: Bounded) -> dict[str, float]:
         frame = data.frame
         predicted = predictor.predict_frame(frame)
-        return {**count_errors(predicted["expected_purchases"].to_numpy(), frame["label_purchases"].to_numpy(),
-                               prefix="purchases"),
-                **count_errors(predicted["expected_revenue"].to_numpy(), frame["label_revenue"].to_numpy(),
-                               prefix="revenue")}
+        return {
+            **count_errors(
+                predicted["expected_purchases"].to_numpy(), frame["label_purchases"].to_numpy(), prefix="purchases"
+            ),
+            **count_errors(
+                predicted["expected_revenue"].to_numpy(), frame["label_revenue"].to_numpy(), prefix="revenue"
+            ),
+        }
 
     def finish(self, scored: DataFrame, *, as_of: date, horizon_days: int) -> DataFrame:
         # LightGBM has no P(alive): its NaN becomes null, as the table contract says.
         return scored.withColumn("horizon_days", F.lit(int(horizon_days))).withColumn(
-            "p_alive", F.when(~F.isnan("p_alive"), F.col("p_alive")))
+            "p_alive", F.when(~F.isnan("p_alive"), F.col("p_alive"))
+        )
 
     def output_columns(self) -> list[str]:
         return list(OUTPUT_COLUMNS)

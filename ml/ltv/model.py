@@ -74,15 +74,19 @@ class ProbabilisticLtv:
             fitted = expected_spend(self.spend, x, np.where(np.isfinite(m_x) & (m_x > 0), m_x, 0.0))
             usable = np.isfinite(fitted) & ((x == 0) | (m_x > 0))
             spend = np.where(usable, fitted, self.mean_spend)
-        return pd.DataFrame({"expected_purchases": purchases, "p_alive": alive,
-                             "expected_revenue": purchases * spend})
+        return pd.DataFrame({"expected_purchases": purchases, "p_alive": alive, "expected_revenue": purchases * spend})
 
 
 def fit_probabilistic(frame: pd.DataFrame, *, horizon_days: int) -> ProbabilisticLtv:
     """Fit the baseline on the frame's BG/NBD summary (no labels needed)."""
     spend, mean_spend = _fit_spend(frame)
-    return ProbabilisticLtv(bgnbd=fit_bgnbd_frame(frame), spend=spend, mean_spend=mean_spend,
-                            horizon_days=horizon_days, input_columns=list(SUMMARY_INPUTS))
+    return ProbabilisticLtv(
+        bgnbd=fit_bgnbd_frame(frame),
+        spend=spend,
+        mean_spend=mean_spend,
+        horizon_days=horizon_days,
+        input_columns=list(SUMMARY_INPUTS),
+    )
 
 
 @dataclass
@@ -95,8 +99,13 @@ class LgbmLtv:
 
     def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         X = frame.loc[:, self.input_columns].astype(float)
-        return pd.DataFrame({"expected_purchases": self.purchases.predict(X), "p_alive": np.nan,
-                             "expected_revenue": self.revenue.predict(X)})
+        return pd.DataFrame(
+            {
+                "expected_purchases": self.purchases.predict(X),
+                "p_alive": np.nan,
+                "expected_revenue": self.revenue.predict(X),
+            }
+        )
 
 
 def train(X: pd.DataFrame, y: pd.DataFrame, params: Mapping[str, Any]) -> LgbmLtv:

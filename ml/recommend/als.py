@@ -58,34 +58,62 @@ def train_als(interactions: DataFrame, *, params: AlsParams) -> AlsRecommender:
     """Fit implicit ALS on customer_id, item_id, strength (strength is the confidence weight)."""
     users = _index(interactions, "customer_id", "user_idx")
     items = _index(interactions, "item_id", "item_idx")
-    ratings = (interactions.join(users, on="customer_id", how="inner").join(items, on="item_id", how="inner")
-               .select("user_idx", "item_idx", F.col("strength").cast("float").alias("strength")))
-    als = ALS(implicitPrefs=True, userCol="user_idx", itemCol="item_idx", ratingCol="strength",
-              rank=params.rank, regParam=params.reg_param, alpha=params.alpha, maxIter=params.max_iter,
-              numUserBlocks=params.num_user_blocks, numItemBlocks=params.num_item_blocks, seed=params.seed,
-              coldStartStrategy="drop")
-    return AlsRecommender(als=als.fit(ratings), users=users, items=items,
-                          popular=popularity(interactions, n=None).cache(),
-                          seen=interactions.select("customer_id", "item_id").distinct(), params=params,
-                          n_items=items.count())
+    ratings = (
+        interactions.join(users, on="customer_id", how="inner")
+        .join(items, on="item_id", how="inner")
+        .select("user_idx", "item_idx", F.col("strength").cast("float").alias("strength"))
+    )
+    als = ALS(
+        implicitPrefs=True,
+        userCol="user_idx",
+        itemCol="item_idx",
+        ratingCol="strength",
+        rank=params.rank,
+        regParam=params.reg_param,
+        alpha=params.alpha,
+        maxIter=params.max_iter,
+        numUserBlocks=params.num_user_blocks,
+        numItemBlocks=params.num_item_blocks,
+        seed=params.seed,
+        coldStartStrategy="drop",
+    )
+    return AlsRecommender(
+        als=als.fit(ratings),
+        users=users,
+        items=items,
+        popular=popularity(interactions, n=None).cache(),
+        seen=interactions.select("customer_id", "item_id").distinct(),
+        params=params,
+        n_items=items.count(),
+    )
 
 
-def _filtered_top(candidates: DataFrame, exclude: DataFrame | None, out_of_stock: DataFrame | None,
-                  n: int) -> DataFrame:
+def _filtered_top(
+    candidates: DataFrame, exclude: DataFrame | None, out_of_stock: DataFrame | None, n: int
+) -> DataFrame:
     """Drop excluded pairs and out-of-stock items, then rank by score (ties: item_id) and keep n per customer."""
     if exclude is not None:
-        candidates = candidates.join(exclude.select("customer_id", "item_id"), on=["customer_id", "item_id"],
-                                     how="left_anti")
+        candidates = candidates.join(
+            exclude.select("customer_id", "item_id"), on=["customer_id", "item_id"], how="left_anti"
+        )
     if out_of_stock is not None:
         candidates = candidates.join(out_of_stock.select("item_id"), on="item_id", how="left_anti")
     order = Window.partitionBy("customer_id").orderBy(F.col("score").desc(), F.col("item_id"))
-    return (candidates.withColumn("rank", F.row_number().over(order)).where(F.col("rank") <= n)
-            .select("customer_id", "item_id", F.col("rank").cast("int").alias("rank"),
-                    F.col("score").cast("double").alias("score")))
+    return (
+        candidates.withColumn("rank", F.row_number().over(order))
+        .where(F.col("rank") <= n)
+        .select(
+            "customer_id",
+            "item_id",
+            F.col("rank").cast("int").alias("rank"),
+            F.col("score").cast("double").alias("score"),
+        )
+    )
 
 
-def _depth(customers: DataFrame, exclude: DataFrame | None, out_of_stock: DataFrame | None, n: int,
-           n_items: int) -> int:
+def _depth(
+    customers: DataFrame, exclude: DataFrame | None, out_of_stock: DataFrame | None, n: int, n_items: int
+) -> int:
     """How many candidates per customer survive both filters with n to spare (bounded by the catalog)."""
     most_excluded = 0
     if exclude is not None:
@@ -95,8 +123,9 @@ def _depth(customers: DataFrame, exclude: DataFrame | None, out_of_stock: DataFr
     return max(1, min(n + int(most_excluded) + oos, n_items))
 
 
-def recommend_popular(popular: DataFrame, customers: DataFrame, *, exclude: DataFrame | None,
-                      out_of_stock: DataFrame | None, n: int) -> DataFrame:
+def recommend_popular(
+    popular: DataFrame, customers: DataFrame, *, exclude: DataFrame | None, out_of_stock: DataFrame | None, n: int
+) -> DataFrame:
     """The popularity recommender: the most popular items each customer has not excluded and that are in stock."""
     customers = customers.select(F.col("customer_id").cast("string").alias("customer_id")).distinct()
     k = _depth(customers, exclude, out_of_stock, n, popular.count())
@@ -104,8 +133,14 @@ def recommend_popular(popular: DataFrame, customers: DataFrame, *, exclude: Data
     return _filtered_top(cand, exclude, out_of_stock, n)
 
 
-def recommend(model: AlsRecommender, customers: DataFrame, *, exclude: DataFrame | None,
-              out_of_stock: DataFrame | None, n: int = 10) -> DataFrame:
+def recommend(
+    model: AlsRecommender,
+    customers: DataFrame,
+    *,
+    exclude: DataFrame | None,
+    out_of_stock: DataFrame | None,
+    n: int = 10,
+) -> DataFrame:
     """customer_id, item_id, rank (1..n), score: ALS for known customers, popularity for the others.
 
     customers: customer_id; exclude: customer_id, item_id pairs never to recommend (what they bought or
@@ -116,11 +151,14 @@ def recommend(model: AlsRecommender, customers: DataFrame, *, exclude: DataFrame
     known = customers.join(model.users, on="customer_id", how="inner")
     cold = customers.join(model.users, on="customer_id", how="left_anti")
     k = _depth(customers, exclude, out_of_stock, n, model.n_items)
-    recs = (model.als.recommendForUserSubset(known.select("user_idx"), k)
-            .select("user_idx", F.explode("recommendations").alias("r"))
-            .select("user_idx", F.col("r.item_idx").alias("item_idx"), F.col("r.rating").alias("score"))
-            .join(model.users, on="user_idx", how="inner").join(model.items, on="item_idx", how="inner")
-            .select("customer_id", "item_id", "score"))
+    recs = (
+        model.als.recommendForUserSubset(known.select("user_idx"), k)
+        .select("user_idx", F.explode("recommendations").alias("r"))
+        .select("user_idx", F.col("r.item_idx").alias("item_idx"), F.col("r.rating").alias("score"))
+        .join(model.users, on="user_idx", how="inner")
+        .join(model.items, on="item_idx", how="inner")
+        .select("customer_id", "item_id", "score")
+    )
     pop = cold.crossJoin(F.broadcast(model.popular.where(F.col("rank") <= k).select("item_id", "score")))
     return _filtered_top(recs.unionByName(pop), exclude, out_of_stock, n)
 
@@ -140,5 +178,6 @@ def load_recommender(spark: SparkSession, path: str | Path) -> AlsRecommender:
     root = Path(path)
     meta = json.loads((root / "meta.json").read_text())
     frames = {name: spark.read.parquet(str(root / name)) for name in ("users", "items", "popular", "seen")}
-    return AlsRecommender(als=ALSModel.load(str(root / "als")), params=AlsParams(**meta["params"]),
-                          n_items=int(meta["n_items"]), **frames)
+    return AlsRecommender(
+        als=ALSModel.load(str(root / "als")), params=AlsParams(**meta["params"]), n_items=int(meta["n_items"]), **frames
+    )

@@ -26,13 +26,22 @@ class InteractionWeights:
 
 
 def _typed(df: DataFrame, strength: Column) -> DataFrame:
-    return df.select(F.col("customer_id").cast("string").alias("customer_id"),
-                     F.col("item_id").cast("string").alias("item_id"), strength.cast("double").alias("strength"))
+    return df.select(
+        F.col("customer_id").cast("string").alias("customer_id"),
+        F.col("item_id").cast("string").alias("item_id"),
+        strength.cast("double").alias("strength"),
+    )
 
 
-def interactions_from_silver(order_lines: DataFrame, events: DataFrame, imported: DataFrame, *,
-                             weights: InteractionWeights, as_of: date,
-                             excluded_statuses: tuple[str, ...] = ("cancelled",)) -> DataFrame:
+def interactions_from_silver(
+    order_lines: DataFrame,
+    events: DataFrame,
+    imported: DataFrame,
+    *,
+    weights: InteractionWeights,
+    as_of: date,
+    excluded_statuses: tuple[str, ...] = ("cancelled",),
+) -> DataFrame:
     """customer_id, item_id (= sku, or the imported item id as given), strength: summed weights up to as_of.
 
     Purchases are silver.order_lines rows (one `purchase` weight per line, whatever the quantity, so bulk buys
@@ -42,22 +51,34 @@ def interactions_from_silver(order_lines: DataFrame, events: DataFrame, imported
     interaction_ts is UTC (its business time zone), so its date is the UTC date.
     """
     lines = order_lines.where(
-        (F.col("order_date") <= F.lit(as_of)) & F.col("customer_id").isNotNull() & F.col("sku").isNotNull()
+        (F.col("order_date") <= F.lit(as_of))
+        & F.col("customer_id").isNotNull()
+        & F.col("sku").isNotNull()
         & ~F.coalesce(F.col("status").isin(*excluded_statuses), F.lit(False))
     ).withColumn("item_id", F.col("sku"))
-    event_weight = (F.when(F.col("event_type") == "cart", F.lit(weights.cart))
-                    .when(F.col("event_type") == "view", F.lit(weights.view)))
+    event_weight = F.when(F.col("event_type") == "cart", F.lit(weights.cart)).when(
+        F.col("event_type") == "view", F.lit(weights.view)
+    )
     evts = events.where(
-        (F.col("event_date") <= F.lit(as_of)) & F.col("customer_id").isNotNull() & F.col("sku").isNotNull()
+        (F.col("event_date") <= F.lit(as_of))
+        & F.col("customer_id").isNotNull()
+        & F.col("sku").isNotNull()
         & F.col("event_type").isin("cart", "view")
     ).withColumn("item_id", F.col("sku"))
     imp = imported.where(
-        (F.to_date("interaction_ts") <= F.lit(as_of)) & F.col("customer_id").isNotNull()
-        & F.col("item_id").isNotNull())
-    parts = _typed(lines, F.lit(weights.purchase)).unionByName(_typed(evts, event_weight)).unionByName(
-        _typed(imp, F.coalesce(F.col("weight").cast("double"), F.lit(weights.imported_default))))
-    return (parts.groupBy("customer_id", "item_id").agg(F.sum("strength").alias("strength"))
-            .where(F.col("strength") != 0).select(*INTERACTION_COLUMNS))
+        (F.to_date("interaction_ts") <= F.lit(as_of)) & F.col("customer_id").isNotNull() & F.col("item_id").isNotNull()
+    )
+    parts = (
+        _typed(lines, F.lit(weights.purchase))
+        .unionByName(_typed(evts, event_weight))
+        .unionByName(_typed(imp, F.coalesce(F.col("weight").cast("double"), F.lit(weights.imported_default))))
+    )
+    return (
+        parts.groupBy("customer_id", "item_id")
+        .agg(F.sum("strength").alias("strength"))
+        .where(F.col("strength") != 0)
+        .select(*INTERACTION_COLUMNS)
+    )
 
 
 def popularity(interactions: DataFrame, *, n: int | None) -> DataFrame:
@@ -65,8 +86,7 @@ def popularity(interactions: DataFrame, *, n: int | None) -> DataFrame:
 
     Ties break on item_id, so the ranking is deterministic.
     """
-    scores = interactions.groupBy("item_id").agg(
-        F.sum(F.greatest(F.col("strength"), F.lit(0.0))).alias("score"))
+    scores = interactions.groupBy("item_id").agg(F.sum(F.greatest(F.col("strength"), F.lit(0.0))).alias("score"))
     ranked = scores.withColumn("rank", F.row_number().over(Window.orderBy(F.col("score").desc(), "item_id")))
     if n is not None:
         ranked = ranked.where(F.col("rank") <= n)

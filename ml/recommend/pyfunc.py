@@ -34,8 +34,9 @@ class AlsPyfunc(mlflow.pyfunc.PythonModel):
             raise RuntimeError("AlsPyfunc needs an active SparkSession in the driver (do not use spark_udf)")
         self._model = load_recommender(spark, context.artifacts[ARTIFACT_KEY])
 
-    def predict(self, context: mlflow.pyfunc.PythonModelContext, model_input: pd.DataFrame,
-                params: dict[str, Any] | None = None) -> pd.DataFrame:
+    def predict(
+        self, context: mlflow.pyfunc.PythonModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         if self._model is None:
             self.load_context(context)
         spark = SparkSession.getActiveSession()

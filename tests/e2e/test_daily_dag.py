@@ -88,8 +88,13 @@ def champions(stack: dict[str, Any], history: RunResult) -> subprocess.Completed
     are too short for a labelled comparison, so each model's label-free configuration becomes `champion`)."""
     assert history.ok, f"see {history.log}"
     as_of = (stack["last"] - timedelta(days=2)).isoformat()
-    return subprocess.run([sys.executable, "-m", "jobs.cli", "train", "all", "--as-of", as_of], env=stack["env"],
-                          cwd=REPO, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "jobs.cli", "train", "all", "--as-of", as_of],
+        env=stack["env"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +151,14 @@ def test_serving_tables_filled_by_champions(stack: dict[str, Any], daily: RunRes
 def test_analyst_notebook_reads_every_section_from_the_lake(stack: dict[str, Any], daily: RunResult) -> None:
     """notebooks/retail_overview.ipynb, run headless on the lake the DAG filled: no section is left unbuilt."""
     assert daily.ok
-    result = subprocess.run([sys.executable, "scripts/run_notebook.py", "notebooks/retail_overview.ipynb"],
-                            env=stack["env"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "scripts/run_notebook.py", "notebooks/retail_overview.ipynb"],
+        env=stack["env"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "not built yet" not in result.stdout, result.stdout[-3000:]
 

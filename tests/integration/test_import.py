@@ -30,11 +30,16 @@ def test_good_orders_keep_their_ids_and_extend_the_catalog(tmp_path: Path, catal
     path.write_text(ORDERS)
     assert main(["import", "orders", str(path), "--channel", "shopify", "--map", ORDERS_MAP]) == 0
     lines = catalog.read("silver.order_lines").where(F.col("channel") == "shopify")
-    got = sorted((r.order_id, r.line_no, r.customer_id, r.account_id, r.sku, str(r.net_amount))
-                 for r in lines.collect())
+    got = sorted(
+        (r.order_id, r.line_no, r.customer_id, r.account_id, r.sku, str(r.net_amount)) for r in lines.collect()
+    )
     # u-001 and u-003 share a phone: the file maps `phone`, so they are one person under the smaller id
-    assert got == [("o-1", 1, "u-001", "u-001", "SKU-A", "30.00"), ("o-1", 2, "u-001", "u-001", "SKU-B", "5.50"),
-                   ("o-2", 1, "u-002", "u-002", "SKU-A", "12.00"), ("o-3", 1, "u-001", "u-003", "SKU-NEW", "7.25")]
+    assert got == [
+        ("o-1", 1, "u-001", "u-001", "SKU-A", "30.00"),
+        ("o-1", 2, "u-001", "u-001", "SKU-B", "5.50"),
+        ("o-2", 1, "u-002", "u-002", "SKU-A", "12.00"),
+        ("o-3", 1, "u-001", "u-003", "SKU-NEW", "7.25"),
+    ]
     products = {r.sku: r.is_known for r in catalog.read("silver.products").collect()}
     assert products == {"SKU-A": False, "SKU-B": False, "SKU-NEW": False}
     orders = catalog.read("silver.orders").where(F.col("order_id") == "o-1").first()
@@ -46,26 +51,42 @@ def test_good_orders_keep_their_ids_and_extend_the_catalog(tmp_path: Path, catal
 
 def test_bad_rows_are_quarantined_good_rows_load(tmp_path: Path, catalog: Catalog) -> None:
     path = tmp_path / "orders.csv"
-    path.write_text("cust,when,total\nu-1,2025-01-01,10\n,2025-01-01,5\nu-2,yesterday,5\nu-3,2025-01-02,-4\n"
-                    "u-4,2025-01-02,abc\n")
-    assert main(["import", "orders", str(path), "--channel", "pos2", "--map",
-                 "customer_id=cust,order_ts=when,amount=total"]) == 0
+    path.write_text(
+        "cust,when,total\nu-1,2025-01-01,10\n,2025-01-01,5\nu-2,yesterday,5\nu-3,2025-01-02,-4\nu-4,2025-01-02,abc\n"
+    )
+    assert (
+        main(
+            ["import", "orders", str(path), "--channel", "pos2", "--map", "customer_id=cust,order_ts=when,amount=total"]
+        )
+        == 0
+    )
     reasons = sorted((r.reason_code, r.column) for r in catalog.read("silver.quarantine").collect())
-    assert reasons == [("BAD_TYPE", "amount"), ("BAD_TYPE", "order_ts"), ("MISSING_KEY", "customer_id"),
-                       ("OUT_OF_RANGE", "amount")]
+    assert reasons == [
+        ("BAD_TYPE", "amount"),
+        ("BAD_TYPE", "order_ts"),
+        ("MISSING_KEY", "customer_id"),
+        ("OUT_OF_RANGE", "amount"),
+    ]
     assert [r.customer_id for r in catalog.read("silver.order_lines").collect()] == ["u-1"]
     audit = catalog.read("ops.batch_audit").first()
     assert (audit.bronze_rows, audit.loaded, audit.quarantined) == (5, 1, 4)
 
 
-@pytest.mark.parametrize(("content", "mapping", "message"), [
-    ("cust,when\nu-1,2025-01-01\n", "customer_id=cust,order_ts=when,amount=total",
-     "column 'total' (mapped to amount) not found"),
-    ("", "customer_id=cust,order_ts=when,amount=total", "empty file"),
-    ("cust,when,total\n", "customer_id=cust,order_ts=when", "missing required key(s) amount"),
-])
-def test_broken_files_are_refused_with_one_line(tmp_path: Path, catalog: Catalog, capsys, content: str,
-                                                mapping: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "mapping", "message"),
+    [
+        (
+            "cust,when\nu-1,2025-01-01\n",
+            "customer_id=cust,order_ts=when,amount=total",
+            "column 'total' (mapped to amount) not found",
+        ),
+        ("", "customer_id=cust,order_ts=when,amount=total", "empty file"),
+        ("cust,when,total\n", "customer_id=cust,order_ts=when", "missing required key(s) amount"),
+    ],
+)
+def test_broken_files_are_refused_with_one_line(
+    tmp_path: Path, catalog: Catalog, capsys, content: str, mapping: str, message: str
+) -> None:
     path = tmp_path / "broken.csv"
     path.write_text(content)
     assert main(["import", "orders", str(path), "--channel", "x", "--map", mapping]) == 3
@@ -83,7 +104,8 @@ def test_interactions_and_sales(tmp_path: Path, catalog: Catalog) -> None:
     sales = tmp_path / "sales.csv"
     sales.write_text("s,p,d,u,pr\nS1,P1,2025-01-01,4,2.50\nS1,P1,2025-01-02,0,2.50\nS2,P9,01/03/2025,1,9\n")
     assert main(["import", "sales", str(sales), "--map", "store_id=s,sku=p,date=d,units=u,price=pr"]) == 0
-    rows = sorted((r.store_id, r.sku, str(r.sales_date), r.units) for r in
-                  catalog.read("silver.daily_sales_imported").collect())
+    rows = sorted(
+        (r.store_id, r.sku, str(r.sales_date), r.units) for r in catalog.read("silver.daily_sales_imported").collect()
+    )
     assert rows == [("S1", "P1", "2025-01-01", 4.0), ("S1", "P1", "2025-01-02", 0.0), ("S2", "P9", "2025-01-03", 1.0)]
     assert {r.store_id: r.is_known for r in catalog.read("silver.stores").collect()} == {"S1": False, "S2": False}

@@ -21,16 +21,22 @@ pytestmark = pytest.mark.integration
 KEYS = {
     "web_orders": ("silver.order_lines", {"channel": "web"}, {"order_id": "order_id", "line_no": "line_no"}),
     "app_orders": ("silver.order_lines", {"channel": "app"}, {"order_id": "order_id", "line_no": "line_no"}),
-    "marketplace_orders": ("silver.order_lines", {"channel": "marketplace"},
-                           {"order_id": "order_id", "line_no": "line_no"}),
+    "marketplace_orders": (
+        "silver.order_lines",
+        {"channel": "marketplace"},
+        {"order_id": "order_id", "line_no": "line_no"},
+    ),
     "pos_transactions": ("silver.order_lines", {"channel": "pos"}, {"txn_id": "order_id", "line_no": "line_no"}),
     "web_events": ("silver.events", {"channel": "web"}, {"event_id": "event_id"}),
     "app_events": ("silver.events", {"channel": "app"}, {"event_id": "event_id"}),
     "crm_members": ("silver.members", {}, {"member_id": "member_id"}),
     "products": ("silver.products", {}, {"sku": "sku"}),
     "returns": ("silver.returns", {}, {"return_id": "return_id"}),
-    "marketing_spend": ("silver.marketing_spend", {}, {"date": "spend_date", "channel": "channel",
-                                                       "campaign_id": "campaign_id"}),
+    "marketing_spend": (
+        "silver.marketing_spend",
+        {},
+        {"date": "spend_date", "channel": "channel", "campaign_id": "campaign_id"},
+    ),
     "inventory": ("silver.inventory", {}, {"snapshot_date": "snapshot_date", "store_id": "store_id", "sku": "sku"}),
     "stores": ("silver.stores", {}, {"store_id": "store_id"}),
 }
@@ -124,8 +130,12 @@ def test_late_and_twice_dropped_files(world: dict) -> None:
 def test_identity_resolution_matches_the_truth(world: dict) -> None:
     catalog, truth = world["catalog"], world["manifest"]["truth"]
     id_map = {(r.id_type, r.id_value): r.customer_id for r in catalog.read("silver.identity_map").collect()}
-    kinds = {"crm_member_id": "member", "web_account_ids": "web", "app_user_ids": "app",
-             "marketplace_buyer_ids": "marketplace"}
+    kinds = {
+        "crm_member_id": "member",
+        "web_account_ids": "web",
+        "app_user_ids": "app",
+        "marketplace_buyer_ids": "marketplace",
+    }
     seen: dict[str, str] = {}
     for person in truth["person_keys"]:
         ids = set()
@@ -146,11 +156,13 @@ def test_identity_resolution_matches_the_truth(world: dict) -> None:
 
 def test_lineage_adds_up_for_every_batch(world: dict) -> None:
     audit = world["catalog"].read("ops.batch_audit")
-    bad = audit.where(F.col("loaded") + F.col("superseded") + F.col("duplicate") + F.col("quarantined")
-                      != F.col("bronze_rows"))
+    bad = audit.where(
+        F.col("loaded") + F.col("superseded") + F.col("duplicate") + F.col("quarantined") != F.col("bronze_rows")
+    )
     assert bad.count() == 0
-    loaded = {r.source: r for r in audit.groupBy("source").sum().withColumnRenamed("sum(bronze_rows)", "rows")
-              .collect()}
+    loaded = {
+        r.source: r for r in audit.groupBy("source").sum().withColumnRenamed("sum(bronze_rows)", "rows").collect()
+    }
     for source in KEYS:
         assert source in loaded, f"no audited batch for {source}"
     bronze = world["catalog"].read("bronze.web_orders").count()
@@ -214,7 +226,16 @@ def test_second_ingest_writes_nothing(world: dict) -> None:
 def test_tables_command_lists_populated_silver(world: dict, capsys) -> None:
     assert main(["tables"]) == 0
     out = capsys.readouterr().out
-    for table in ("silver.order_lines", "silver.orders", "silver.customers", "silver.events", "silver.products",
-                  "silver.inventory", "silver.marketing_spend", "silver.returns", "silver.quarantine"):
+    for table in (
+        "silver.order_lines",
+        "silver.orders",
+        "silver.customers",
+        "silver.events",
+        "silver.products",
+        "silver.inventory",
+        "silver.marketing_spend",
+        "silver.returns",
+        "silver.quarantine",
+    ):
         line = next(ln for ln in out.splitlines() if ln.startswith(table + " "))
         assert int(line.split()[1].replace(",", "")) > 0, line

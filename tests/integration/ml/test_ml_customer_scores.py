@@ -38,8 +38,10 @@ def test_train_score_rescore_churn_and_fallback_ltv(spark, cfg, catalog, capsys,
         assert {r.customer_id for r in rows.select("customer_id").collect()} == buyers
     stamps = scores.select("model_name", "model_version", "run_id", "horizon_days").distinct().collect()
     assert len(stamps) == 1 and stamps[0].model_name == "omnilake_churn_h30" and stamps[0].horizon_days == 30
-    assert scores.where(F.col("churn_probability").isNull() | ~F.col("risk_band").isin("low", "medium", "high")
-                        ).count() == 0
+    assert (
+        scores.where(F.col("churn_probability").isNull() | ~F.col("risk_band").isin("low", "medium", "high")).count()
+        == 0
+    )
     before = spark.createDataFrame(scores.where(F.col("as_of") == earlier).collect(), scores.schema)
 
     omnilake(cfg, "score", "churn", "--as-of", str(D))  # rescore one date
@@ -52,8 +54,11 @@ def test_train_score_rescore_churn_and_fallback_ltv(spark, cfg, catalog, capsys,
     assert "fallback (history too short" in capsys.readouterr().out
     omnilake(cfg, "score", "ltv", "--as-of", str(early), "--horizon-days", "30")
     ltv = catalog.read("gold.customer_ltv")
-    bad = (F.col("p_alive").isNull() | F.isnan("expected_purchases") | F.isnan("expected_revenue")
-           | (F.col("expected_revenue") < 0))
+    bad = (
+        F.col("p_alive").isNull()
+        | F.isnan("expected_purchases")
+        | F.isnan("expected_revenue")
+        | (F.col("expected_revenue") < 0)
+    )
     assert ltv.where(bad).count() == 0
-    assert ltv.select("as_of", "horizon_days", "model_name").distinct().collect() == [
-        (early, 30, "omnilake_ltv_h30")]
+    assert ltv.select("as_of", "horizon_days", "model_name").distinct().collect() == [(early, 30, "omnilake_ltv_h30")]

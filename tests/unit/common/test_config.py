@@ -8,8 +8,13 @@ from jobs.common.config import ConfigError, load_config
 
 
 def test_env_file_and_overrides(tmp_path: Path) -> None:
-    environ = {"OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(tmp_path), "OMNILAKE__SPARK__MASTER": "local[3]",
-               "OMNILAKE__GENERATE__CUSTOMERS": "42", "OMNILAKE__SPARK__CONF__SPARK.X": "y"}
+    environ = {
+        "OMNILAKE_ENV": "test",
+        "OMNILAKE_HOME": str(tmp_path),
+        "OMNILAKE__SPARK__MASTER": "local[3]",
+        "OMNILAKE__GENERATE__CUSTOMERS": "42",
+        "OMNILAKE__SPARK__CONF__SPARK.X": "y",
+    }
     cfg = load_config(environ=environ)
     assert cfg.env == "test"
     assert cfg.spark.master == "local[3]"

@@ -32,8 +32,9 @@ def test_merge_is_idempotent_and_respects_condition(spark, catalog: Catalog) -> 
 
 
 def test_overwrite_where_replaces_only_that_slice(spark, catalog: Catalog) -> None:
-    catalog.overwrite_where(spark.createDataFrame([(1, "a", "x"), (2, "b", "y")], SCHEMA), "gold.t", "d = 'x'",
-                            partition_by=["d"])
+    catalog.overwrite_where(
+        spark.createDataFrame([(1, "a", "x"), (2, "b", "y")], SCHEMA), "gold.t", "d = 'x'", partition_by=["d"]
+    )
     catalog.overwrite_where(spark.createDataFrame([(9, "z", "x")], SCHEMA), "gold.t", "d = 'x'")
     assertDataFrameEqual(catalog.read("gold.t"), spark.createDataFrame([(9, "z", "x"), (2, "b", "y")], SCHEMA))
 
@@ -60,8 +61,17 @@ def test_change_feed_zones_record_the_feed_from_the_creating_write(spark, catalo
         return detail["properties"].get("delta.enableChangeDataFeed")
 
     assert (feed("silver.t"), feed("ops.t"), feed("gold.t")) == ("true", "true", None)
-    changes = (spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", 0)
-               .load(catalog.path("silver.t")).select("id", "v", "_change_type", "_commit_version"))
-    assertDataFrameEqual(changes, spark.createDataFrame(
-        [(1, "a", "insert", 0), (1, "a", "update_preimage", 1), (1, "b", "update_postimage", 1)],
-        "id int, v string, _change_type string, _commit_version long"))
+    changes = (
+        spark.read.format("delta")
+        .option("readChangeFeed", "true")
+        .option("startingVersion", 0)
+        .load(catalog.path("silver.t"))
+        .select("id", "v", "_change_type", "_commit_version")
+    )
+    assertDataFrameEqual(
+        changes,
+        spark.createDataFrame(
+            [(1, "a", "insert", 0), (1, "a", "update_preimage", 1), (1, "b", "update_postimage", 1)],
+            "id int, v string, _change_type string, _commit_version long",
+        ),
+    )

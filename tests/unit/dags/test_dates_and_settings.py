@@ -63,8 +63,12 @@ def test_bad_params_are_rejected(params: dict, message: str) -> None:
 
 @pytest.mark.parametrize(
     "params,expected",
-    [({}, date(2025, 3, 9)), ({"snapshots": None}, date(2025, 3, 9)), ({"snapshots": "end"}, date(2025, 3, 9)),
-     ({"snapshots": "range"}, date(2025, 3, 1))],
+    [
+        ({}, date(2025, 3, 9)),
+        ({"snapshots": None}, date(2025, 3, 9)),
+        ({"snapshots": "end"}, date(2025, 3, 9)),
+        ({"snapshots": "range"}, date(2025, 3, 1)),
+    ],
 )
 def test_snapshots_as_of_the_end_unless_the_whole_range_is_asked_for(params: dict, expected: date) -> None:
     assert snapshot_since(params, date(2025, 3, 1), date(2025, 3, 9)) == expected

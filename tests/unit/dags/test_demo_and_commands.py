@@ -62,8 +62,11 @@ def test_quality_command_exit_status(cfg: Config, capsys: pytest.CaptureFixture[
 def test_export_serving_command(cfg: Config, capsys: pytest.CaptureFixture[str]) -> None:
     path = Path(cfg.paths.warehouse) / "gold" / "customer_ltv"
     path.parent.mkdir(parents=True)
-    scored = {"customer_id": ["c1", "c2", "c1"], "ltv": [10.0, 20.0, 9.0],
-              "as_of": [date(2025, 3, 2), date(2025, 3, 2), date(2025, 3, 1)]}
+    scored = {
+        "customer_id": ["c1", "c2", "c1"],
+        "ltv": [10.0, 20.0, 9.0],
+        "as_of": [date(2025, 3, 2), date(2025, 3, 2), date(2025, 3, 1)],
+    }
     write_deltalake(str(path), pa.table(scored))
     args = _parse(["export-serving", "--as-of", "2025-03-02"])
     assert args.fn(cfg, args) == 0

@@ -178,9 +178,15 @@ def test_failure_callback_never_raises(cfg: Config) -> None:
 
 def test_export_writes_the_run_date_of_existing_serving_tables_and_skips_the_rest(cfg: Config) -> None:
     schema = pa.schema([("customer_id", pa.string()), ("churn_probability", pa.float64()), ("as_of", pa.date32())])
-    _write(cfg, "gold.churn_scores", [{"customer_id": "c1", "churn_probability": 0.25, "as_of": date(2025, 3, 2)},
-                                      {"customer_id": "c1", "churn_probability": 0.5, "as_of": date(2025, 3, 1)}],
-           schema)
+    _write(
+        cfg,
+        "gold.churn_scores",
+        [
+            {"customer_id": "c1", "churn_probability": 0.25, "as_of": date(2025, 3, 2)},
+            {"customer_id": "c1", "churn_probability": 0.5, "as_of": date(2025, 3, 1)},
+        ],
+        schema,
+    )
     written = export_serving(cfg, as_of=date(2025, 3, 2), formats=("csv", "parquet"))
     out = Path(cfg.paths.exports) / "2025-03-02"
     assert written == {"gold.churn_scores": 1}  # the other tables do not exist yet

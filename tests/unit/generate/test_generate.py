@@ -17,12 +17,26 @@ from jobs.generate.specs import PII_KIND, SPECS
 
 from ._landing import TINY, source_rows, tiny_landing
 
-KINDS = {"exact_duplicate", "near_duplicate", "record_update", "late_file", "bad_type", "out_of_range",
-         "missing_key", "bad_enum", "mixed_timezone", "new_column", "file_dropped_twice"}
+KINDS = {
+    "exact_duplicate",
+    "near_duplicate",
+    "record_update",
+    "late_file",
+    "bad_type",
+    "out_of_range",
+    "missing_key",
+    "bad_enum",
+    "mixed_timezone",
+    "new_column",
+    "file_dropped_twice",
+}
 REASONS = {"bad_type": "BAD_TYPE", "out_of_range": "OUT_OF_RANGE", "missing_key": "MISSING_KEY", "bad_enum": "BAD_ENUM"}
-ORDER_SOURCES = (("web_orders", "order_id", "quantity", "order_ts"), ("app_orders", "order_id", "qty", "order_ts"),
-                 ("marketplace_orders", "order_id", "quantity", "order_time"),
-                 ("pos_transactions", "txn_id", "quantity", "txn_ts"))
+ORDER_SOURCES = (
+    ("web_orders", "order_id", "quantity", "order_ts"),
+    ("app_orders", "order_id", "qty", "order_ts"),
+    ("marketplace_orders", "order_id", "quantity", "order_time"),
+    ("pos_transactions", "txn_id", "quantity", "txn_ts"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +62,17 @@ def _clean_units(root: Path) -> pd.DataFrame:
         else:
             day = df[ts].astype(str).str[:10]
         ok = units.between(1, 100)
-        parts.append(pd.DataFrame({"sku": df["sku"][ok], "qty": units[ok], "date": day[ok],
-                                   "store": df["store_id"][ok] if "store_id" in df else None, "source": source}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "sku": df["sku"][ok],
+                    "qty": units[ok],
+                    "date": day[ok],
+                    "store": df["store_id"][ok] if "store_id" in df else None,
+                    "source": source,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 

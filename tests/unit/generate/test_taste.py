@@ -41,8 +41,11 @@ def _lift(fans: np.ndarray, person: np.ndarray, brand: np.ndarray) -> tuple[floa
     """(pooled, median per brand) lift: brand share among its fans' rows / among everyone else's rows."""
     own = fans[person, brand].mean()
     others = fans[np.roll(np.arange(len(fans)), 1)[person], brand].mean()  # the same rows, someone else's brands
-    per_brand = [(brand[fans[person, b]] == b).mean() / (brand[~fans[person, b]] == b).mean()
-                 for b in range(fans.shape[1]) if fans[person, b].sum() >= 200]
+    per_brand = [
+        (brand[fans[person, b]] == b).mean() / (brand[~fans[person, b]] == b).mean()
+        for b in range(fans.shape[1])
+        if fans[person, b].sum() >= 200
+    ]
     return own / others, float(np.median(per_brand))
 
 

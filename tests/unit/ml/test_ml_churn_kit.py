@@ -7,14 +7,22 @@ from pyspark.testing import assertDataFrameEqual
 
 from ml.churn.kit import risk_band
 
-BANDS = [{"name": "low", "min_probability": 0.0}, {"name": "high", "min_probability": 0.7},
-         {"name": "medium", "min_probability": 0.4}]
+BANDS = [
+    {"name": "low", "min_probability": 0.0},
+    {"name": "high", "min_probability": 0.7},
+    {"name": "medium", "min_probability": 0.4},
+]
 
 
 def test_risk_band_takes_the_highest_band_reached(spark):
-    df = spark.createDataFrame([("a", 0.95), ("b", 0.7), ("c", 0.69), ("d", 0.4), ("e", 0.0)],
-                               "customer_id string, churn_probability double")
+    df = spark.createDataFrame(
+        [("a", 0.95), ("b", 0.7), ("c", 0.69), ("d", 0.4), ("e", 0.0)], "customer_id string, churn_probability double"
+    )
     out = df.select("customer_id", risk_band(F.col("churn_probability"), BANDS).alias("risk_band"))
-    assertDataFrameEqual(out, spark.createDataFrame(
-        [("a", "high"), ("b", "high"), ("c", "medium"), ("d", "medium"), ("e", "low")],
-        "customer_id string, risk_band string"))
+    assertDataFrameEqual(
+        out,
+        spark.createDataFrame(
+            [("a", "high"), ("b", "high"), ("c", "medium"), ("d", "medium"), ("e", "low")],
+            "customer_id string, risk_band string",
+        ),
+    )

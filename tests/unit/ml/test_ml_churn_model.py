@@ -22,8 +22,10 @@ def frames():
     """Fit frame at D - 2H and evaluation frame at D - H, 4,000 planted customers."""
     sim = simulate(Planted(customers=4000, days=DAYS), start=START, seed=11)
     end = START + timedelta(days=DAYS - 1)
-    return (customer_frame(sim, as_of=end - timedelta(days=2 * H), horizon_days=H),
-            customer_frame(sim, as_of=end - timedelta(days=H), horizon_days=H))
+    return (
+        customer_frame(sim, as_of=end - timedelta(days=2 * H), horizon_days=H),
+        customer_frame(sim, as_of=end - timedelta(days=H), horizon_days=H),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +33,11 @@ def params(tmp_path_factory):
     from jobs.common.config import load_config
 
     home = tmp_path_factory.mktemp("churn_conf")
-    return dict(ml_settings(load_config(environ={"OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(home)}))
-                .model("churn").challenger.params)
+    return dict(
+        ml_settings(load_config(environ={"OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(home)}))
+        .model("churn")
+        .challenger.params
+    )
 
 
 @pytest.mark.parametrize("calibration", ["platt", "isotonic"])

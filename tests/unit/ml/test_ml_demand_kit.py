@@ -8,8 +8,14 @@ import pytest
 
 from ml.common.demand_kit import fit_baseline, forecast_errors
 
-FRAME = pd.DataFrame({"lag_w1": [4.0, np.nan, np.nan], "weekday_mean_8": [3.0, 2.5, np.nan],
-                      "mean_28": [2.0, 2.0, 1.0], "target": [5.0, 2.0, 0.0]})
+FRAME = pd.DataFrame(
+    {
+        "lag_w1": [4.0, np.nan, np.nan],
+        "weekday_mean_8": [3.0, 2.5, np.nan],
+        "mean_28": [2.0, 2.0, 1.0],
+        "target": [5.0, 2.0, 0.0],
+    }
+)
 
 
 def test_seasonal_naive_falls_back_from_the_weekday_lag_to_longer_means():
@@ -28,8 +34,15 @@ def test_an_unknown_baseline_is_a_config_error():
 
 def test_forecast_errors():
     predicted = pd.DataFrame({"mean": [4.0, 2.0, 1.0], "p10": [2.0, 1.0, 0.0], "p90": [6.0, 3.0, 2.0]})
-    rows = pd.DataFrame({"store_id": ["s1", "s2", "s1"], "sku": ["a", "a", "b"], "category": ["c", "c", None],
-                         "date": ["2025-01-02"] * 3, "target": [5.0, 2.0, 3.0]})
+    rows = pd.DataFrame(
+        {
+            "store_id": ["s1", "s2", "s1"],
+            "sku": ["a", "a", "b"],
+            "category": ["c", "c", None],
+            "date": ["2025-01-02"] * 3,
+            "target": [5.0, 2.0, 3.0],
+        }
+    )
     errors = forecast_errors(predicted, rows)
     assert errors["wape"] == pytest.approx(3.0 / 10.0)
     assert errors["bias"] == pytest.approx(-3.0 / 10.0) and errors["abs_bias"] == pytest.approx(0.3)

@@ -13,13 +13,22 @@ BASELINES = ["baseline_bgnbd", "baseline_recency"]
 
 
 def _decide(metrics, rule=AUC, *, champion="champion", refresh=True):
-    return decide(metrics, rule, champion=champion, baselines=BASELINES, servable_baselines=["baseline_bgnbd"],
-                  refresh_champion=refresh)
+    return decide(
+        metrics,
+        rule,
+        champion=champion,
+        baselines=BASELINES,
+        servable_baselines=["baseline_bgnbd"],
+        refresh_champion=refresh,
+    )
 
 
 def _churn(challenger: float, champion: float | None, bgnbd: float = 0.80, ece: float = 0.02) -> dict:
-    metrics = {"challenger": {"auc": challenger, "ece": ece}, "baseline_bgnbd": {"auc": bgnbd, "ece": 0.03},
-               "baseline_recency": {"auc": 0.78}}
+    metrics = {
+        "challenger": {"auc": challenger, "ece": ece},
+        "baseline_bgnbd": {"auc": bgnbd, "ece": 0.03},
+        "baseline_recency": {"auc": 0.78},
+    }
     if champion is not None:
         metrics["champion"] = {"auc": champion, "ece": 0.02}
     return metrics
@@ -58,7 +67,9 @@ def test_first_training_needs_only_to_beat_the_baselines():
     assert _decide(_churn(0.805, None), champion=None).outcome == "baseline"
 
 
-@pytest.mark.parametrize(("value", "other", "expected"),
-                         [(0.94, 1.0, True), (0.96, 1.0, False), (0.5, float("nan"), True), (float("nan"), 1.0, False)])
+@pytest.mark.parametrize(
+    ("value", "other", "expected"),
+    [(0.94, 1.0, True), (0.96, 1.0, False), (0.5, float("nan"), True), (float("nan"), 1.0, False)],
+)
 def test_relative_margin_for_lower_is_better(value, other, expected):
     assert beats(value, other, MAE) is expected

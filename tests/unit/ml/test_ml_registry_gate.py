@@ -21,8 +21,18 @@ from ml.common.windows import History
 
 START, DAYS, H = date(2025, 1, 1), 200, 30
 END = START + timedelta(days=DAYS - 1)
-WEAK = ModelConfig("lgbm", {"num_boost_round": 1, "num_leaves": 2, "min_data_in_leaf": 800, "seed": 3,
-                            "num_threads": 1, "calibration": "platt", "calibration_fraction": 0.25})
+WEAK = ModelConfig(
+    "lgbm",
+    {
+        "num_boost_round": 1,
+        "num_leaves": 2,
+        "min_data_in_leaf": 800,
+        "seed": 3,
+        "num_threads": 1,
+        "calibration": "platt",
+        "calibration_fraction": 0.25,
+    },
+)
 
 
 class PlantedChurnKit(ChurnKit):
@@ -50,8 +60,12 @@ def _env(cfg, challenger: ModelConfig | None = None, *, refresh: bool = True) ->
     settings = ml_settings(cfg)
     churn = settings.model("churn")
     models = {**settings.models, "churn": dataclasses.replace(churn, challenger=challenger or churn.challenger)}
-    return MlEnv(cfg=cfg, spark=None, catalog=None,
-                 settings=dataclasses.replace(settings, models=models, refresh_champion=refresh))
+    return MlEnv(
+        cfg=cfg,
+        spark=None,
+        catalog=None,
+        settings=dataclasses.replace(settings, models=models, refresh_champion=refresh),
+    )
 
 
 def _train(cfg, sim, challenger=None, *, refresh=True):

@@ -23,12 +23,16 @@ def test_defaults_names_and_model_configs(tmp_path):
     churn = settings.model("churn")
     assert churn.gate.metric == "auc" and churn.gate.guards == {"ece": 0.05}
     assert churn.challenger.kind == "lgbm" and {b["name"] for b in churn.options["risk_bands"]} == {
-        "high", "medium", "low"}
+        "high",
+        "medium",
+        "low",
+    }
 
 
 def test_environment_overrides_single_keys(tmp_path):
-    settings = ml_settings(_cfg(tmp_path, OMNILAKE__ML__CHURN__HORIZON_DAYS="45",
-                                OMNILAKE__ML__HANDOFF__MAX_ROWS="1000"))
+    settings = ml_settings(
+        _cfg(tmp_path, OMNILAKE__ML__CHURN__HORIZON_DAYS="45", OMNILAKE__ML__HANDOFF__MAX_ROWS="1000")
+    )
     assert settings.model("churn").horizon_days == 45
     assert settings.handoff.max_rows == 1000 and settings.handoff.seed == 17
     assert settings.model("churn").gate.metric == "auc"  # the rest of the section is still there
@@ -36,8 +40,9 @@ def test_environment_overrides_single_keys(tmp_path):
 
 def test_a_missing_key_names_it(tmp_path, monkeypatch):
     monkeypatch.setenv("OMNILAKE_CONF_DIR", str(tmp_path))  # no conf/ml.yaml to fall back on
-    cfg = dataclasses.replace(_cfg(tmp_path), extra={"ml": {"experiment_prefix": "x/", "registered_model_prefix": "x",
-                                                            "min_history_days": 7}})
+    cfg = dataclasses.replace(
+        _cfg(tmp_path), extra={"ml": {"experiment_prefix": "x/", "registered_model_prefix": "x", "min_history_days": 7}}
+    )
     with pytest.raises(ConfigError, match="'ml.handoff' is missing"):
         ml_settings(cfg)
     with pytest.raises(ConfigError, match="section 'ml' is missing"):

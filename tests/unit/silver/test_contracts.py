@@ -8,7 +8,12 @@ from pyspark.testing import assertDataFrameEqual
 from jobs.silver.contracts import ColumnRule, Contract, apply_contract, load_contracts, unknown_columns
 
 CONTRACT = Contract(
-    source="s", format="csv", target="silver.t", channel="web", keys=("id",), version="ts",
+    source="s",
+    format="csv",
+    target="silver.t",
+    channel="web",
+    keys=("id",),
+    version="ts",
     pii={"phone": "phone"},
     columns=(
         ColumnRule("id", "string"),
@@ -34,23 +39,32 @@ def test_each_rule_gives_its_reason(spark) -> None:
     ]
     out = apply_contract(spark.createDataFrame(rows, RAW), contract=CONTRACT)
     got = out.selectExpr("_row_id", "_violation.code as code", "_violation.column as col", "qty", "ts")
-    expected = spark.createDataFrame([
-        (1, None, None, 2, dt.datetime(2025, 3, 1, 15, 0)),
-        (2, "MISSING_KEY", "id", 2, dt.datetime(2025, 3, 1, 10, 0)),
-        (3, "BAD_TYPE", "qty", None, dt.datetime(2025, 3, 1, 10, 0)),
-        (4, "OUT_OF_RANGE", "qty", 0, dt.datetime(2025, 3, 1, 10, 0)),
-        (5, "BAD_ENUM", "status", 1, dt.datetime(2025, 3, 1, 10, 0)),
-        (6, "BAD_TYPE", "price", None, dt.datetime(2025, 3, 1, 10, 0)),  # BAD_TYPE outranks NULL_REQUIRED
-        (7, None, None, 1, dt.datetime(2025, 3, 1, 7, 0, 0, 250000)),
-    ], "_row_id long, code string, col string, qty int, ts timestamp")
+    expected = spark.createDataFrame(
+        [
+            (1, None, None, 2, dt.datetime(2025, 3, 1, 15, 0)),
+            (2, "MISSING_KEY", "id", 2, dt.datetime(2025, 3, 1, 10, 0)),
+            (3, "BAD_TYPE", "qty", None, dt.datetime(2025, 3, 1, 10, 0)),
+            (4, "OUT_OF_RANGE", "qty", 0, dt.datetime(2025, 3, 1, 10, 0)),
+            (5, "BAD_ENUM", "status", 1, dt.datetime(2025, 3, 1, 10, 0)),
+            (6, "BAD_TYPE", "price", None, dt.datetime(2025, 3, 1, 10, 0)),  # BAD_TYPE outranks NULL_REQUIRED
+            (7, None, None, 1, dt.datetime(2025, 3, 1, 7, 0, 0, 250000)),
+        ],
+        "_row_id long, code string, col string, qty int, ts timestamp",
+    )
     assertDataFrameEqual(got, expected)
     assert out.where("_row_id = 1").first()["price"] == Decimal("9.50")
 
 
 def test_pii_values_never_appear_in_details(spark) -> None:
-    contract = Contract(source="s", format="csv", target="silver.t", channel="web", keys=("id",),
-                        pii={"phone": "phone"}, columns=(ColumnRule("id", "string"),
-                                                         ColumnRule("phone", "int")))
+    contract = Contract(
+        source="s",
+        format="csv",
+        target="silver.t",
+        channel="web",
+        keys=("id",),
+        pii={"phone": "phone"},
+        columns=(ColumnRule("id", "string"), ColumnRule("phone", "int")),
+    )
     df = spark.createDataFrame([("a", "(415) 555-0101")], "id string, phone string")
     detail = apply_contract(df, contract=contract).first()["_violation"]["detail"]
     assert detail == "phone=<pii> is not a valid int"
@@ -63,6 +77,18 @@ def test_new_column_is_reported_not_fatal(spark) -> None:
 
 def test_repository_contracts_load() -> None:
     contracts = load_contracts("conf/contracts")
-    assert {"web_orders", "app_orders", "marketplace_orders", "pos_transactions", "crm_members", "products",
-            "stores", "web_events", "app_events", "inventory", "marketing_spend", "returns"} <= set(contracts)
+    assert {
+        "web_orders",
+        "app_orders",
+        "marketplace_orders",
+        "pos_transactions",
+        "crm_members",
+        "products",
+        "stores",
+        "web_events",
+        "app_events",
+        "inventory",
+        "marketing_spend",
+        "returns",
+    } <= set(contracts)
     assert contracts["app_orders"].version == "version"

@@ -17,8 +17,15 @@ DAY = date(2024, 6, 1)
 
 def _forecast(n_stores: int = 5, n_skus: int = 8, days: int = 3, dispersion: float = 0.2, seed: int = 1):
     rng = np.random.default_rng(seed)
-    rows = pd.DataFrame([(f"S{s}", f"K{k}", DAY + timedelta(days=d)) for s in range(n_stores)
-                         for k in range(n_skus) for d in range(days)], columns=["store_id", "sku", "date"])
+    rows = pd.DataFrame(
+        [
+            (f"S{s}", f"K{k}", DAY + timedelta(days=d))
+            for s in range(n_stores)
+            for k in range(n_skus)
+            for d in range(days)
+        ],
+        columns=["store_id", "sku", "date"],
+    )
     rows["mean"] = rng.lognormal(1.0, 0.8, len(rows))
     return rows.assign(**nb_quantiles(rows["mean"].to_numpy(), dispersion))
 
@@ -59,8 +66,15 @@ def test_quantiles_ordered_and_not_sums_of_quantiles(levels):
 def test_total_of_independent_poisson_series_matches_the_exact_law():
     """Poisson series (dispersion -> 0) sum to Poisson(sum of means): compare the sampled total's quantiles."""
     means = np.full(60, 2.0)
-    fc = pd.DataFrame({"store_id": [f"S{i % 3}" for i in range(60)], "sku": [f"K{i}" for i in range(60)],
-                       "date": DAY, "mean": means, **nb_quantiles(means, 1e-6)})
+    fc = pd.DataFrame(
+        {
+            "store_id": [f"S{i % 3}" for i in range(60)],
+            "sku": [f"K{i}" for i in range(60)],
+            "date": DAY,
+            "mean": means,
+            **nb_quantiles(means, 1e-6),
+        }
+    )
     catalog = pd.DataFrame({"sku": fc["sku"], "category": "x"})
     total = aggregate_levels(fc, catalog=catalog, n_samples=4000, seed=5).query("level == 'total'").iloc[0]
     exact = poisson(means.sum())

@@ -50,8 +50,13 @@ def held_out(history, model) -> pd.DataFrame:
     for kind in ("seasonal_naive", "moving_average"):
         preds[kind] = baseline_forecast(kind, history, as_of=AS_OF, horizon=HORIZON)
     actual = _actuals(history, AS_OF, HORIZON)
-    return pd.concat([actual.merge(p[[*KEY, "mean"]], on=KEY, how="left").assign(model=name, origin=AS_OF)
-                      for name, p in preds.items()], ignore_index=True)
+    return pd.concat(
+        [
+            actual.merge(p[[*KEY, "mean"]], on=KEY, how="left").assign(model=name, origin=AS_OF)
+            for name, p in preds.items()
+        ],
+        ignore_index=True,
+    )
 
 
 def _wape(cells: pd.DataFrame) -> pd.DataFrame:
@@ -88,8 +93,11 @@ def test_forecast_shape_and_quantiles(history, model, held_out):
 def test_forecast_ignores_everything_after_as_of(spark, panel, model):
     after = pd.to_datetime(panel["date"]).dt.date > AS_OF
     rng = np.random.default_rng(0)
-    changed = panel.assign(units=np.where(after, rng.poisson(50, len(panel)), panel["units"]),
-                           stockout=panel["stockout"] & ~after, promo=panel["promo"] | after)
+    changed = panel.assign(
+        units=np.where(after, rng.poisson(50, len(panel)), panel["units"]),
+        stockout=panel["stockout"] & ~after,
+        promo=panel["promo"] | after,
+    )
     a = forecast(model, panel, as_of=AS_OF, horizon=HORIZON)  # pandas history goes through the active session
     b = forecast(model, spark.createDataFrame(changed), as_of=AS_OF, horizon=HORIZON)
     pd.testing.assert_frame_equal(a, b)
@@ -106,8 +114,7 @@ def test_planned_promotions_help_when_a_plan_is_known(history, frame, held_out):
 
 
 def test_backtest_reports_every_model_and_level(history):
-    result = backtest(history, origins=[AS_OF - timedelta(days=28), AS_OF], horizon=HORIZON,
-                      params=DemandParams())
+    result = backtest(history, origins=[AS_OF - timedelta(days=28), AS_OF], horizon=HORIZON, params=DemandParams())
     assert list(result.columns) == ["model", "level", "wape", "bias"]
     assert set(result["model"]) == {"lightgbm", "seasonal_naive", "moving_average"}
     assert set(result["level"]) == {"total", "category", "store", "sku", "store_sku"}

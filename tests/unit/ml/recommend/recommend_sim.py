@@ -54,8 +54,9 @@ def simulate_shoppers(*, customers: int = 240, cold: int = 20, seed: int = 11) -
         for item in _draw(rng, cluster, 6, pop):
             future.append((cid, ITEMS[item]))
     return {
-        "order_lines": pd.DataFrame(lines, columns=["channel", "order_id", "line_no", "customer_id", "order_date",
-                                                    "status", "sku", "quantity"]),
+        "order_lines": pd.DataFrame(
+            lines, columns=["channel", "order_id", "line_no", "customer_id", "order_date", "status", "sku", "quantity"]
+        ),
         "events": pd.DataFrame(events, columns=["channel", "customer_id", "event_date", "event_type", "sku"]),
         "future": pd.DataFrame(future, columns=["customer_id", "item_id"]).drop_duplicates(),
         "customers": pd.DataFrame({"customer_id": [_customer_id(c) for c in range(customers)]}),

@@ -32,8 +32,9 @@ def sim(spark):
     data = simulate_shoppers()
     frames = {name: spark.createDataFrame(df) for name, df in data.items()}
     empty = spark.createDataFrame([], "customer_id string, item_id string, interaction_ts timestamp, weight double")
-    frames["interactions"] = interactions_from_silver(frames["order_lines"], frames["events"], empty,
-                                                      weights=InteractionWeights(), as_of=AS_OF).cache()
+    frames["interactions"] = interactions_from_silver(
+        frames["order_lines"], frames["events"], empty, weights=InteractionWeights(), as_of=AS_OF
+    ).cache()
     frames["out_of_stock"] = spark.createDataFrame([(ITEMS[0],), (ITEMS[5],)], "item_id string")
     return frames
 
@@ -45,8 +46,9 @@ def model(sim):
 
 @pytest.fixture(scope="module")
 def recs(sim, model):
-    return recommend(model, sim["customers"], exclude=sim["interactions"], out_of_stock=sim["out_of_stock"],
-                     n=N).cache()
+    return recommend(
+        model, sim["customers"], exclude=sim["interactions"], out_of_stock=sim["out_of_stock"], n=N
+    ).cache()
 
 
 def test_als_beats_popularity_on_the_later_window(sim, model, recs):
