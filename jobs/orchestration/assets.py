@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-LANDING_SOURCES = (
-    "stores",
-    "products",
-    "crm_members",
-    "web_orders",
-    "app_orders",
-    "marketplace_orders",
-    "pos_transactions",
-    "web_events",
-    "app_events",
-    "inventory",
-    "marketing_spend",
-    "returns",
-)
+from jobs.common.sources import LANDING_SOURCES
+
 # `omnilake ingest`: bronze (append-only, restricted), the PII vault, silver and the ingest's own ops tables
 SILVER = (
     *(f"bronze.{source}" for source in LANDING_SOURCES),

@@ -19,6 +19,7 @@ from jobs.bronze.ingest import REGISTRY, REGISTRY_SCHEMA, batch_id_of, ingest_so
 from jobs.common.config import Config
 from jobs.common.log import event, stage
 from jobs.common.secrets import pii_key
+from jobs.common.sources import LANDING_SOURCES
 from jobs.common.spark import build_spark
 from jobs.common.tables import Catalog
 from jobs.silver import conform, identity
@@ -32,21 +33,6 @@ from jobs.silver.quarantine import audit_counts, quarantine_rows, unbalanced
 AUDIT = "ops.batch_audit"
 AUDIT_SCHEMA = (
     "source string, batch_id string, bronze_rows long, loaded long, superseded long, duplicate long, quarantined long"
-)
-# reference data first (POS needs store time zones), then everything that carries identities
-SOURCE_ORDER = (
-    "stores",
-    "products",
-    "crm_members",
-    "web_orders",
-    "app_orders",
-    "marketplace_orders",
-    "pos_transactions",
-    "web_events",
-    "app_events",
-    "inventory",
-    "marketing_spend",
-    "returns",
 )
 PER_ROW_CHANNEL = "imported:<channel>"  # id_type taken from each row's channel (built lazily: no Column at import)
 IDENTITY_LINKS: dict[str, tuple[str, str, dict[str, str]]] = {
@@ -203,7 +189,7 @@ def run_ingest(cfg: Config, *, landing: Path | None = None, up_to: date | None =
     catalog = Catalog.from_config(spark, cfg)
     contracts = load_contracts(cfg.ingest.contracts_dir)
     landing = Path(landing or cfg.paths.landing)
-    ordered = [s for s in SOURCE_ORDER if s in contracts] + sorted(set(contracts) - set(SOURCE_ORDER))
+    ordered = [s for s in LANDING_SOURCES if s in contracts] + sorted(set(contracts) - set(LANDING_SOURCES))
     with stage("ingest.bronze") as info:
         registered = read_registry(catalog)
         rows = [
