@@ -196,4 +196,4 @@ def test_quarantine_spike_fails_the_run_and_records_it(stack: dict[str, Any], da
         ("omnilake_daily", "quality_gate", "AirflowFailException", 1)
     ]  # a breach is not retried
     assert failures[0]["error"].startswith("quality gate: quarantine rate ")
-    assert json.loads(failures[0]["params"]) == {"start": None, "end": stack["last"].isoformat()}
+    assert json.loads(failures[0]["params"]) == {"start": None, "end": stack["last"].isoformat(), "snapshots": "end"}
