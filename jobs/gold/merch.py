@@ -22,8 +22,9 @@ def sku_matrix(lines: DataFrame, products: DataFrame, *, as_of: date, rules: Sku
     """Each SKU of the catalog (launched by `as_of`) placed by trailing-window revenue and margin rate.
 
     High sales: revenue > 0 and the SKU's cumulative distribution rank by revenue above
-    `high_sales_percentile`. High margin: margin / revenue >= `high_margin_rate`; a SKU without sales in the
-    window uses its list margin (list_price - unit_cost) / list_price.
+    `high_sales_percentile`. High margin: realised margin / revenue >= `high_margin_rate`. A SKU without sales in
+    the window earned no margin, so it is never high margin (a slow mover, not a profit driver); its margin_rate
+    column shows the list margin (list_price - unit_cost) / list_price for reference.
     """
     start = as_of - timedelta(days=rules.window_days - 1)
     window = lines.where((F.col("order_date") >= F.lit(start)) & (F.col("order_date") <= F.lit(as_of)))
@@ -52,7 +53,9 @@ def sku_matrix(lines: DataFrame, products: DataFrame, *, as_of: date, rules: Sku
     )
     rank = F.cume_dist().over(Window.partitionBy(F.lit(1)).orderBy("revenue"))
     high_sales = (F.col("revenue") > 0) & (rank > F.lit(rules.high_sales_percentile))
-    high_margin = F.coalesce(F.col("margin_rate") >= F.lit(rules.high_margin_rate), F.lit(False))
+    high_margin = (F.col("revenue") > 0) & F.coalesce(
+        F.col("margin_rate") >= F.lit(rules.high_margin_rate), F.lit(False)
+    )
     quadrant = F.lit(None).cast("string")
     for (sales, margin), name in QUADRANTS.items():
         quadrant = F.when((high_sales == F.lit(sales)) & (high_margin == F.lit(margin)), name).otherwise(quadrant)

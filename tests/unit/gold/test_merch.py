@@ -22,6 +22,7 @@ def test_sku_matrix_places_each_sku_in_its_quadrant(spark, silver) -> None:
                 ("P4", "B", "100.00", "90.00", 1),
                 ("P5", "B", "20.00", "18.00", 1),
                 ("P6", "B", "20.00", "1.00", 4),
+                ("P7", "B", "20.00", "2.00", 1),
             ]
         ],
     )
@@ -49,11 +50,13 @@ def test_sku_matrix_places_each_sku_in_its_quadrant(spark, silver) -> None:
     rules = SkuMatrixRules(window_days=30, high_sales_percentile=0.5, high_margin_rate=0.3)
     expected = spark.createDataFrame(
         [
-            (as_of, "P1", "A", 5, Dec("50.00"), Dec("25.00"), 0.5, 0.4, "profit_driver"),
-            (as_of, "P2", "A", 20, Dec("200.00"), Dec("20.00"), 0.1, 0.8, "traffic_driver"),
-            (as_of, "P3", "B", 1, Dec("100.00"), Dec("50.00"), 0.5, 0.6, "star"),
+            (as_of, "P1", "A", 5, Dec("50.00"), Dec("25.00"), 0.5, 0.5, "profit_driver"),
+            (as_of, "P2", "A", 20, Dec("200.00"), Dec("20.00"), 0.1, 0.8333, "traffic_driver"),
+            (as_of, "P3", "B", 1, Dec("100.00"), Dec("50.00"), 0.5, 0.6667, "star"),
             (as_of, "P4", "B", 3, Dec("300.00"), Dec("30.00"), 0.1, 1.0, "traffic_driver"),
-            (as_of, "P5", "B", 0, Dec("0.00"), Dec("0.00"), 0.1, 0.2, "slow_mover"),  # list margin: (20-18)/20
+            (as_of, "P5", "B", 0, Dec("0.00"), Dec("0.00"), 0.1, 0.3333, "slow_mover"),  # list margin: (20-18)/20
+            # unsold in the window: no margin earned, a slow mover whatever its list margin (0.9)
+            (as_of, "P7", "B", 0, Dec("0.00"), Dec("0.00"), 0.9, 0.3333, "slow_mover"),
         ],
         "as_of date, sku string, category string, units long, revenue decimal(18,2), margin decimal(18,2), "
         "margin_rate double, sales_percentile double, quadrant string",
