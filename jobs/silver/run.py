@@ -174,9 +174,7 @@ class Ingest:
             "silver.inventory": ["snapshot_date"],
         }.get(target, [])
         keys = conform.TARGET_KEYS[target]
-        rows = winners[0]
-        for more in winners[1:]:
-            rows = rows.unionByName(more, allowMissingColumns=True)
+        rows = _union(winners, allow_missing=True)
         if len(winners) > 1:  # an import may name a landing channel: one row per key, the newest version
             newest = Window.partitionBy(*keys).orderBy(F.col("_version").desc())
             rows = rows.withColumn("_rank", F.row_number().over(newest)).where("_rank = 1").drop("_rank")
@@ -254,8 +252,9 @@ def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]
     return {"pending_batches": sum(len(b) for b in pending.values()), "audit": [r.asDict() for r in audit.collect()]}
 
 
-def _union(frames: list[DataFrame]) -> DataFrame:
+def _union(frames: list[DataFrame], *, allow_missing: bool = False) -> DataFrame:
+    """Frames stacked by column name (`allow_missing`: a column one frame lacks is null in its rows)."""
     out = frames[0]
     for frame in frames[1:]:
-        out = out.unionByName(frame)
+        out = out.unionByName(frame, allowMissingColumns=allow_missing)
     return out

@@ -99,9 +99,9 @@ class RecommendKit(BaseKit):
     def out_of_stock(self, as_of: date) -> DataFrame:
         """Items (SKUs) with nothing on hand in any store on the last inventory snapshot up to `as_of`. Items the
         inventory feed does not cover (e.g. imported ones) are never filtered; no inventory at all filters none."""
-        stock = self.env.catalog.read_or_empty(
-            "silver.inventory", "snapshot_date date, store_id string, sku string, on_hand int, on_order int"
-        )
+        from jobs.gold.sources import read_inputs
+
+        stock = read_inputs(self.env.catalog, ("silver.inventory",))["silver.inventory"]
         stock = stock.where(F.col("snapshot_date") <= F.lit(as_of))
         last = stock.groupBy("sku").agg(F.max("snapshot_date").alias("snapshot_date"))
         return (
