@@ -41,7 +41,7 @@ def main() -> None:
     }
     sys.path.insert(0, str(ROOT))
     from jobs.common.config import load_config
-    from jobs.common.inventory import table_summaries
+    from jobs.io.listing import table_summaries
 
     tables = table_summaries(load_config(environ=env))
     print(f"\nscale: {args.customers} customers x {args.days} days   home: {home}")

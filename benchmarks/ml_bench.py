@@ -28,13 +28,13 @@ START, H = date(2025, 1, 1), 30
 def pure_models(customers: int, seeds: int, days: int) -> dict[str, dict[str, float]]:
     """Mean metric per model over `seeds` planted populations."""
     from jobs.common.config import load_config
-    from ml.churn import model as churn
-    from ml.churn.kit import churned
-    from ml.common.frames import feature_columns
-    from ml.common.metrics import classification, count_errors
-    from ml.common.settings import ml_settings
-    from ml.common.synthetic import Planted, customer_frame, simulate
-    from ml.ltv import model as ltv
+    from ml.models.churn import model as churn
+    from ml.models.churn.adapter import churned
+    from ml.models.ltv import model as ltv
+    from ml.settings import ml_settings
+    from ml.training.frames import feature_columns
+    from ml.validation.metrics import classification, count_errors
+    from tests.support.synthetic import Planted, customer_frame, simulate
 
     settings = ml_settings(load_config(environ={"OMNILAKE_ENV": "local", "OMNILAKE_HOME": tempfile.mkdtemp()}))
     churn_params, ltv_params = (dict(settings.model(m).challenger.params) for m in ("churn", "ltv"))
@@ -68,10 +68,10 @@ def pure_models(customers: int, seeds: int, days: int) -> dict[str, dict[str, fl
 def spark_models(customers: int, days: int) -> dict[str, dict]:
     """Each model through train_model on planted silver tables; decision, comparison metrics and seconds."""
     from jobs.common.config import load_config
-    from ml.cli import make_kit
-    from ml.common import synthetic as syn
-    from ml.common.kit import ml_env
-    from ml.common.training import train_model
+    from ml.cli import make_adapter
+    from ml.training.adapter import ml_env
+    from ml.training.train import train_model
+    from tests.support import synthetic as syn
 
     home = tempfile.mkdtemp(prefix="omnilake_mlbench_")
     os.environ.update({"OMNILAKE_HOME": home, "OMNILAKE_ENV": os.environ.get("OMNILAKE_ENV", "local")})
@@ -91,7 +91,7 @@ def spark_models(customers: int, days: int) -> dict[str, dict]:
     for model in ("churn", "ltv", "demand", "recommend"):
         started = time.monotonic()
         report = train_model(
-            make_kit(model, env),
+            make_adapter(model, env),
             env,
             as_of=START + timedelta(days=days - 1),
             horizon_days=env.settings.model(model).horizon_days,

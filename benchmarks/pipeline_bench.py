@@ -100,7 +100,7 @@ def main() -> None:
         step("score all", ["score", "all", "--as-of", last.isoformat()])
 
     from jobs.common.config import load_config
-    from jobs.common.inventory import table_summaries
+    from jobs.io.listing import table_summaries
     from jobs.orchestration.report import model_metrics
 
     cfg = load_config(environ=env)

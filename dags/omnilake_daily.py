@@ -35,16 +35,16 @@ from airflow.sdk import Param, dag, task
 
 from jobs.orchestration.assets import FEATURES, GOLD, SERVING, SILVER
 from jobs.orchestration.dates import SNAPSHOT_MODES
-from jobs.orchestration.wiring import date_param, load_kit
+from jobs.orchestration.wiring import dag_factory, date_param
 
-kit = load_kit()
-conf = kit.settings
+factory = dag_factory()
+conf = factory.settings
 
 
 @dag(
     dag_id="omnilake_daily",
-    schedule=kit.timetable(conf.daily_schedule),
-    start_date=kit.start_date,
+    schedule=factory.timetable(conf.daily_schedule),
+    start_date=factory.start_date,
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=conf.dagrun_timeout,
@@ -58,7 +58,7 @@ conf = kit.settings
             description="snapshot tables as of `end` only, or for every date of the range",
         ),
     },
-    default_args=kit.default_args(),
+    default_args=factory.default_args(),
     doc_md=__doc__,
 )
 def omnilake_daily() -> None:
@@ -78,7 +78,7 @@ def omnilake_daily() -> None:
 
         return check(start, end)
 
-    @task(outlets=[kit.exports_asset()])
+    @task(outlets=[factory.exports_asset()])
     def export_serving(end: str) -> dict[str, int]:
         from jobs.orchestration.tasks import export_serving as export
 
@@ -86,12 +86,14 @@ def omnilake_daily() -> None:
 
     dates = business_dates()
     start, end, since = dates["start"], dates["end"], dates["since"]
-    ingest = kit.spark_step("ingest", ["ingest", "--date", end], outlets=kit.assets(SILVER))
-    features = kit.spark_step(
-        "build_features", ["build", "features", "--as-of", end, "--since", since], outlets=kit.assets(FEATURES)
+    ingest = factory.spark_step("ingest", ["ingest", "--date", end], outlets=factory.assets(SILVER))
+    features = factory.spark_step(
+        "build_features", ["build", "features", "--as-of", end, "--since", since], outlets=factory.assets(FEATURES)
     )
-    score = kit.spark_step("score", ["score", "all", "--as-of", end], outlets=kit.assets(SERVING))
-    gold = kit.spark_step("build_gold", ["build", "gold", "--as-of", end, "--since", since], outlets=kit.assets(GOLD))
+    score = factory.spark_step("score", ["score", "all", "--as-of", end], outlets=factory.assets(SERVING))
+    gold = factory.spark_step(
+        "build_gold", ["build", "gold", "--as-of", end, "--since", since], outlets=factory.assets(GOLD)
+    )
     ingest >> quality_gate(start, end) >> features >> score >> gold >> export_serving(end)
 
 

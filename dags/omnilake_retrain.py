@@ -17,22 +17,22 @@ from typing import Any
 from airflow.sdk import dag, task
 
 from jobs.orchestration.assets import SERVING
-from jobs.orchestration.wiring import date_param, load_kit
+from jobs.orchestration.wiring import dag_factory, date_param
 
-kit = load_kit()
-conf = kit.settings
+factory = dag_factory()
+conf = factory.settings
 
 
 @dag(
     dag_id="omnilake_retrain",
-    schedule=kit.timetable(conf.retrain_schedule),
-    start_date=kit.start_date,
+    schedule=factory.timetable(conf.retrain_schedule),
+    start_date=factory.start_date,
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=conf.dagrun_timeout,
     tags=["omnilake", "ml"],
     params={"as_of": date_param("train as of this business date (default: the data interval's last date)")},
-    default_args=kit.default_args(),
+    default_args=factory.default_args(),
     doc_md=__doc__,
 )
 def omnilake_retrain() -> None:
@@ -47,15 +47,15 @@ def omnilake_retrain() -> None:
         as_of = (params or {}).get("as_of")
         return resolve_dates({"end": as_of}, data_interval_start, data_interval_end)["end"]
 
-    @task(outlets=[kit.exports_asset()])
+    @task(outlets=[factory.exports_asset()])
     def export_serving(end: str) -> dict[str, int]:
         from jobs.orchestration.tasks import export_serving as export
 
         return export(end)
 
     as_of = as_of_date()
-    train = kit.spark_step("train", ["train", "all", "--as-of", as_of], outlets=[])
-    score = kit.spark_step("score", ["score", "all", "--as-of", as_of], outlets=kit.assets(SERVING))
+    train = factory.spark_step("train", ["train", "all", "--as-of", as_of], outlets=[])
+    score = factory.spark_step("score", ["score", "all", "--as-of", as_of], outlets=factory.assets(SERVING))
     train >> score >> export_serving(as_of)
 
 

@@ -61,7 +61,7 @@ def cmd_ingest(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_tables(cfg: Config, args: argparse.Namespace) -> int:
-    from jobs.common.inventory import table_summaries
+    from jobs.io.listing import table_summaries
 
     rows = table_summaries(cfg)
     if not rows:
@@ -75,7 +75,7 @@ def cmd_tables(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
-    from jobs.common.inventory import export_table
+    from jobs.io.listing import export_table
 
     rows = export_table(cfg, args.table, Path(args.out), allow_restricted=args.allow_restricted, as_of=args.as_of)
     print(f"exported {rows:,} rows of {args.table} to {args.out}")
@@ -171,8 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _input_errors() -> tuple[type[Exception], ...]:
     """Errors that mean "your input is wrong": one line, exit 3 (everything else is a bug: traceback)."""
     from jobs.bronze.ingest import LandingError
-    from jobs.common.tables import TableError
     from jobs.imports.run import ImportFileError
+    from jobs.io.tables import TableError
     from jobs.silver.contracts import ContractError
 
     return (LandingError, TableError, ImportFileError, ContractError)

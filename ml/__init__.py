@@ -1,1 +1,2 @@
-"""omnilake ML: LTV, churn, demand and recommendation models; shared train/score wrappers in ml.common."""
+"""omnilake ML: LTV, churn, demand and recommendation models (ml.models); the shared lifecycle in ml.training,
+ml.validation and ml.serving."""

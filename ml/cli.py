@@ -14,42 +14,42 @@ from jobs.common.argtypes import iso_date
 from jobs.common.config import Config
 
 if TYPE_CHECKING:
-    from ml.common.kit import MlEnv, ModelKit
+    from ml.training.adapter import MlEnv, ModelAdapter
 
 MODELS = ("ltv", "churn", "demand", "recommend")
 
 
-def make_kit(model: str, env: MlEnv) -> ModelKit:
-    """The kit of `model` (imports are lazy: one model's dependencies never load for another)."""
+def make_adapter(model: str, env: MlEnv) -> ModelAdapter:
+    """The adapter of `model` (imports are lazy: one model's dependencies never load for another)."""
     settings = env.settings.model(model)
     if model == "ltv":
-        from ml.ltv.kit import LtvKit
+        from ml.models.ltv.adapter import LtvAdapter
 
-        return LtvKit(env, settings)
+        return LtvAdapter(env, settings)
     if model == "churn":
-        from ml.churn.kit import ChurnKit
+        from ml.models.churn.adapter import ChurnAdapter
 
-        return ChurnKit(env, settings)
+        return ChurnAdapter(env, settings)
     if model == "demand":
-        from ml.common.demand_kit import DemandKit
+        from ml.models.demand.adapter import DemandAdapter
 
-        return DemandKit(env, settings)
-    from ml.common.recommend_kit import RecommendKit
+        return DemandAdapter(env, settings)
+    from ml.models.recommend.adapter import RecommendAdapter
 
-    return RecommendKit(env, settings)
+    return RecommendAdapter(env, settings)
 
 
 def _run(cfg: Config, args: argparse.Namespace, action: Callable[..., object]) -> int:
     from jobs.cli import UserError
-    from ml.common.kit import ml_env
-    from ml.common.windows import HistoryError
+    from ml.training.adapter import ml_env
+    from ml.training.windows import HistoryError
 
     env = ml_env(cfg)
     failed = []
     for model in MODELS if args.model == "all" else (args.model,):
         horizon = args.horizon_days or env.settings.model(model).horizon_days
         try:
-            report = action(make_kit(model, env), env, as_of=args.as_of, horizon_days=horizon)
+            report = action(make_adapter(model, env), env, as_of=args.as_of, horizon_days=horizon)
         except HistoryError as exc:
             if args.model != "all":
                 raise UserError(f"{model}: {exc}") from exc
@@ -63,13 +63,13 @@ def _run(cfg: Config, args: argparse.Namespace, action: Callable[..., object]) -
 
 
 def cmd_train(cfg: Config, args: argparse.Namespace) -> int:
-    from ml.common.training import train_model
+    from ml.training.train import train_model
 
     return _run(cfg, args, train_model)
 
 
 def cmd_score(cfg: Config, args: argparse.Namespace) -> int:
-    from ml.common.scoring import score_model
+    from ml.serving.scoring import score_model
 
     return _run(cfg, args, score_model)
 

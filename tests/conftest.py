@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from jobs.common.config import Config, load_config
-from jobs.common.tables import Catalog
+from jobs.io.tables import Catalog
 
 
 def make_config(home: Path, **overrides: str) -> Config:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jobs.common.log import event
-from jobs.common.tables import Catalog
+from jobs.io.tables import Catalog
 from jobs.silver.contracts import Contract
 
 if TYPE_CHECKING:

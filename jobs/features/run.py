@@ -12,11 +12,11 @@ from jobs.common.log import event, stage
 from jobs.features.customer_asof import customer_asof
 from jobs.features.item_store_day import item_store_day
 from jobs.gold.demand import store_sku_days
-from jobs.gold.incremental import LINES, PRODUCTS, FactSpec, plan_facts, save_watermarks
 from jobs.gold.rules import FeatureRules, GoldRules
 from jobs.gold.sales import sales_lines
-from jobs.gold.sources import default_as_of, read_inputs
-from jobs.gold.writes import snapshot_dates, write_fact, write_snapshot
+from jobs.io.changes import LINES, PRODUCTS, FactSpec, plan_facts, save_watermarks
+from jobs.io.inputs import default_as_of, read_inputs
+from jobs.io.writes import snapshot_dates, write_fact, write_snapshot
 
 if TYPE_CHECKING:
     from jobs.common.config import Config
@@ -41,7 +41,7 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, 
     """Rewrite the item_store_day partitions new or late data affects (up to `as_of`), write customer_asof for
     `as_of` (or every date from `since`) dropping those older than the retention; returns table -> rows written."""
     from jobs.common.spark import build_spark
-    from jobs.common.tables import Catalog
+    from jobs.io.tables import Catalog
 
     rules = FeatureRules.from_section(cfg.section("features"))
     excluded = GoldRules.from_section(cfg.section("gold")).excluded_statuses

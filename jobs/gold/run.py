@@ -12,14 +12,14 @@ from jobs.gold.anomalies import anomalies
 from jobs.gold.cohorts import cohort_retention
 from jobs.gold.customers import customer_360, rfm_segments
 from jobs.gold.demand import store_sku_days
-from jobs.gold.incremental import CUSTOMERS, LINES, PRODUCTS, RETURNED, FactSpec, plan_facts, save_watermarks
 from jobs.gold.inventory import inventory_health, reorder_points_daily
 from jobs.gold.marketing import channel_roi, funnel
 from jobs.gold.merch import sell_through, sell_through_daily, sku_matrix
 from jobs.gold.rules import GoldRules
 from jobs.gold.sales import daily_sales, sales_lines
-from jobs.gold.sources import default_as_of, read_inputs
-from jobs.gold.writes import snapshot_dates, write_fact, write_snapshot
+from jobs.io.changes import CUSTOMERS, LINES, PRODUCTS, RETURNED, FactSpec, plan_facts, save_watermarks
+from jobs.io.inputs import default_as_of, read_inputs
+from jobs.io.writes import snapshot_dates, write_fact, write_snapshot
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -118,7 +118,7 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     (every date from `since` to `as_of` for a backfill) dropping those older than the retention; returns
     table -> rows written."""
     from jobs.common.spark import build_spark
-    from jobs.common.tables import Catalog
+    from jobs.io.tables import Catalog
 
     rules = GoldRules.from_section(cfg.section("gold"))
     spark = build_spark(cfg)

@@ -13,7 +13,7 @@ from jobs.bronze.ingest import REGISTRY, REGISTRY_SCHEMA, batch_id_of
 from jobs.common.config import Config
 from jobs.common.log import event
 from jobs.common.spark import build_spark
-from jobs.common.tables import Catalog
+from jobs.io.tables import Catalog
 from jobs.silver.contracts import load_contracts
 from jobs.silver.run import process_silver
 

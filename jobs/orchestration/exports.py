@@ -7,8 +7,8 @@ from datetime import date
 from pathlib import Path
 
 from jobs.common.config import Config
-from jobs.common.inventory import export_table
 from jobs.common.log import event
+from jobs.io.listing import export_table
 from jobs.orchestration.assets import SERVING
 from jobs.orchestration.quality import table_path
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from jobs.common.config import Config
-from jobs.common.inventory import table_summaries
+from jobs.io.listing import table_summaries
 
 CHAMPION = "champion"
-CANDIDATES = ("challenger", "champion")  # the other roles of a comparison are baselines (ml/common/training.py)
+CANDIDATES = ("challenger", "champion")  # the other roles of a comparison are baselines (ml/training/train.py)
 
 
 def _by_role(metrics: dict[str, float]) -> dict[str, dict[str, float]]:

@@ -50,7 +50,7 @@ def date_param(description: str) -> Param:
 
 
 @dataclass(frozen=True)
-class DagKit:
+class DagFactory:
     cfg: Config
     settings: Orchestration
 
@@ -103,7 +103,7 @@ class DagKit:
         )
 
 
-def load_kit() -> DagKit:
+def dag_factory() -> DagFactory:
     """Config of the current OMNILAKE_ENV / OMNILAKE_HOME, as the DAG files need it."""
     cfg = load_config()
-    return DagKit(cfg=cfg, settings=load_settings(cfg))
+    return DagFactory(cfg=cfg, settings=load_settings(cfg))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.common.tables import Catalog
+from jobs.io.tables import Catalog
 from jobs.silver.conform import ACCOUNT_ID_TYPE
 from jobs.silver.identity import IMPORTED_PREFIX
 

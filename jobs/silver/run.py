@@ -21,7 +21,7 @@ from jobs.common.log import event, stage
 from jobs.common.secrets import pii_key
 from jobs.common.sources import LANDING_SOURCES
 from jobs.common.spark import build_spark
-from jobs.common.tables import Catalog
+from jobs.io.tables import Catalog
 from jobs.silver import conform, identity
 from jobs.silver.contracts import VIOLATION, Contract, ContractError, apply_contract, load_contracts, unknown_columns
 from jobs.silver.dedup import LOADED, classify_rows

@@ -18,7 +18,7 @@ import pytest
 from deltalake import DeltaTable
 
 from jobs.common.config import Config, load_config
-from jobs.common.inventory import table_summaries
+from jobs.io.listing import table_summaries
 from jobs.orchestration.assets import FEATURES, GOLD, SERVING
 from jobs.orchestration.harness import RunResult, airflow_env, dags_test, migrate, missing_steps
 from jobs.orchestration.ops import FAILURES

@@ -8,7 +8,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from jobs.cli import main
-from jobs.common.tables import Catalog
+from jobs.io.tables import Catalog
 
 pytestmark = pytest.mark.integration
 

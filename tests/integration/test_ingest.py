@@ -13,7 +13,7 @@ from pyspark.sql import types as T
 
 from jobs.cli import main
 from jobs.common.config import Config, load_config
-from jobs.common.tables import Catalog
+from jobs.io.tables import Catalog
 from jobs.silver.contracts import load_contracts
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-"""Inline silver frames for transform tests: rows as dicts, typed by the silver schemas of jobs/gold/sources.py
+"""Inline silver frames for transform tests: rows as dicts, typed by the silver schemas of jobs/io/inputs.py
 (columns a test does not set are null)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pyspark.sql import DataFrame
 
-from jobs.gold.sources import SCHEMAS
+from jobs.io.inputs import SCHEMAS
 
 
 @pytest.fixture()

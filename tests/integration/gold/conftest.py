@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from jobs.common.config import PROJECT_ROOT, Config
-from jobs.common.tables import Catalog
-from jobs.gold.sources import SCHEMAS
+from jobs.io.inputs import SCHEMAS
+from jobs.io.tables import Catalog
 
 KEYS = {
     "silver.order_lines": ["channel", "order_id", "line_no"],

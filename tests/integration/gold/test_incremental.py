@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from jobs.common.tables import Catalog
-from jobs.gold.incremental import FactSpec, Plan, plan_facts, save_watermarks
+from jobs.io.changes import FactSpec, Plan, plan_facts, save_watermarks
+from jobs.io.tables import Catalog
 from tests.integration.gold.conftest import BASE, write_silver
 
 D = [date(2025, 3, i) for i in range(1, 6)]

@@ -8,8 +8,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from jobs.common.tables import Catalog
 from jobs.features.run import INPUTS, run_features
+from jobs.io.tables import Catalog
 from tests.integration.gold.conftest import LATER, _line, copy_warehouse, with_rules, write_all, write_silver
 
 D4 = date(2025, 3, 4)

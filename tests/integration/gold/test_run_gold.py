@@ -8,11 +8,11 @@ import pytest
 from delta.tables import DeltaTable
 from pyspark.testing import assertDataFrameEqual
 
-from jobs.common.tables import Catalog
-from jobs.gold.incremental import plan_facts
 from jobs.gold.rules import GoldRules
 from jobs.gold.run import INPUTS, SNAPSHOTS, fact_specs, run_gold
-from jobs.gold.sources import read_inputs
+from jobs.io.changes import plan_facts
+from jobs.io.inputs import read_inputs
+from jobs.io.tables import Catalog
 from tests.integration.gold.conftest import LATER, copy_warehouse, with_rules, write_all
 
 FACTS = ("gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.anomalies", "gold.alerts")

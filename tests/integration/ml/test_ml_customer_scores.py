@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from ml.common.synthetic import Planted, order_lines, simulate, web_events
+from tests.support.synthetic import Planted, order_lines, simulate, web_events
 
 pytestmark = pytest.mark.integration
 START, DAYS = date(2025, 1, 1), 150

@@ -1,5 +1,5 @@
-"""`omnilake train|score demand|recommend` end to end: ml/demand and ml/recommend wired to MLflow, the gate and
-gold.demand_forecast(+_levels) / gold.recommendations."""
+"""`omnilake train|score demand|recommend` end to end: ml/models/demand and ml/models/recommend wired to MLflow,
+the gate and gold.demand_forecast(+_levels) / gold.recommendations."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import pytest
 from pyspark.sql import functions as F
 
-from jobs.common.tables import Catalog
-from ml.common import synthetic as syn
+from jobs.io.tables import Catalog
 from tests.conftest import make_config
+from tests.support import synthetic as syn
 
 pytestmark = pytest.mark.integration
 START, DAYS, SKUS = date(2025, 1, 1), 110, 8

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pyspark.testing import assertDataFrameEqual
 
-from jobs.common.tables import Catalog, TableError
+from jobs.io.tables import Catalog, TableError
 
 SCHEMA = "id int, v string, d string"
 

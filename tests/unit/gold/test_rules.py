@@ -6,9 +6,9 @@ import pytest
 import yaml
 
 from jobs.common.config import PROJECT_ROOT, ConfigError
-from jobs.gold.incremental import fact_predicate
 from jobs.gold.rules import FeatureRules, GoldRules, Tier
-from jobs.gold.writes import snapshot_dates
+from jobs.io.changes import fact_predicate
+from jobs.io.writes import snapshot_dates
 
 RULES = yaml.safe_load((PROJECT_ROOT / "conf" / "gold_rules.yaml").read_text())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from ml.churn.kit import risk_band
+from ml.models.churn.adapter import risk_band
 
 BANDS = [
     {"name": "low", "min_probability": 0.0},

@@ -7,12 +7,12 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from ml.churn import model as churn
-from ml.churn.kit import churned
-from ml.common.frames import feature_columns
-from ml.common.metrics import classification
-from ml.common.settings import ml_settings
-from ml.common.synthetic import Planted, customer_frame, simulate
+from ml.models.churn import model as churn
+from ml.models.churn.adapter import churned
+from ml.settings import ml_settings
+from ml.training.frames import feature_columns
+from ml.validation.metrics import classification
+from tests.support.synthetic import Planted, customer_frame, simulate
 
 START, DAYS, H = date(2025, 1, 1), 200, 30
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.common.demand_kit import fit_baseline, forecast_errors
+from ml.models.demand.adapter import fit_baseline, forecast_errors
 
 FRAME = pd.DataFrame(
     {

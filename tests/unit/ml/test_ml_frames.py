@@ -7,8 +7,8 @@ from datetime import date
 import pandas as pd
 from pyspark.testing import assertDataFrameEqual
 
-from ml.common.frames import CustomerSource
-from ml.common.synthetic import silver_frame
+from ml.training.frames import CustomerSource
+from tests.support.synthetic import silver_frame
 
 D = date.fromisoformat
 LINES = pd.DataFrame(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ml.common.gate import beats, decide
-from ml.common.settings import GateRule
+from ml.settings import GateRule
+from ml.validation.gate import beats, decide
 
 AUC = GateRule(metric="auc", higher_is_better=True, margin=0.01, relative=False, guards={"ece": 0.05})
 MAE = GateRule(metric="mae", higher_is_better=False, margin=0.05, relative=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from ml.common.handoff import to_pandas_bounded
-from ml.common.settings import HandOff
+from ml.settings import HandOff
+from ml.training.handoff import to_pandas_bounded
 
 
 def test_below_the_cap_everything_comes_over(spark):

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.common.frames import feature_columns
-from ml.common.metrics import count_errors
-from ml.common.synthetic import Planted, customer_frame, simulate
-from ml.ltv import model as ltv
+from ml.models.ltv import model as ltv
+from ml.training.frames import feature_columns
+from ml.validation.metrics import count_errors
+from tests.support.synthetic import Planted, customer_frame, simulate
 
 START, DAYS, H = date(2025, 1, 1), 200, 30
 PARAMS = {
@@ -62,7 +62,7 @@ def test_lightgbm_ltv_beats_the_probabilistic_model_on_the_planted_signal(frames
 
 
 def test_a_no_dropout_boundary_fit_still_gives_finite_expectations():
-    from ml.ltv.probabilistic import BgNbdParams
+    from ml.models.ltv.probabilistic import BgNbdParams
 
     params = BgNbdParams(r=0.94, alpha=14.6, a=78485.0, b=1e6)  # what a 60-day history fitted to
     model = ltv.ProbabilisticLtv(

@@ -9,15 +9,15 @@ from datetime import date, timedelta
 import mlflow
 import pytest
 
-from ml.churn.kit import ChurnKit
-from ml.common.frames import LABEL_COLUMNS
-from ml.common.handoff import Bounded
-from ml.common.kit import BaseKit, MlEnv
-from ml.common.registry import CHALLENGER, CHAMPION, by_alias, tracking_client
-from ml.common.settings import ModelConfig, ml_settings
-from ml.common.synthetic import Planted, Simulated, customer_frame, simulate
-from ml.common.training import train_model
-from ml.common.windows import History
+from ml.models.churn.adapter import ChurnAdapter
+from ml.serving.registry import CHALLENGER, CHAMPION, by_alias, tracking_client
+from ml.settings import ModelConfig, ml_settings
+from ml.training.adapter import BaseAdapter, MlEnv
+from ml.training.frames import LABEL_COLUMNS
+from ml.training.handoff import Bounded
+from ml.training.train import train_model
+from ml.training.windows import History
+from tests.support.synthetic import Planted, Simulated, customer_frame, simulate
 
 START, DAYS, H = date(2025, 1, 1), 200, 30
 END = START + timedelta(days=DAYS - 1)
@@ -35,11 +35,11 @@ WEAK = ModelConfig(
 )
 
 
-class PlantedChurnKit(ChurnKit):
-    """ChurnKit on in-memory planted histories: the real fit/evaluate/log path without Spark frames."""
+class PlantedChurnAdapter(ChurnAdapter):
+    """ChurnAdapter on in-memory planted histories: the real fit/evaluate/log path without Spark frames."""
 
     def __init__(self, env: MlEnv, sim: Simulated, first: date = START) -> None:
-        BaseKit.__init__(self, env, env.settings.model("churn"))
+        BaseAdapter.__init__(self, env, env.settings.model("churn"))
         self.sim, self.first = sim, first
 
     def history(self) -> History:
@@ -70,7 +70,7 @@ def _env(cfg, challenger: ModelConfig | None = None, *, refresh: bool = True) ->
 
 def _train(cfg, sim, challenger=None, *, refresh=True):
     env = _env(cfg, challenger, refresh=refresh)
-    return train_model(PlantedChurnKit(env, sim), env, as_of=END, horizon_days=H)
+    return train_model(PlantedChurnAdapter(env, sim), env, as_of=END, horizon_days=H)
 
 
 def test_gate_promotes_a_better_challenger_and_refuses_a_worse_one(cfg, sim):
@@ -125,7 +125,7 @@ def test_the_decision_numbers_card_signature_and_example_are_logged(cfg, sim):
 
 def test_short_history_serves_the_label_free_model_without_a_comparison(cfg, sim):
     env = _env(cfg)
-    report = train_model(PlantedChurnKit(env, sim, first=END - timedelta(days=70)), env, as_of=END, horizon_days=H)
+    report = train_model(PlantedChurnAdapter(env, sim, first=END - timedelta(days=70)), env, as_of=END, horizon_days=H)
     assert report.decision.outcome == "fallback"
     assert "history too short" in report.decision.reason and report.metrics == {}
     client = tracking_client(cfg)

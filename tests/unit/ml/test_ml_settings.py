@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from jobs.common.config import ConfigError, load_config
-from ml.common.settings import ModelConfig, ml_settings
+from ml.settings import ModelConfig, ml_settings
 
 
 def _cfg(tmp_path: Path, **overrides: str):

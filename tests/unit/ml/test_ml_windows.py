@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from ml.common.windows import History, HistoryError, label_window, plan_windows
+from ml.training.windows import History, HistoryError, label_window, plan_windows
 
 HISTORY = History(first=date(2025, 1, 1), last=date(2025, 6, 30))
 

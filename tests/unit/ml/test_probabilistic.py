@@ -1,4 +1,4 @@
-"""Tests for the BG/NBD and Gamma-Gamma models in ml.ltv.probabilistic (pure numpy/scipy, no Spark)."""
+"""Tests for the BG/NBD and Gamma-Gamma models in ml.models.ltv.probabilistic (pure numpy/scipy, no Spark)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from scipy.integrate import quad
 from scipy.special import betaln
 
-from ml.ltv.probabilistic import (
+from ml.models.ltv.probabilistic import (
     BgNbdParams,
     GammaGammaParams,
     bgnbd_log_likelihood,

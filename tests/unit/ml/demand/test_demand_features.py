@@ -14,7 +14,7 @@ from pyspark.testing import assertDataFrameEqual
 sys.path.insert(0, str(Path(__file__).parent))
 from demand_sim import START, simulate_panel  # noqa: E402
 
-from ml.demand.features import KEY, PLANNED_FEATURES, build_forecast_frame, build_training_frame  # noqa: E402
+from ml.models.demand.features import KEY, PLANNED_FEATURES, build_forecast_frame, build_training_frame  # noqa: E402
 
 SCHEMA = (
     "store_id string, sku string, category string, date date, units double, stockout boolean, "

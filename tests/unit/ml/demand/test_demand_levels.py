@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy.stats import poisson
 
-from ml.demand.levels import _quantile_knots, aggregate_levels, sample_series
-from ml.demand.model import nb_quantiles
+from ml.models.demand.levels import _quantile_knots, aggregate_levels, sample_series
+from ml.models.demand.model import nb_quantiles
 
 DAY = date(2024, 6, 1)
 

@@ -14,10 +14,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from demand_sim import START, simulate_panel  # noqa: E402
 
-from ml.demand.backtest import _actuals, _plan, backtest, score_levels  # noqa: E402
-from ml.demand.features import KEY, build_training_frame  # noqa: E402
-from ml.demand.forecast import FORECAST_COLUMNS, baseline_forecast, forecast  # noqa: E402
-from ml.demand.model import DemandModel, DemandParams, train_demand  # noqa: E402
+from ml.models.demand.backtest import _actuals, _plan, backtest, score_levels  # noqa: E402
+from ml.models.demand.features import KEY, build_training_frame  # noqa: E402
+from ml.models.demand.forecast import FORECAST_COLUMNS, baseline_forecast, forecast  # noqa: E402
+from ml.models.demand.model import DemandModel, DemandParams, train_demand  # noqa: E402
 
 HORIZON = 28
 AS_OF = START + timedelta(days=209)  # 238 simulated days: the last 28 are held out
@@ -126,8 +126,8 @@ def test_backtest_reports_every_model_and_level(history):
 def test_save_load_and_mlflow_pyfunc_round_trip(tmp_path, history, model):
     import mlflow.pyfunc
 
-    from ml.demand.features import build_forecast_frame
-    from ml.demand.pyfunc import DemandPyfunc, demand_artifacts
+    from ml.models.demand.features import build_forecast_frame
+    from ml.models.demand.pyfunc import DemandPyfunc, demand_artifacts
 
     feats = build_forecast_frame(history, as_of=AS_OF, horizon=HORIZON).limit(50).toPandas()
     expected = model.predict_frame(feats)

@@ -13,7 +13,7 @@ from pyspark.testing import assertDataFrameEqual
 sys.path.insert(0, str(Path(__file__).parent))
 from recommend_sim import AS_OF, ITEMS, simulate_shoppers  # noqa: E402
 
-from ml.recommend.als import (  # noqa: E402
+from ml.models.recommend.als import (  # noqa: E402
     AlsParams,
     load_recommender,
     recommend,
@@ -21,8 +21,8 @@ from ml.recommend.als import (  # noqa: E402
     save_recommender,
     train_als,
 )
-from ml.recommend.evaluate import evaluate  # noqa: E402
-from ml.recommend.interactions import InteractionWeights, interactions_from_silver  # noqa: E402
+from ml.models.recommend.evaluate import evaluate  # noqa: E402
+from ml.models.recommend.interactions import InteractionWeights, interactions_from_silver  # noqa: E402
 
 N = 10
 
@@ -103,7 +103,7 @@ def test_save_load_and_mlflow_pyfunc(spark, tmp_path, sim, model):
     import mlflow.pyfunc
     from mlflow.models import infer_signature
 
-    from ml.recommend.pyfunc import ARTIFACT_KEY, AlsPyfunc
+    from ml.models.recommend.pyfunc import ARTIFACT_KEY, AlsPyfunc
 
     save_recommender(model, tmp_path / "rec")
     some = sim["customers"].toPandas().iloc[[0, 1, 7, -1]]  # an imported-looking id and a cold-start one

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pyspark.testing import assertDataFrameEqual
 
-from ml.recommend.interactions import InteractionWeights, interactions_from_silver, popularity
+from ml.models.recommend.interactions import InteractionWeights, interactions_from_silver, popularity
 
 AS_OF = date(2024, 5, 31)
 WEIGHTS = InteractionWeights(purchase=5.0, cart=2.0, view=1.0, imported_default=0.5)

@@ -1,0 +1,100 @@
+"""What is in the warehouse (`omnilake tables`) and table exports, read with delta-rs: no JVM needed."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from jobs.common.config import Config
+from jobs.io.tables import NAME_RE, TableError
+
+
+def _path(cfg: Config, name: str) -> Path:
+    match = NAME_RE.match(name)
+    if not match or match["zone"] not in cfg.zones.all:
+        raise TableError(f"bad table name '{name}': expected <zone>.<table> with zone in {cfg.zones.all}")
+    path = Path(cfg.paths.warehouse) / match["zone"] / match["table"]
+    if not (path / "_delta_log").is_dir():
+        raise TableError(f"no table {name} at {path}")
+    return path
+
+
+def table_summaries(cfg: Config) -> list[dict[str, Any]]:
+    """Every table: name, row count (from the Delta log's file statistics), version, last commit time."""
+    from deltalake import DeltaTable
+
+    out = []
+    root = Path(cfg.paths.warehouse)
+    for zone in cfg.zones.all:
+        for path in sorted((root / zone).glob("*/_delta_log")):
+            table = DeltaTable(str(path.parent))
+            actions = table.get_add_actions(flatten=True)
+            rows = sum(v for v in actions.column("num_records").to_pylist() if v) if actions.num_rows else 0
+            last = table.history(1)[0]
+            updated = datetime.fromtimestamp(last["timestamp"] / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+            out.append(
+                {
+                    "table": f"{zone}.{path.parent.name}",
+                    "rows": int(rows),
+                    "version": table.version(),
+                    "updated": updated,
+                }
+            )
+    return out
+
+
+def export_table(
+    cfg: Config, name: str, out: Path, *, allow_restricted: bool = False, as_of: date | None = None
+) -> int:
+    """Stream a table (only its `as_of` rows when given) to CSV or Parquet in record batches; the file appears
+    only when complete."""
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+    from deltalake import DeltaTable
+
+    zone = name.split(".", 1)[0]
+    if zone in cfg.zones.restricted and not allow_restricted:
+        raise TableError(f"{name} is in the restricted zone (raw PII); pass --allow-restricted if authorised")
+    if out.suffix not in (".csv", ".parquet"):
+        raise TableError(f"--out must end in .csv or .parquet, got {out}")
+    dataset = DeltaTable(str(_path(cfg, name))).to_pyarrow_dataset()
+    if as_of is not None and "as_of" not in dataset.schema.names:
+        raise TableError(f"{name} has no as_of column: export it whole (without --as-of)")
+    wanted = None if as_of is None else pc.field("as_of") == as_of
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    rows = 0
+    csv = out.suffix == ".csv"
+    schema = _csv_schema(dataset.schema) if csv else dataset.schema
+    writer_cls = pacsv.CSVWriter if csv else pq.ParquetWriter
+    with writer_cls(str(tmp), schema) as writer:
+        for batch in dataset.to_batches(filter=wanted):
+            writer.write_batch(_flatten_nested(batch, schema) if csv else batch)
+            rows += batch.num_rows
+    os.replace(tmp, out)
+    return rows
+
+
+def _csv_schema(schema: Any) -> Any:
+    """CSV has no nested types: lists, maps and structs are written as JSON text."""
+    import pyarrow as pa
+
+    return pa.schema([pa.field(f.name, pa.string()) if pa.types.is_nested(f.type) else f for f in schema])
+
+
+def _flatten_nested(batch: Any, schema: Any) -> Any:
+    import json
+
+    import pyarrow as pa
+
+    columns = []
+    for field, column in zip(batch.schema, batch.columns, strict=True):
+        if pa.types.is_nested(field.type):
+            column = pa.array(
+                [None if v is None else json.dumps(v, default=str) for v in column.to_pylist()], pa.string()
+            )
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=schema)

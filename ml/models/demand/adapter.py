@@ -1,0 +1,254 @@
+"""Demand wired into the shared wrappers: frames, baselines, gate metrics, gold.demand_forecast(+_levels).
+
+Windows in demand terms: data loaded "at a with labels H" is the horizon-safe training frame up to a + H (every
+row's features are at least H days older than its day, ml.models.demand.features), and its rows in (a, a + H] are
+exactly the forecasts an origin at a makes. So the compare fit uses rows up to D - H and is measured on the rows
+of (D - H, D]; the serve fit uses every row up to D and forecasts (D, D + H].
+The baselines read the same horizon-safe rows (inputs at least H days old): seasonal naive = the latest allowed
+same-weekday value (lag_w1, then the 8-week same-weekday mean, then the 28-day mean), moving average = the
+28-day mean; each gets a negative-binomial band with a dispersion fitted on its own training rows.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import functions as F
+
+from jobs.common.config import ConfigError
+from jobs.gold.sales import sales_lines
+from jobs.io.inputs import read_inputs
+from ml.models.demand.backtest import score_levels
+from ml.models.demand.features import build_forecast_frame, build_training_frame
+from ml.models.demand.levels import LEVEL_COLUMNS, aggregate_levels
+from ml.models.demand.model import DemandModel, DemandParams, fit_dispersion, nb_quantiles, train_demand
+from ml.settings import ModelConfig, config_section
+from ml.training.adapter import BaseAdapter, Output, stamp
+from ml.training.handoff import Bounded, to_pandas_bounded
+from ml.training.windows import History, HistoryError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from ml.serving.registry import Served
+
+SERIES_KEY = ("store_id", "sku")
+FORECAST_COLUMNS = [
+    "store_id",
+    "sku",
+    "date",
+    "mean",
+    "p10",
+    "p50",
+    "p90",
+    "as_of",
+    "model_name",
+    "model_version",
+    "run_id",
+]
+LEVELS_DDL = "level string, key string, date date, mean double, p10 double, p50 double, p90 double"
+_BASELINE_INPUTS = {"seasonal_naive": ["lag_w1", "weekday_mean_8", "mean_28"], "moving_average": ["mean_28"]}
+
+
+@dataclass
+class BaselineDemand:
+    """A label-free baseline on horizon-safe features: the first non-null input column is the mean."""
+
+    kind: str
+    dispersion: float
+    input_columns: list[str]
+
+    def mean(self, frame: pd.DataFrame) -> np.ndarray:
+        values = frame.loc[:, self.input_columns].astype(float).bfill(axis=1).iloc[:, 0]
+        return values.fillna(0.0).to_numpy()
+
+    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        mean = self.mean(frame)
+        return pd.DataFrame({"mean": mean, **nb_quantiles(mean, self.dispersion)}, index=frame.index)
+
+
+def fit_baseline(kind: str, frame: pd.DataFrame, *, min_dispersion: float = 1e-3) -> BaselineDemand:
+    """The baseline `kind` with a negative-binomial dispersion fitted on `frame`'s observed targets."""
+    if kind not in _BASELINE_INPUTS:
+        raise ConfigError(f"config 'ml.models.demand': unknown baseline '{kind}' ({sorted(_BASELINE_INPUTS)})")
+    model = BaselineDemand(kind=kind, dispersion=min_dispersion, input_columns=list(_BASELINE_INPUTS[kind]))
+    rows = frame.dropna(subset=["target"])
+    if len(rows):
+        model.dispersion = fit_dispersion(
+            rows["target"].to_numpy(float), np.maximum(model.mean(rows), 1e-3), floor=min_dispersion
+        )
+    return model
+
+
+def forecast_errors(predicted: pd.DataFrame, rows: pd.DataFrame) -> dict[str, float]:
+    """WAPE, bias (relative), |bias| and the share of actuals inside [P10, P90] at store x SKU x day, plus WAPE and
+    bias per day at each level of ml.models.demand.backtest (total, category, store, sku, store_sku)."""
+    actual = rows["target"].to_numpy(dtype=float)
+    total = max(float(actual.sum()), 1e-9)
+    mean = predicted["mean"].to_numpy(dtype=float)
+    inside = (actual >= predicted["p10"].to_numpy()) & (actual <= predicted["p90"].to_numpy())
+    bias = float((mean - actual).sum() / total)
+    out = {
+        "wape": float(np.abs(mean - actual).sum() / total),
+        "bias": bias,
+        "abs_bias": abs(bias),
+        "coverage_80": float(inside.mean()) if len(actual) else float("nan"),
+        "rows": float(len(actual)),
+    }
+    cells = (
+        rows[["store_id", "sku", "category", "date"]]
+        .reset_index(drop=True)
+        .assign(model="m", origin=0, actual=actual, mean=mean)
+    )
+    for r in score_levels(cells.fillna({"category": "unknown"})).itertuples():
+        out |= {f"wape_{r.level}": float(r.wape), f"bias_{r.level}": float(r.bias)}
+    return out
+
+
+@dataclass(frozen=True)
+class DemandData:
+    frame: Bounded  # horizon-safe training rows up to as_of + label_days (or as_of)
+    as_of: date  # rows after it are the evaluation rows
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.frame.describe(), "as_of": str(self.as_of)}
+
+
+class DemandAdapter(BaseAdapter):
+    name = "demand"
+    key = ("store_id", "sku", "date", "category")
+    table = "gold.demand_forecast"
+    output_ddl = "mean double, p10 double, p50 double, p90 double"
+    baselines = {
+        "baseline_seasonal_naive": ModelConfig("seasonal_naive"),
+        "baseline_moving_average": ModelConfig("moving_average"),
+    }
+    servable_baselines = ("baseline_seasonal_naive", "baseline_moving_average")
+    fallback = ModelConfig("seasonal_naive")
+
+    def item_store_day(self, until: date) -> DataFrame:
+        """features.item_store_day up to `until` when the table covers it, else the same transforms on silver."""
+        catalog = self.env.catalog
+        if catalog.exists("features.item_store_day"):
+            stored = catalog.read("features.item_store_day")
+            last = stored.agg(F.max("date")).first()[0]
+            if last is not None and last >= until:
+                return stored.where(F.col("date") <= F.lit(until))
+        from jobs.features.item_store_day import item_store_day
+        from jobs.gold.demand import store_sku_days
+        from jobs.gold.rules import FeatureRules
+
+        rules = FeatureRules.from_section(config_section(self.env.cfg, "features"))
+        src = read_inputs(
+            catalog, ("silver.order_lines", "silver.daily_sales_imported", "silver.inventory", "silver.products")
+        )
+        excluded = tuple(config_section(self.env.cfg, "gold").get("excluded_statuses") or ())
+        grid = store_sku_days(
+            sales_lines(src["silver.order_lines"], excluded_statuses=excluded),
+            src["silver.daily_sales_imported"],
+            src["silver.inventory"],
+            src["silver.products"],
+            until=until,
+        )
+        return item_store_day(grid, src["silver.products"], lags=rules.lags_days, rolling=rules.rolling_days)
+
+    def history(self) -> History:
+        src = read_inputs(self.env.catalog, ("silver.order_lines", "silver.daily_sales_imported"))
+        pos = src["silver.order_lines"].where(F.col("store_id").isNotNull()).select(F.col("order_date").alias("d"))
+        days = pos.unionByName(src["silver.daily_sales_imported"].select(F.col("sales_date").alias("d")))
+        row = days.agg(F.min("d").alias("first"), F.max("d").alias("last")).first()
+        if row is None or row["first"] is None:
+            raise HistoryError("no store x SKU sales in silver (POS lines or imported daily sales)")
+        return History(first=row["first"], last=row["last"])
+
+    def required_history_days(self, horizon_days: int) -> int:
+        validation = int(DemandParams(**self._params()).validation_days)
+        return max(self.env.settings.min_history_days, validation + 14)
+
+    def _params(self) -> dict[str, Any]:
+        return dict(self.settings.challenger.params) if self.settings.challenger else {}
+
+    def load(self, as_of: date, label_days: int | None, *, horizon_days: int) -> DemandData:
+        until = as_of + timedelta(days=label_days or 0)
+        frame = build_training_frame(self.item_store_day(until), as_of=until, horizon=horizon_days)
+        bounded = to_pandas_bounded(frame, key=SERIES_KEY, limits=self.env.settings.handoff, what=f"demand@{until}")
+        return DemandData(frame=bounded, as_of=as_of)
+
+    def fit(self, config: ModelConfig, data: DemandData, horizon_days: int) -> DemandModel | BaselineDemand:
+        frame = data.frame.frame
+        if config.kind == "lgbm":
+            return train_demand(frame, params=DemandParams(**config.params))
+        return fit_baseline(config.kind, frame, min_dispersion=float(self._params().get("min_dispersion", 1e-3)))
+
+    def evaluate(self, config: ModelConfig, predictor: Any, data: DemandData) -> dict[str, float]:
+        frame = data.frame.frame
+        rows = frame.loc[pd.to_datetime(frame["date"]).dt.date > data.as_of]
+        return forecast_errors(predictor.predict_frame(rows).reset_index(drop=True), rows.reset_index(drop=True))
+
+    def example(self, data: DemandData) -> pd.DataFrame:
+        return data.frame.frame
+
+    def log_model(self, predictor: Any, data: DemandData, *, registered_name: str) -> str:
+        if not isinstance(predictor, DemandModel):
+            return super().log_model(predictor, data, registered_name=registered_name)
+        import mlflow
+        from mlflow.models import infer_signature
+
+        from ml.models.demand.pyfunc import DemandPyfunc, demand_artifacts
+        from ml.serving.pyfunc import pip_requirements
+
+        sample = self.example(data).loc[:, predictor.input_columns].head(5).reset_index(drop=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=DemandPyfunc(),
+                artifacts=demand_artifacts(predictor, tmp),
+                signature=infer_signature(sample, predictor.predict_frame(sample)),
+                input_example=sample,
+                pip_requirements=pip_requirements(),
+                registered_model_name=registered_name,
+            )
+        return str(info.registered_model_version)
+
+    def score_frame(self, as_of: date) -> DataFrame:
+        return build_forecast_frame(self.item_store_day(as_of), as_of=as_of, horizon=self.settings.horizon_days)
+
+    def output_columns(self) -> list[str]:
+        return list(FORECAST_COLUMNS)
+
+    def replace_where(self, as_of: date, horizon_days: int) -> str:
+        return f"as_of = DATE'{as_of.isoformat()}'"
+
+    def outputs(self, served: Served, *, as_of: date, horizon_days: int) -> list[Output]:
+        """Series forecasts (D, D + H] and their category / store / total levels, both replacing as_of = D."""
+        from ml.serving.pyfunc import apply_model, load
+
+        frame = build_forecast_frame(self.item_store_day(as_of), as_of=as_of, horizon=horizon_days)
+        scored = apply_model(frame, load(served.uri), key=self.key, output_ddl=self.output_ddl).persist()
+        where = self.replace_where(as_of, horizon_days)
+        series = stamp(scored, served, as_of).select(*FORECAST_COLUMNS)
+        levels = stamp(self._levels(scored), served, as_of).select(*LEVEL_COLUMNS, *FORECAST_COLUMNS[-4:])
+        return [Output(self.table, series, where), Output("gold.demand_forecast_levels", levels, where)]
+
+    def _levels(self, scored: DataFrame) -> DataFrame:
+        """aggregate_levels per forecast day (applyInPandas: one day's series at a time, seeded by the day)."""
+        options = self.settings.options.get("levels") or {}
+        n_samples, seed = int(options.get("n_samples", 1000)), int(options.get("seed", 7))
+
+        def per_day(pdf: pd.DataFrame) -> pd.DataFrame:
+            catalog = pdf[["sku", "category"]].fillna({"category": "unknown"})
+            day_seed = seed + int(pd.Timestamp(pdf["date"].iloc[0]).toordinal())
+            out = aggregate_levels(
+                pdf[["store_id", "sku", "date", "mean", "p10", "p50", "p90"]],
+                catalog=catalog,
+                n_samples=n_samples,
+                seed=day_seed,
+            )
+            return out.assign(key=out["key"].astype(str))
+
+        return scored.groupBy("date").applyInPandas(per_day, schema=LEVELS_DDL)

@@ -1,0 +1,54 @@
+"""The one Spark -> pandas hand-off every model uses: counted, capped and, above the cap, hash-sampled by key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pyspark.sql import functions as F
+
+from jobs.common.log import event
+from ml.settings import HandOff
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from pyspark.sql import DataFrame
+
+_BUCKETS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """A pandas frame from Spark, with how many rows there were and whether it was sampled."""
+
+    frame: pd.DataFrame
+    source_rows: int
+    sampled: bool
+
+    def describe(self) -> dict[str, int | bool]:
+        return {"rows": len(self.frame), "source_rows": self.source_rows, "sampled": self.sampled}
+
+
+def to_pandas_bounded(df: DataFrame, *, key: Sequence[str], limits: HandOff, what: str) -> Bounded:
+    """`df` as pandas with at most `limits.max_rows` rows.
+
+    Above the cap, whole keys (e.g. customers) are kept by a seeded hash of `key`, so the sample is the same on
+    every run and for every frame that shares the key. The hash aims at 95% of the cap, so the final cap (a
+    limit, which may cut a key) rarely applies.
+    """
+    df = df.persist()
+    try:
+        rows = df.count()
+        sampled = rows > limits.max_rows
+        if sampled:
+            keep = int(_BUCKETS * min(1.0, 0.95 * limits.max_rows / rows))
+            bucket = F.pmod(F.xxhash64(F.lit(limits.seed), *[F.col(k) for k in key]), F.lit(_BUCKETS))
+            df_out = df.where(bucket < keep).limit(limits.max_rows)
+        else:
+            df_out = df
+        frame = df_out.toPandas()
+    finally:
+        df.unpersist()
+    event("ml.handoff", what=what, rows=len(frame), source_rows=rows, sampled=sampled)
+    return Bounded(frame=frame, source_rows=rows, sampled=sampled)

@@ -1,0 +1,78 @@
+"""Model cards: a markdown artifact per run with its data windows, configuration, features, its metrics against
+the baselines and the champion on the shared comparison window, and the gate's decision."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+
+from ml.settings import ModelConfig
+from ml.validation.gate import Decision
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.4f}"
+
+
+def comparison_table(
+    metrics: Mapping[str, Mapping[str, float]],
+    configs: Mapping[str, ModelConfig],
+    *,
+    highlight: str | None = None,
+    metric_order: Sequence[str] = (),
+) -> str:
+    """Markdown table: one row per role (the highlighted one in bold), one column per metric."""
+    names = list(metric_order) + sorted({m for row in metrics.values() for m in row} - set(metric_order))
+    lines = ["| role | kind | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for role, row in metrics.items():
+        label = f"**{role}**" if role == highlight else role
+        lines.append(f"| {label} | {configs[role].kind} | " + " | ".join(_fmt(row.get(n)) for n in names) + " |")
+    return "\n".join(lines)
+
+
+def model_card(
+    *,
+    title: str,
+    role: str,
+    config: ModelConfig,
+    command: str,
+    windows: Mapping[str, str],
+    features: Sequence[str],
+    comparison: str | None,
+    decision: Decision,
+    rows: Mapping[str, object],
+) -> str:
+    """The card of one run (`comparison` None: no labelled window to compare on)."""
+    parts = [
+        f"# {title}",
+        f"Role in this training: **{role}**. Produced by `{command}`.",
+        "## Data windows\nAs-of dates are inclusive; label windows (a, b] exclude a.\n\n"
+        + "\n".join(f"- {k}: {v}" for k, v in windows.items()),
+        "## Rows\n" + "\n".join(f"- {k}: {v}" for k, v in rows.items()),
+        f"## Configuration\n```json\n{json.dumps({'kind': config.kind, 'params': dict(config.params)}, indent=2)}\n```",
+    ]
+    if comparison is None:
+        parts.append(
+            "## Comparison\nNone: the history is too short for a labelled comparison window; this "
+            "label-free model serves."
+        )
+    else:
+        parts.append(
+            "## Comparison on the held-out window\nEvery candidate was fitted on the same earlier window "
+            "and measured on this one, which none of them saw.\n\n" + comparison
+        )
+    checks = "\n".join(f"- {k}: {_fmt(v) if isinstance(v, float) else v}" for k, v in decision.checks.items())
+    parts.append(
+        f"## Gate decision\n- outcome: **{decision.outcome}**\n- serves: {decision.winner}\n"
+        f"- reason: {decision.reason}\n{checks}"
+    )
+    parts.append(f"## Features ({len(features)})\n" + ", ".join(f"`{f}`" for f in features))
+    parts.append(
+        "## Use and limits\nScoring applies it at the scoring as-of date to data up to that date "
+        "(inclusive) and stamps model name, version and run id on every row. It learnt from this "
+        "warehouse's history in the windows above only; retrain when the features or the business change."
+    )
+    return "\n\n".join(parts) + "\n"
