@@ -31,12 +31,11 @@ def pure_models(customers: int, seeds: int, days: int) -> dict[str, dict[str, fl
     from ml.models.churn import model as churn
     from ml.models.churn.adapter import churned
     from ml.models.ltv import model as ltv
-    from ml.settings import ml_settings
     from ml.training.frames import feature_columns
     from ml.validation.metrics import classification, count_errors
     from tests.support.synthetic import Planted, customer_frame, simulate
 
-    settings = ml_settings(load_config(environ={"OMNILAKE_ENV": "local", "OMNILAKE_HOME": tempfile.mkdtemp()}))
+    settings = load_config(environ={"OMNILAKE_ENV": "local", "OMNILAKE_HOME": tempfile.mkdtemp()}).ml
     churn_params, ltv_params = (dict(settings.model(m).challenger.params) for m in ("churn", "ltv"))
     rows: dict[str, list[dict[str, float]]] = {}
     end = START + timedelta(days=days - 1)

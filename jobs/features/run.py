@@ -12,7 +12,6 @@ from jobs.common.log import event, stage
 from jobs.features.customer_asof import customer_asof
 from jobs.features.item_store_day import item_store_day
 from jobs.gold.demand import store_sku_days
-from jobs.gold.rules import FeatureRules, GoldRules
 from jobs.gold.sales import sales_lines
 from jobs.io.changes import LINES, PRODUCTS, FactSpec, plan_facts, save_watermarks
 from jobs.io.inputs import default_as_of, read_inputs
@@ -43,14 +42,13 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, 
     from jobs.common.spark import build_spark
     from jobs.io.tables import Catalog
 
-    rules = FeatureRules.from_section(cfg.section("features"))
-    excluded = GoldRules.from_section(cfg.section("gold")).excluded_statuses
+    rules = cfg.features
     spark = build_spark(cfg)
     catalog = Catalog.from_config(spark, cfg)
     versions = {name: catalog.version(name) for name in INPUTS}
     src = read_inputs(catalog, INPUTS)
     as_of = as_of or default_as_of(src[LINES])
-    lines = sales_lines(src[LINES], excluded_statuses=excluded).cache()
+    lines = sales_lines(src[LINES], excluded_statuses=cfg.gold.excluded_statuses).cache()
     plan = plan_facts(
         catalog, "features", (ITEM_STORE_DAY,), until=as_of, versions=versions, inputs={**src, LINES: lines}, full=full
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.gold.rules import AlertRules
+from jobs.common.config.gold import AlertRules
 
 COLUMNS = ["business_date", "rule", "severity", "entity_type", "entity_id", "metric", "baseline", "threshold", "detail"]
 
@@ -52,8 +52,8 @@ def _day_over_day(today: DataFrame, key: str, value: str) -> DataFrame:
 def sales_drop(daily_sales: DataFrame, *, rules: AlertRules) -> DataFrame:
     revenue = daily_sales.groupBy("business_date", "channel").agg(F.sum("revenue").cast("double").alias("revenue"))
     d = _day_over_day(revenue, "channel", "revenue").withColumn("drop", 1 - F.try_divide("now", "before"))
-    d = d.where((F.col("before") >= rules.sales_min_base_revenue) & (F.col("drop") >= rules.sales_min_drop))
-    sev = F.when(F.col("drop") >= rules.sales_high_drop, "high").otherwise("medium")
+    d = d.where((F.col("before") >= rules.sales_drop.min_base_revenue) & (F.col("drop") >= rules.sales_drop.min_drop))
+    sev = F.when(F.col("drop") >= rules.sales_drop.high_drop, "high").otherwise("medium")
     detail = F.format_string("revenue %.2f vs %.2f the day before (-%.0f%%)", "now", "before", F.col("drop") * 100)
     return _alert(
         d,
@@ -63,19 +63,19 @@ def sales_drop(daily_sales: DataFrame, *, rules: AlertRules) -> DataFrame:
         F.col("channel"),
         F.col("now"),
         F.col("before"),
-        F.lit(rules.sales_min_drop),
+        F.lit(rules.sales_drop.min_drop),
         detail,
     )
 
 
 def conversion_drop(funnel: DataFrame, *, rules: AlertRules) -> DataFrame:
-    f = funnel.where(F.col("view_sessions") >= rules.conversion_min_views)
+    f = funnel.where(F.col("view_sessions") >= rules.conversion_drop.min_views)
     d = _day_over_day(f.withColumn("rate", F.col("conversion_rate").cast("double")), "channel", "rate")
     d = d.join(f.select("business_date", "channel"), on=["business_date", "channel"], how="inner")
     d = d.withColumn("drop", 1 - F.try_divide("now", "before")).where(
-        (F.col("before") > 0) & (F.col("drop") >= rules.conversion_min_drop)
+        (F.col("before") > 0) & (F.col("drop") >= rules.conversion_drop.min_drop)
     )
-    sev = F.when(F.col("drop") >= rules.conversion_high_drop, "high").otherwise("medium")
+    sev = F.when(F.col("drop") >= rules.conversion_drop.high_drop, "high").otherwise("medium")
     detail = F.format_string("conversion %.4f vs %.4f the day before", "now", "before")
     return _alert(
         d,
@@ -85,7 +85,7 @@ def conversion_drop(funnel: DataFrame, *, rules: AlertRules) -> DataFrame:
         F.col("channel"),
         F.col("now"),
         F.col("before"),
-        F.lit(rules.conversion_min_drop),
+        F.lit(rules.conversion_drop.min_drop),
         detail,
     )
 
@@ -107,8 +107,9 @@ def stock_below_reorder(reorder_points: DataFrame) -> DataFrame:
     )
 
 
-def sell_through_low(sell_through: DataFrame, *, rules: AlertRules) -> DataFrame:
-    d = sell_through.where(F.col("flagged") & (F.col("skus_in_stock") >= rules.sell_through_min_skus))
+def sell_through_low(sell_through: DataFrame, *, rules: AlertRules, flag_below: float) -> DataFrame:
+    """Store x category days flagged below `flag_below` (gold.sell_through.flag_below) with enough SKUs in stock."""
+    d = sell_through.where(F.col("flagged") & (F.col("skus_in_stock") >= rules.sell_through.min_skus_in_stock))
     detail = F.format_string("%d of %d SKUs in stock sold", "skus_sold", "skus_in_stock")
     return _alert(
         d.withColumnRenamed("date", "business_date"),
@@ -118,7 +119,7 @@ def sell_through_low(sell_through: DataFrame, *, rules: AlertRules) -> DataFrame
         F.concat_ws("/", "store_id", "category"),
         F.col("sell_through"),
         F.lit(None),
-        F.lit(rules.sell_through_flag_below),
+        F.lit(flag_below),
         detail,
     )
 
@@ -129,15 +130,15 @@ def quarantine_spike(batch_audit: DataFrame, *, rules: AlertRules) -> DataFrame:
         F.sum("quarantined").alias("quarantined"), F.sum("bronze_rows").alias("bronze_rows")
     )
     day_no = F.unix_date("business_date")
-    prior = Window.partitionBy("source").orderBy(day_no).rangeBetween(-rules.quarantine_baseline_days, -1)
+    prior = Window.partitionBy("source").orderBy(day_no).rangeBetween(-rules.quarantine_spike.baseline_days, -1)
     d = per_day.withColumn("rate", F.try_divide("quarantined", "bronze_rows")).withColumn(
         "baseline", F.coalesce(F.avg("rate").over(prior), F.lit(0.0))
     )
     d = d.where(
-        (F.col("rate") > rules.quarantine_max_rate)
-        & (F.col("rate") > F.col("baseline") * rules.quarantine_spike_factor)
+        (F.col("rate") > rules.quarantine_spike.max_rate)
+        & (F.col("rate") > F.col("baseline") * rules.quarantine_spike.spike_factor)
     )
-    sev = F.when(F.col("rate") >= rules.quarantine_high_rate, "high").otherwise("medium")
+    sev = F.when(F.col("rate") >= rules.quarantine_spike.high_rate, "high").otherwise("medium")
     detail = F.format_string("%d of %d rows quarantined", "quarantined", "bronze_rows")
     return _alert(
         d,
@@ -147,7 +148,7 @@ def quarantine_spike(batch_audit: DataFrame, *, rules: AlertRules) -> DataFrame:
         F.col("source"),
         F.col("rate"),
         F.col("baseline"),
-        F.lit(rules.quarantine_max_rate),
+        F.lit(rules.quarantine_spike.max_rate),
         detail,
     )
 
@@ -160,6 +161,7 @@ def alerts(
     batch_audit: DataFrame,
     *,
     rules: AlertRules,
+    sell_through_flag_below: float,
 ) -> DataFrame:
     """All rules' alerts; inputs are gold.daily_sales, gold.funnel, reorder_points_daily, sell_through_daily
     and ops.batch_audit frames."""
@@ -167,7 +169,7 @@ def alerts(
         sales_drop(daily_sales, rules=rules),
         conversion_drop(funnel, rules=rules),
         stock_below_reorder(reorder_points),
-        sell_through_low(sell_through, rules=rules),
+        sell_through_low(sell_through, rules=rules, flag_below=sell_through_flag_below),
         quarantine_spike(batch_audit, rules=rules),
     ]
     out = parts[0]

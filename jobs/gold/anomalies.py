@@ -9,7 +9,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.gold.rules import AnomalyRules
+from jobs.common.config.gold import AnomalyRules
 from jobs.gold.sales import order_totals
 
 # signal -> (value scored, the entity it describes, population besides the business date, smallest sigma).

@@ -7,7 +7,7 @@ from datetime import date
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.gold.rules import RfmTiers, Tier
+from jobs.common.config.gold import RfmTiers, Tier
 from jobs.gold.sales import SUM_MONEY, customer_returns, order_totals
 
 

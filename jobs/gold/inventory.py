@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.gold.rules import InventoryRules
+from jobs.common.config.gold import InventoryRules
 
 Z_P90 = 1.2815515655446004  # standard normal 90% quantile: (p90 - p10) / (2 * Z_P90) is a day's sigma
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.gold.rules import SellThroughRules, SkuMatrixRules
+from jobs.common.config.gold import SellThroughRules, SkuMatrixRules
 from jobs.gold.sales import SUM_MONEY
 
 QUADRANTS = {

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING
 
+from jobs.common.config.gold import GoldRules
 from jobs.common.log import event, stage
 from jobs.gold.alerts import alerts
 from jobs.gold.anomalies import anomalies
@@ -15,7 +16,6 @@ from jobs.gold.demand import store_sku_days
 from jobs.gold.inventory import inventory_health, reorder_points_daily
 from jobs.gold.marketing import channel_roi, funnel
 from jobs.gold.merch import sell_through, sell_through_daily, sku_matrix
-from jobs.gold.rules import GoldRules
 from jobs.gold.sales import daily_sales, sales_lines
 from jobs.io.changes import CUSTOMERS, LINES, PRODUCTS, RETURNED, FactSpec, plan_facts, save_watermarks
 from jobs.io.inputs import default_as_of, read_inputs
@@ -56,7 +56,7 @@ SNAPSHOTS = (
 
 
 def fact_specs(rules: GoldRules) -> tuple[FactSpec, ...]:
-    touch = rules.attribution_window_days
+    touch = rules.attribution.window_days
     return (
         FactSpec("gold.daily_sales", "business_date", {LINES: 0, RETURNED: 0, "silver.returns": 0, PRODUCTS: 0}),
         FactSpec("gold.funnel", "business_date", {"silver.events": 0}),
@@ -74,7 +74,7 @@ def fact_specs(rules: GoldRules) -> tuple[FactSpec, ...]:
                 RETURNED: 1,
                 "silver.returns": 1,
                 "silver.events": 1,
-                "ops.batch_audit": rules.alerts.quarantine_baseline_days,
+                "ops.batch_audit": rules.alerts.quarantine_spike.baseline_days,
             },
         ),
     )
@@ -90,10 +90,18 @@ def _facts(src: Mapping[str, DataFrame], lines: DataFrame, grid: DataFrame, rule
         "gold.daily_sales": sales,
         "gold.funnel": sessions,
         "gold.channel_roi": channel_roi(
-            lines, src["silver.events"], src["silver.marketing_spend"], window_days=rules.attribution_window_days
+            lines, src["silver.events"], src["silver.marketing_spend"], window_days=rules.attribution.window_days
         ),
         "gold.anomalies": anomalies(src["silver.order_lines"], rules=rules.anomalies),
-        "gold.alerts": alerts(sales, sessions, stock, st, src["ops.batch_audit"], rules=rules.alerts),
+        "gold.alerts": alerts(
+            sales,
+            sessions,
+            stock,
+            st,
+            src["ops.batch_audit"],
+            rules=rules.alerts,
+            sell_through_flag_below=rules.sell_through.flag_below,
+        ),
     }
 
 
@@ -106,7 +114,7 @@ def _snapshots(
         "gold.rfm_segments": rfm_segments(lines, as_of=as_of, tiers=rules.rfm),
         "gold.sku_matrix": sku_matrix(lines, products, as_of=as_of, rules=rules.sku_matrix),
         "gold.sell_through": sell_through(grid, products, as_of=as_of, rules=rules.sell_through),
-        "gold.cohort_retention": cohort_retention(lines, as_of=as_of, repurchase_days=rules.repurchase_days),
+        "gold.cohort_retention": cohort_retention(lines, as_of=as_of, repurchase_days=rules.cohort.repurchase_days),
         "gold.inventory_health": inventory_health(
             grid, src["gold.demand_forecast"], as_of=as_of, rules=rules.inventory
         ),
@@ -120,7 +128,7 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     from jobs.common.spark import build_spark
     from jobs.io.tables import Catalog
 
-    rules = GoldRules.from_section(cfg.section("gold"))
+    rules = cfg.gold
     spark = build_spark(cfg)
     catalog = Catalog.from_config(spark, cfg)
     versions = {name: catalog.version(name) for name in INPUTS}  # before reading: a later change is redone

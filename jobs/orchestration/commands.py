@@ -15,9 +15,8 @@ EXIT_BREACH, EXIT_BAD_INPUT = 1, 3
 def cmd_quality(cfg: Config, args: argparse.Namespace) -> int:
     """The DAG's quality gate from the command line: prints the measures, exit 1 on a breach."""
     from jobs.orchestration.quality import check_quality
-    from jobs.orchestration.settings import load_settings
 
-    rules = load_settings(cfg).quality
+    rules = cfg.orchestration.quality
     report = check_quality(cfg, start=args.start or args.end, end=args.end, rules=rules)
     rate = f"{report.quarantine_rate:.2%}"
     print(
@@ -33,9 +32,8 @@ def cmd_quality(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_export_serving(cfg: Config, args: argparse.Namespace) -> int:
     """Write the serving tables' CSV/Parquet snapshots under <exports>/<as-of>/ (what the DAGs' export does)."""
     from jobs.orchestration.exports import export_serving, snapshot_dir
-    from jobs.orchestration.settings import load_settings
 
-    written = export_serving(cfg, as_of=args.as_of, formats=load_settings(cfg).export_formats)
+    written = export_serving(cfg, as_of=args.as_of, formats=cfg.orchestration.export.formats)
     for table, rows in written.items():
         print(f"{table}: {rows:,} rows")
     print(f"{len(written)} serving table(s) exported to {snapshot_dir(cfg, args.as_of)}")
@@ -45,9 +43,8 @@ def cmd_export_serving(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
     """Generated data through Airflow's own runs, then a summary (see jobs/orchestration/demo.py)."""
     from jobs.orchestration.demo import DemoError, DemoParams, run_demo
-    from jobs.orchestration.settings import load_settings
 
-    defaults = load_settings(cfg).demo
+    defaults = cfg.orchestration.demo
     params = DemoParams(
         customers=args.customers or defaults.customers,
         days=args.days or defaults.days,

@@ -20,7 +20,6 @@ from typing import Any
 from jobs.common.config import Config
 from jobs.orchestration.harness import airflow_env, dags_test, migrate, missing_steps, write_env_file
 from jobs.orchestration.report import print_summary
-from jobs.orchestration.settings import load_settings
 
 
 class DemoError(Exception):
@@ -107,13 +106,12 @@ def run_demo(cfg: Config, params: DemoParams, *, echo: Callable[[str], None] = p
     from jobs.cli import main as omnilake
 
     clock = _Clock(echo)
-    settings = load_settings(cfg)
     landing, logs = Path(cfg.paths.landing), Path(cfg.paths.airflow_home) / "demo-logs"
     with clock.stage(f"set-up (Airflow home {cfg.paths.airflow_home}, Spark {cfg.spark.master})"):
         if params.reset:
             _reset(cfg)
         have_data = _landing_matches(landing, params)
-        env = airflow_env(cfg, settings)
+        env = airflow_env(cfg)
         env_file = write_env_file(env, Path(cfg.paths.airflow_home) / "env.sh")
         migrate(env, logs / "db-migrate.log")
         skipped = missing_steps()

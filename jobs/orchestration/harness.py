@@ -20,7 +20,6 @@ from typing import Any
 
 from jobs.common.config import PROJECT_ROOT, Config
 from jobs.orchestration.ops import short_error
-from jobs.orchestration.settings import Orchestration
 
 BIN = Path(sys.executable).parent
 # the Spark steps and the command each runs (dates are placeholders): a step whose command this checkout's CLI
@@ -42,11 +41,12 @@ _DRIVER = re.compile(r"^\S+ \[[^\]]*\] (.*?) \[airflow\.task\.hooks\.[\w.]*Spark
 _DRIVER_ERROR = re.compile(r"^([A-Za-z_][\w.]*(Exception|Error)\b|omnilake [\w-]+: error:)")
 
 
-def airflow_env(cfg: Config, settings: Orchestration, base: Mapping[str, str] | None = None) -> dict[str, str]:
+def airflow_env(cfg: Config, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment for `airflow` commands on this omnilake home: SQLite metadata DB under paths.airflow_home, the
     repository's dags/, the Spark connection from spark.master, the venv's spark-submit first on PATH."""
     env = dict(os.environ if base is None else base)
     home = Path(cfg.paths.airflow_home)
+    settings = cfg.orchestration
     conn_var = "AIRFLOW_CONN_" + settings.spark_conn_id.upper()
     env.update(
         {

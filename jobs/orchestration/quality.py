@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from jobs.common.config import Config
-    from jobs.orchestration.settings import QualitySettings
+    from jobs.common.config.orchestration import QualitySettings
 
 AUDIT, REGISTRY, ORDER_LINES = "ops.batch_audit", "ops.file_registry", "silver.order_lines"
 

@@ -24,9 +24,8 @@ def resolve_dates(
     """{"start", "end"} (ISO dates, inclusive) that the run processes and "since", the first date its snapshot
     tables are written for: see jobs.orchestration.dates."""
     from jobs.orchestration.dates import business_range, snapshot_since
-    from jobs.orchestration.settings import load_settings
 
-    start, end = business_range(params, data_interval_start, data_interval_end, tz=load_settings(_config()).timezone)
+    start, end = business_range(params, data_interval_start, data_interval_end, tz=_config().orchestration.timezone)
     since = snapshot_since(params, start, end)
     event(
         "run.dates",
@@ -44,11 +43,10 @@ def quality_gate(start: str, end: str) -> dict[str, Any]:
     from airflow.sdk.exceptions import AirflowFailException
 
     from jobs.orchestration.quality import check_quality
-    from jobs.orchestration.settings import load_settings
 
     cfg = _config()
     report = check_quality(
-        cfg, start=date.fromisoformat(start), end=date.fromisoformat(end), rules=load_settings(cfg).quality
+        cfg, start=date.fromisoformat(start), end=date.fromisoformat(end), rules=cfg.orchestration.quality
     )
     if report.breaches:
         # a breach is a property of the data: retrying cannot help, so fail now (the callback records it)
@@ -59,7 +57,6 @@ def quality_gate(start: str, end: str) -> dict[str, Any]:
 def export_serving(end: str) -> dict[str, int]:
     """Write the serving tables' snapshots for the run's last date."""
     from jobs.orchestration.exports import export_serving as export
-    from jobs.orchestration.settings import load_settings
 
     cfg = _config()
-    return export(cfg, as_of=date.fromisoformat(end), formats=load_settings(cfg).export_formats)
+    return export(cfg, as_of=date.fromisoformat(end), formats=cfg.orchestration.export.formats)

@@ -17,9 +17,9 @@ from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOpe
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param
 
 from jobs.common.config import PROJECT_ROOT, Config, ConfigError, load_config
+from jobs.common.config.orchestration import Orchestration
 from jobs.common.spark import DELTA_CONF, delta_jars
 from jobs.orchestration.assets import EXPORTS, asset_uri
-from jobs.orchestration.settings import Orchestration, load_settings
 
 SUBMIT_APP = PROJECT_ROOT / "jobs" / "orchestration" / "submit.py"
 LOG4J = PROJECT_ROOT / "conf" / "log4j2.properties"
@@ -52,7 +52,10 @@ def date_param(description: str) -> Param:
 @dataclass(frozen=True)
 class DagFactory:
     cfg: Config
-    settings: Orchestration
+
+    @property
+    def settings(self) -> Orchestration:
+        return self.cfg.orchestration
 
     def timetable(self, cron: str) -> CronDataIntervalTimetable:
         """One data interval per cron period in the business time zone (not a zero-length cron trigger)."""
@@ -105,5 +108,4 @@ class DagFactory:
 
 def dag_factory() -> DagFactory:
     """Config of the current OMNILAKE_ENV / OMNILAKE_HOME, as the DAG files need it."""
-    cfg = load_config()
-    return DagFactory(cfg=cfg, settings=load_settings(cfg))
+    return DagFactory(cfg=load_config())

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jobs.common.config import Config
-from ml.settings import ModelConfig
+from jobs.common.config.ml import ModelConfig
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pyspark.sql import functions as F
 
-from ml.settings import MlSettings, ModelConfig, ModelSettings
+from jobs.common.config.ml import MlSettings, ModelConfig, ModelSettings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,11 +40,9 @@ class MlEnv:
 def ml_env(cfg: Config) -> MlEnv:
     from jobs.common.spark import build_spark
     from jobs.io.tables import Catalog
-    from ml.settings import ml_settings
 
-    settings = ml_settings(cfg)  # config errors before the JVM starts
     spark = build_spark(cfg)
-    return MlEnv(cfg=cfg, spark=spark, catalog=Catalog.from_config(spark, cfg), settings=settings)
+    return MlEnv(cfg=cfg, spark=spark, catalog=Catalog.from_config(spark, cfg), settings=cfg.ml)
 
 
 class Data(Protocol):

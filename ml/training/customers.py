@@ -14,7 +14,7 @@ from ml.training.handoff import Bounded, to_pandas_bounded
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-    from ml.settings import ModelSettings
+    from jobs.common.config.ml import ModelSettings
     from ml.training.adapter import MlEnv
     from ml.training.windows import History
 

@@ -20,7 +20,6 @@ from pyspark.sql import types as T
 from jobs.gold.sales import sales_lines
 from jobs.io.inputs import read_inputs
 from ml.models.ltv.probabilistic import summarise_transactions
-from ml.settings import config_section
 from ml.training.windows import History, HistoryError
 
 if TYPE_CHECKING:
@@ -95,8 +94,7 @@ class CustomerSource:
         self.cfg = cfg
         self.buckets = buckets
         self.inputs = read_inputs(catalog, ("silver.order_lines", "silver.returns", "silver.events", "silver.products"))
-        excluded = tuple(config_section(cfg, "gold").get("excluded_statuses") or ())
-        self.lines = sales_lines(self.inputs["silver.order_lines"], excluded_statuses=excluded)
+        self.lines = sales_lines(self.inputs["silver.order_lines"], excluded_statuses=cfg.gold.excluded_statuses)
         self.days = purchase_days(self.lines)
 
     def history(self) -> History:
@@ -112,9 +110,8 @@ class CustomerSource:
             if snap.limit(1).count() > 0:
                 return snap
         from jobs.features.customer_asof import customer_asof
-        from jobs.gold.rules import FeatureRules
 
-        rules = FeatureRules.from_section(config_section(self.cfg, "features"))
+        rules = self.cfg.features
         return customer_asof(
             self.lines,
             self.inputs["silver.returns"],

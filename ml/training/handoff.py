@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
 
+from jobs.common.config.ml import HandOff
 from jobs.common.log import event
-from ml.settings import HandOff
 
 if TYPE_CHECKING:
     import pandas as pd

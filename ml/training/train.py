@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import mlflow
 
 from jobs.common.config import ConfigError
+from jobs.common.config.ml import ModelConfig
 from jobs.common.log import event, stage
 from ml.serving.registry import (
     CHALLENGER,
@@ -28,7 +29,6 @@ from ml.serving.registry import (
     tag_version,
     tracking_client,
 )
-from ml.settings import ModelConfig
 from ml.training.adapter import describe_params
 from ml.training.windows import Windows, plan_windows, short_history_message
 from ml.validation.card import comparison_table, model_card
@@ -185,7 +185,7 @@ def _decide(ctx: _Ctx, configs: Mapping[str, ModelConfig], metrics: Metrics) -> 
         champion=CHAMPION if CHAMPION in configs else None,
         baselines=list(ctx.adapter.baselines),
         servable_baselines=ctx.adapter.servable_baselines,
-        refresh_champion=ctx.env.settings.refresh_champion,
+        refresh_champion=ctx.env.settings.gate.refresh_champion,
     )
 
 

@@ -7,7 +7,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 
-from ml.settings import ModelConfig
+from jobs.common.config.ml import ModelConfig
 from ml.validation.gate import Decision
 
 

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ml.settings import GateRule
+from jobs.common.config.ml import GateRule
 
 Metrics = Mapping[str, Mapping[str, float]]  # role -> metric -> value
 

@@ -23,7 +23,6 @@ from jobs.orchestration.assets import FEATURES, GOLD, SERVING
 from jobs.orchestration.harness import RunResult, airflow_env, dags_test, migrate, missing_steps
 from jobs.orchestration.ops import FAILURES
 from jobs.orchestration.quality import table_path
-from jobs.orchestration.settings import load_settings
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -36,7 +35,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("e2e")
     base = {**os.environ, "OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(root / "home")}
     cfg = load_config(environ=base)
-    env = airflow_env(cfg, load_settings(cfg), base=base)
+    env = airflow_env(cfg, base=base)
     migrate(env, root / "logs" / "db-migrate.log")
     subprocess.run(
         [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -12,8 +12,8 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from jobs.common.config import ConfigError
+from jobs.common.config.ml import ChurnSettings, ModelConfig, RiskBand
 from ml.models.churn import model as churn
-from ml.settings import ModelConfig
 from ml.training.customers import CustomerAdapter
 from ml.training.handoff import Bounded
 from ml.validation.metrics import classification
@@ -42,15 +42,15 @@ class RecencyBaseline:
     input_columns = ["bg_x", "bg_t_x", "bg_T"]
 
 
-def risk_band(probability: Column, bands: Sequence[Mapping[str, Any]]) -> Column:
+def risk_band(probability: Column, bands: Sequence[RiskBand]) -> Column:
     """The first band (highest min_probability first) whose min_probability <= probability."""
-    ordered = sorted(bands, key=lambda b: -float(b["min_probability"]))
+    ordered = sorted(bands, key=lambda b: -b.min_probability)
     if not ordered:
         raise ConfigError("config 'ml.models.churn.risk_bands' is empty")
     expr = None
     for band in ordered:
-        hit = probability >= F.lit(float(band["min_probability"]))
-        expr = F.when(hit, F.lit(str(band["name"]))) if expr is None else expr.when(hit, F.lit(str(band["name"])))
+        hit = probability >= F.lit(band.min_probability)
+        expr = F.when(hit, F.lit(band.name)) if expr is None else expr.when(hit, F.lit(band.name))
     return expr
 
 
@@ -61,6 +61,7 @@ def churned(frame: pd.DataFrame) -> np.ndarray:
 
 class ChurnAdapter(CustomerAdapter):
     name = "churn"
+    settings: ChurnSettings
     table = "gold.churn_scores"
     output_ddl = "churn_probability double, top_reasons array<string>"
     baselines = {"baseline_bgnbd": ModelConfig("bgnbd"), "baseline_recency": ModelConfig("recency")}
@@ -75,7 +76,7 @@ class ChurnAdapter(CustomerAdapter):
                 frame.loc[:, features],
                 churned(frame),
                 config.params,
-                top_reasons=int(self.settings.options.get("top_reasons", 3)),
+                top_reasons=self.settings.top_reasons,
             )
         if config.kind == "bgnbd":
             return churn.fit_probabilistic(frame, horizon_days=horizon_days)
@@ -90,7 +91,7 @@ class ChurnAdapter(CustomerAdapter):
         return classification(predictor.predict_proba(frame), churned(frame), is_probability=True)
 
     def finish(self, scored: DataFrame, *, as_of: date, horizon_days: int) -> DataFrame:
-        bands = self.settings.options.get("risk_bands") or []
+        bands = self.settings.risk_bands
         return scored.withColumn("horizon_days", F.lit(int(horizon_days))).withColumn(
             "risk_band", risk_band(F.col("churn_probability"), bands)
         )

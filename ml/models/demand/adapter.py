@@ -21,13 +21,13 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from jobs.common.config import ConfigError
+from jobs.common.config.ml import DemandSettings, ModelConfig
 from jobs.gold.sales import sales_lines
 from jobs.io.inputs import read_inputs
 from ml.models.demand.backtest import score_levels
 from ml.models.demand.features import build_forecast_frame, build_training_frame
 from ml.models.demand.levels import LEVEL_COLUMNS, aggregate_levels
 from ml.models.demand.model import DemandModel, DemandParams, fit_dispersion, nb_quantiles, train_demand
-from ml.settings import ModelConfig, config_section
 from ml.training.adapter import BaseAdapter, Output, stamp
 from ml.training.handoff import Bounded, to_pandas_bounded
 from ml.training.windows import History, HistoryError
@@ -121,6 +121,7 @@ class DemandData:
 
 class DemandAdapter(BaseAdapter):
     name = "demand"
+    settings: DemandSettings
     key = ("store_id", "sku", "date", "category")
     table = "gold.demand_forecast"
     output_ddl = "mean double, p10 double, p50 double, p90 double"
@@ -141,15 +142,13 @@ class DemandAdapter(BaseAdapter):
                 return stored.where(F.col("date") <= F.lit(until))
         from jobs.features.item_store_day import item_store_day
         from jobs.gold.demand import store_sku_days
-        from jobs.gold.rules import FeatureRules
 
-        rules = FeatureRules.from_section(config_section(self.env.cfg, "features"))
+        rules = self.env.cfg.features
         src = read_inputs(
             catalog, ("silver.order_lines", "silver.daily_sales_imported", "silver.inventory", "silver.products")
         )
-        excluded = tuple(config_section(self.env.cfg, "gold").get("excluded_statuses") or ())
         grid = store_sku_days(
-            sales_lines(src["silver.order_lines"], excluded_statuses=excluded),
+            sales_lines(src["silver.order_lines"], excluded_statuses=self.env.cfg.gold.excluded_statuses),
             src["silver.daily_sales_imported"],
             src["silver.inventory"],
             src["silver.products"],
@@ -237,8 +236,8 @@ class DemandAdapter(BaseAdapter):
 
     def _levels(self, scored: DataFrame) -> DataFrame:
         """aggregate_levels per forecast day (applyInPandas: one day's series at a time, seeded by the day)."""
-        options = self.settings.options.get("levels") or {}
-        n_samples, seed = int(options.get("n_samples", 1000)), int(options.get("seed", 7))
+        levels = self.settings.levels
+        n_samples, seed = levels.n_samples, levels.seed
 
         def per_day(pdf: pd.DataFrame) -> pd.DataFrame:
             catalog = pdf[["sku", "category"]].fillna({"category": "unknown"})

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from pyspark.sql import functions as F
 
 from jobs.common.config import ConfigError
+from jobs.common.config.ml import ModelConfig
 from ml.models.ltv import model as ltv
-from ml.settings import ModelConfig
 from ml.training.customers import CustomerAdapter
 from ml.training.handoff import Bounded
 from ml.validation.metrics import count_errors

@@ -20,10 +20,10 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from jobs.common.config import ConfigError
+from jobs.common.config.ml import ModelConfig, RecommendSettings
 from ml.models.recommend.als import AlsParams, AlsRecommender, load_recommender, recommend, recommend_popular, train_als
 from ml.models.recommend.evaluate import evaluate
-from ml.models.recommend.interactions import InteractionWeights, interactions_from_silver, popularity
-from ml.settings import ModelConfig, config_section
+from ml.models.recommend.interactions import interactions_from_silver, popularity
 from ml.training.adapter import BaseAdapter, Output, stamp
 from ml.training.handoff import to_pandas_bounded
 from ml.training.windows import History, HistoryError
@@ -65,6 +65,7 @@ class RecommendData:
 
 class RecommendAdapter(BaseAdapter):
     name = "recommend"
+    settings: RecommendSettings
     key = ("customer_id",)
     table = "gold.recommendations"
     output_ddl = "item_id string, rank int, score double"
@@ -81,19 +82,15 @@ class RecommendAdapter(BaseAdapter):
         )
         return src
 
-    def _excluded(self) -> tuple[str, ...]:
-        return tuple(config_section(self.env.cfg, "gold").get("excluded_statuses") or ())
-
     def interactions(self, as_of: date) -> DataFrame:
         src = self._silver()
-        weights = InteractionWeights(**(self.settings.options.get("weights") or {}))
         return interactions_from_silver(
             src["silver.order_lines"],
             src["silver.events"],
             src["silver.interactions_imported"],
-            weights=weights,
+            weights=self.settings.weights,
             as_of=as_of,
-            excluded_statuses=self._excluded(),
+            excluded_statuses=self.env.cfg.gold.excluded_statuses,
         )
 
     def out_of_stock(self, as_of: date) -> DataFrame:
@@ -136,7 +133,7 @@ class RecommendAdapter(BaseAdapter):
         return RecommendData(interactions=interactions, future=future, as_of=as_of)
 
     def _k(self) -> int:
-        return int((self.settings.options.get("evaluate") or {}).get("k", self.settings.options.get("top_n", 10)))
+        return self.settings.evaluate.k
 
     def fit(self, config: ModelConfig, data: RecommendData, horizon_days: int) -> Any:
         if config.kind == "als":
@@ -220,7 +217,7 @@ class RecommendAdapter(BaseAdapter):
         else:
             predictor = mlflow.pyfunc.load_model(served.uri).unwrap_python_model().predictor
         interactions = self.interactions(as_of)
-        n = int(self.settings.options.get("top_n", 10))
+        n = self.settings.top_n
         recs = self._recommend(
             predictor,
             interactions.select("customer_id").distinct(),

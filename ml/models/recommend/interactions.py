@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from jobs.common.config.ml import InteractionWeights
+
 INTERACTION_COLUMNS = ("customer_id", "item_id", "strength")
 POPULARITY_COLUMNS = ("item_id", "rank", "score")
-
-
-@dataclass(frozen=True)
-class InteractionWeights:
-    """Strength added per order line (purchase), cart event and view event (conf `recommend.weights`).
-
-    Imported interactions keep their own weight; `imported_default` stands in where an import has none.
-    """
-
-    purchase: float = 5.0
-    cart: float = 2.0
-    view: float = 1.0
-    imported_default: float = 1.0
 
 
 def _typed(df: DataFrame, strength: Column) -> DataFrame:
@@ -40,7 +28,7 @@ def interactions_from_silver(
     *,
     weights: InteractionWeights,
     as_of: date,
-    excluded_statuses: tuple[str, ...] = ("cancelled",),
+    excluded_statuses: tuple[str, ...],
 ) -> DataFrame:
     """customer_id, item_id (= sku, or the imported item id as given), strength: summed weights up to as_of.
 

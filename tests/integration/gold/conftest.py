@@ -1,5 +1,5 @@
-"""Small silver Delta tables written inline (change data feed on, as silver creates them) and a config that
-carries conf/gold_rules.yaml until it is merged into conf/base.yaml."""
+"""Small silver Delta tables written inline (change data feed on, as silver creates them) and a config helper
+that points gold/features at another warehouse or changes their rules."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from jobs.common.config import PROJECT_ROOT, Config
+from jobs.common.config import Config
 from jobs.io.inputs import SCHEMAS
 from jobs.io.tables import Catalog
 
@@ -32,12 +31,15 @@ D = date.fromisoformat
 
 
 def with_rules(cfg: Config, *, warehouse: Path | None = None, **gold: Any) -> Config:
-    """`cfg` plus the gold/features sections of conf/gold_rules.yaml (top-level gold keys overridden)."""
-    rules = yaml.safe_load((PROJECT_ROOT / "conf" / "gold_rules.yaml").read_text())
-    rules["gold"].update(gold)
-    rules["features"]["snapshot_retention_days"] = gold.get("snapshot_retention_days", 35)
+    """`cfg` with top-level `gold:` keys overridden (snapshot_retention_days for features too)."""
+    retention = gold.get("snapshot_retention_days", cfg.features.snapshot_retention_days)
     paths = cfg.paths if warehouse is None else dataclasses.replace(cfg.paths, warehouse=str(warehouse))
-    return dataclasses.replace(cfg, paths=paths, extra={**cfg.extra, **rules})
+    return dataclasses.replace(
+        cfg,
+        paths=paths,
+        gold=dataclasses.replace(cfg.gold, **gold),
+        features=dataclasses.replace(cfg.features, snapshot_retention_days=retention),
+    )
 
 
 def write_silver(catalog: Catalog, name: str, rows: list[tuple]) -> None:

@@ -8,7 +8,6 @@ import pytest
 from delta.tables import DeltaTable
 from pyspark.testing import assertDataFrameEqual
 
-from jobs.gold.rules import GoldRules
 from jobs.gold.run import INPUTS, SNAPSHOTS, fact_specs, run_gold
 from jobs.io.changes import plan_facts
 from jobs.io.inputs import read_inputs
@@ -69,7 +68,7 @@ def test_incremental_runs_equal_a_full_rebuild_and_rewrite_only_affected_partiti
     rerun = plan_facts(
         inc,
         "gold",
-        fact_specs(GoldRules.from_section(inc_cfg.section("gold"))),
+        fact_specs(inc_cfg.gold),
         until=D5,
         versions=versions,
         inputs=read_inputs(inc, INPUTS),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import pytest
 
 from jobs.common.config import Config, ConfigError
 from jobs.orchestration.dates import business_range, interval_dates, snapshot_since
-from jobs.orchestration.settings import load_settings, orchestration_section
 
 NY = "America/New_York"
 UTC = UTC
@@ -85,7 +83,7 @@ def test_the_dag_timetable_gives_the_documented_dates(cfg: Config) -> None:
     from airflow.sdk import CronDataIntervalTimetable
     from airflow.timetables.base import DataInterval, TimeRestriction
 
-    settings = load_settings(cfg)
+    settings = cfg.orchestration
     from airflow.serialization.encoders import coerce_to_core_timetable
 
     # the scheduler runs the core twin of the SDK timetable the DAG declares
@@ -100,24 +98,43 @@ def test_the_dag_timetable_gives_the_documented_dates(cfg: Config) -> None:
 
 
 def test_settings_of_the_test_env(cfg: Config) -> None:
-    s = load_settings(cfg)
+    s = cfg.orchestration
     assert (s.retries, s.retry_delay, s.retry_backoff) == (2, timedelta(seconds=1), 2.0)
-    assert s.spark_conn_id == "omnilake_spark" and s.export_formats == ("csv", "parquet")
+    assert (s.max_retry_delay, s.spark_timeout, s.dagrun_timeout) == (
+        timedelta(seconds=4),
+        timedelta(seconds=900),
+        timedelta(seconds=1800),
+    )
+    assert s.start_date == date(2025, 1, 1) and s.timezone == NY
+    assert s.spark_conn_id == "omnilake_spark" and s.export.formats == ("csv", "parquet")
     assert s.quality.max_quarantine_rate == 0.05 and s.quality.max_freshness_lag_days == 1
-    assert s.demo.customers == 300  # the test block over base
+    assert s.demo.customers == 300 and s.demo.seed == 7  # conf/test.yaml over conf/base.yaml, key by key
 
 
-def test_merged_config_and_env_overrides_win_over_the_fallback_file(tmp_path: Path) -> None:
+def test_env_overrides_win_over_the_env_file(tmp_path: Path) -> None:
     from tests.conftest import make_config
 
-    cfg = make_config(tmp_path, OMNILAKE__ORCHESTRATION__QUALITY__MAX_QUARANTINE_RATE="0.5")
-    assert load_settings(cfg).quality.max_quarantine_rate == 0.5
-    assert load_settings(cfg).quality.max_freshness_lag_days == 1
+    cfg = make_config(
+        tmp_path,
+        OMNILAKE__ORCHESTRATION__QUALITY__MAX_QUARANTINE_RATE="0.5",
+        OMNILAKE__ORCHESTRATION__DEMO__CUSTOMERS="5",
+    )
+    assert cfg.orchestration.quality.max_quarantine_rate == 0.5
+    assert cfg.orchestration.quality.max_freshness_lag_days == 1
+    assert cfg.orchestration.demo.customers == 5  # over conf/test.yaml's 300
 
 
-def test_section_without_the_fallback_file(cfg: Config, tmp_path: Path) -> None:
-    assert orchestration_section(
-        replace(cfg, extra={"orchestration": {"retries": 5}}), fallback=tmp_path / "no.yaml"
-    ) == {"retries": 5}
-    with pytest.raises(ConfigError, match="'orchestration' is missing"):
-        orchestration_section(replace(cfg, extra={}), fallback=tmp_path / "no.yaml")
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ({"OMNILAKE__ORCHESTRATION__EXPORT__FORMATS": "[csv, xlsx]"}, r"'orchestration\.export\.formats\[1\]'"),
+        ({"OMNILAKE__ORCHESTRATION__EXPORT__FORMATS": "[]"}, r"'orchestration\.export\.formats'"),
+        ({"OMNILAKE__ORCHESTRATION__START_DATE": "someday"}, r"'orchestration\.start_date'"),
+        ({"OMNILAKE__ORCHESTRATION__RETRIES": "2.5"}, r"'orchestration\.retries'"),
+    ],
+)
+def test_bad_orchestration_values_are_named(tmp_path: Path, override: dict, message: str) -> None:
+    from tests.conftest import make_config
+
+    with pytest.raises(ConfigError, match=message):
+        make_config(tmp_path, **override)

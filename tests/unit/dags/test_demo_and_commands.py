@@ -83,6 +83,6 @@ def test_demo_params_default_to_conf(cfg: Config, monkeypatch: pytest.MonkeyPatc
         args = _parse(argv)
         assert args.fn(cfg, args) == 0
     assert seen == [
-        DemoParams(customers=300, days=60, seed=7, daily_days=1),  # conf/orchestration.yaml, test env
+        DemoParams(customers=300, days=60, seed=7, daily_days=1),  # conf/test.yaml orchestration.demo
         DemoParams(customers=300, days=90, seed=0, daily_days=0, reset=True),
     ]

@@ -11,10 +11,10 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from jobs.common.config import Config
+from jobs.common.config.orchestration import QualitySettings
 from jobs.orchestration.exports import export_serving
 from jobs.orchestration.ops import FAILURES, record_failure
 from jobs.orchestration.quality import check_quality, delivery_date, table_path
-from jobs.orchestration.settings import QualitySettings
 
 RULES = QualitySettings(max_quarantine_rate=0.05, max_freshness_lag_days=1)
 

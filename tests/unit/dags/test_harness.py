@@ -10,7 +10,6 @@ import pytest
 
 from jobs.common.config import Config
 from jobs.orchestration.harness import STEP_COMMANDS, RunResult, _Follower, airflow_env, missing_steps, write_env_file
-from jobs.orchestration.settings import load_settings
 
 TS = "2026-11-25T22:13:16.527112Z [info     ]"
 HOOK = "[airflow.task.hooks.airflow.providers.apache.spark.hooks.spark_submit.SparkSubmitHook] loc=spark_submit.py:965"
@@ -71,7 +70,7 @@ def test_airflow_env_and_the_spark_connection_it_defines(
 ) -> None:
     from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
 
-    env = airflow_env(cfg, load_settings(cfg), base={"PATH": "/usr/bin"})
+    env = airflow_env(cfg, base={"PATH": "/usr/bin"})
     assert env["AIRFLOW_HOME"] == cfg.paths.airflow_home
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{cfg.paths.airflow_home}/airflow.db"
     assert env["AIRFLOW__CORE__DAGS_FOLDER"].endswith("/dags") and env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"

@@ -5,23 +5,21 @@ from decimal import Decimal as Dec
 
 from pyspark.testing import assertDataFrameEqual
 
+from jobs.common.config.gold import (
+    AlertRules,
+    ConversionDropAlert,
+    QuarantineSpikeAlert,
+    SalesDropAlert,
+    SellThroughAlert,
+)
 from jobs.gold.alerts import COLUMNS, alerts
-from jobs.gold.rules import AlertRules
 
 D1, D2 = date(2025, 3, 1), date(2025, 3, 2)
 RULES = AlertRules(
-    sales_min_drop=0.5,
-    sales_high_drop=0.8,
-    sales_min_base_revenue=100,
-    conversion_min_drop=0.5,
-    conversion_high_drop=0.8,
-    conversion_min_views=10,
-    sell_through_min_skus=2,
-    sell_through_flag_below=0.05,
-    quarantine_max_rate=0.02,
-    quarantine_high_rate=0.1,
-    quarantine_spike_factor=3.0,
-    quarantine_baseline_days=7,
+    sales_drop=SalesDropAlert(min_drop=0.5, high_drop=0.8, min_base_revenue=100),
+    conversion_drop=ConversionDropAlert(min_drop=0.5, high_drop=0.8, min_views=10),
+    sell_through=SellThroughAlert(min_skus_in_stock=2),
+    quarantine_spike=QuarantineSpikeAlert(max_rate=0.02, high_rate=0.1, spike_factor=3.0, baseline_days=7),
 )
 
 
@@ -135,6 +133,6 @@ def test_each_rule_raises_with_severity_and_numbers(spark, silver) -> None:
         "business_date date, rule string, severity string, entity_type string, entity_id string, metric double, "
         "baseline double, threshold double, detail string",
     )
-    actual = alerts(sales, funnel, stock, sell, audit, rules=RULES)
+    actual = alerts(sales, funnel, stock, sell, audit, rules=RULES, sell_through_flag_below=0.05)
     assert actual.columns == COLUMNS
     assertDataFrameEqual(actual, expected)

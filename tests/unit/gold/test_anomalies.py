@@ -6,8 +6,8 @@ from decimal import Decimal as Dec
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
+from jobs.common.config.gold import AnomalyRules
 from jobs.gold.anomalies import anomalies
-from jobs.gold.rules import AnomalyRules
 
 DAY = date(2025, 3, 1)
 START = datetime(2025, 3, 1, 9)

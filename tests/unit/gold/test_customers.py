@@ -5,8 +5,8 @@ from decimal import Decimal as Dec
 
 from pyspark.testing import assertDataFrameEqual
 
+from jobs.common.config.gold import RfmTiers, Tier
 from jobs.gold.customers import customer_360, rfm_segments
-from jobs.gold.rules import RfmTiers, Tier
 
 AS_OF = date(2025, 6, 30)
 TIERS = RfmTiers(

@@ -4,8 +4,8 @@ from datetime import date
 
 from pyspark.testing import assertDataFrameEqual
 
+from jobs.common.config.gold import InventoryRules
 from jobs.gold.inventory import Z_P90, inventory_health
-from jobs.gold.rules import InventoryRules
 
 AS_OF = date(2025, 3, 4)
 RULES = InventoryRules(service_level=0.95, lead_time_days=4, demand_window_days=4)  # z = 1.6449

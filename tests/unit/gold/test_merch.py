@@ -5,8 +5,8 @@ from decimal import Decimal as Dec
 
 from pyspark.testing import assertDataFrameEqual
 
+from jobs.common.config.gold import SellThroughRules, SkuMatrixRules
 from jobs.gold.merch import sell_through, sku_matrix
-from jobs.gold.rules import SellThroughRules, SkuMatrixRules
 
 
 def test_sku_matrix_places_each_sku_in_its_quadrant(spark, silver) -> None:

@@ -1,35 +1,39 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
-import yaml
 
-from jobs.common.config import PROJECT_ROOT, ConfigError
-from jobs.gold.rules import FeatureRules, GoldRules, Tier
+from jobs.common.config import Config, ConfigError, load_config
+from jobs.common.config.gold import Tier
 from jobs.io.changes import fact_predicate
 from jobs.io.writes import snapshot_dates
 
-RULES = yaml.safe_load((PROJECT_ROOT / "conf" / "gold_rules.yaml").read_text())
+
+def _load(tmp_path: Path, **overrides: str) -> Config:
+    return load_config(environ={"OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(tmp_path), **overrides})
 
 
-def test_conf_rules_load_into_typed_rules() -> None:
-    gold = GoldRules.from_section(RULES["gold"])
+def test_conf_rules_load_into_typed_rules(tmp_path: Path) -> None:
+    cfg = _load(tmp_path)
+    gold = cfg.gold
     assert gold.rfm.tiers[0] == Tier("top", max_recency_days=30, min_orders=5, min_spend=2000)
     assert gold.rfm.tiers[1] == Tier("dormant", min_recency_days=90)
     assert (gold.sell_through.window_days, gold.sell_through.flag_below) == (30, 0.05)
     assert round(gold.inventory.z, 4) == 1.6449
-    features = FeatureRules.from_section(RULES["features"])
-    assert features.windows_days == (7, 30, 90, 365)
+    assert gold.excluded_statuses == ("cancelled",)
+    assert gold.alerts.quarantine_spike.baseline_days == 7 and gold.cohort.repurchase_days == 30
+    assert cfg.features.windows_days == (7, 30, 90, 365)
 
 
-def test_missing_or_unknown_rule_names_the_key() -> None:
-    broken = {**RULES["gold"], "inventory": {"service_level": 0.95}}
-    with pytest.raises(ConfigError, match="gold.inventory.lead_time_days"):
-        GoldRules.from_section(broken)
-    bad_tier = {**RULES["gold"], "rfm": {"tiers": [{"name": "x", "max_days": 3}], "default_tier": "y"}}
-    with pytest.raises(ConfigError, match="gold.rfm.tiers"):
-        GoldRules.from_section(bad_tier)
+def test_missing_or_unknown_rule_names_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"'gold\.inventory\.lead_time_days' is missing"):
+        _load(tmp_path, OMNILAKE__GOLD__INVENTORY="{service_level: 0.95}")
+    with pytest.raises(ConfigError, match=r"'gold\.rfm\.tiers\[0\]\.max_days' is not a known key"):
+        _load(tmp_path, OMNILAKE__GOLD__RFM__TIERS="[{name: x, max_days: 3}]")
+    with pytest.raises(ConfigError, match=r"'gold\.rfm\.tiers\[0\]\.min_orders': .*valid integer"):
+        _load(tmp_path, OMNILAKE__GOLD__RFM__TIERS="[{name: x, min_orders: many}]")
 
 
 def test_fact_predicate_lists_dates_or_covers_all() -> None:

@@ -5,13 +5,10 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
+from jobs.common.config.ml import RiskBand
 from ml.models.churn.adapter import risk_band
 
-BANDS = [
-    {"name": "low", "min_probability": 0.0},
-    {"name": "high", "min_probability": 0.7},
-    {"name": "medium", "min_probability": 0.4},
-]
+BANDS = [RiskBand("low", 0.0), RiskBand("high", 0.7), RiskBand("medium", 0.4)]
 
 
 def test_risk_band_takes_the_highest_band_reached(spark):

@@ -9,7 +9,6 @@ import pytest
 
 from ml.models.churn import model as churn
 from ml.models.churn.adapter import churned
-from ml.settings import ml_settings
 from ml.training.frames import feature_columns
 from ml.validation.metrics import classification
 from tests.support.synthetic import Planted, customer_frame, simulate
@@ -33,11 +32,7 @@ def params(tmp_path_factory):
     from jobs.common.config import load_config
 
     home = tmp_path_factory.mktemp("churn_conf")
-    return dict(
-        ml_settings(load_config(environ={"OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(home)}))
-        .model("churn")
-        .challenger.params
-    )
+    return dict(load_config(environ={"OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(home)}).ml.churn.challenger.params)
 
 
 @pytest.mark.parametrize("calibration", ["platt", "isotonic"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ml.settings import GateRule
+from jobs.common.config.ml import GateRule
 from ml.validation.gate import beats, decide
 
 AUC = GateRule(metric="auc", higher_is_better=True, margin=0.01, relative=False, guards={"ece": 0.05})

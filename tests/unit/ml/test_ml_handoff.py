@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from ml.settings import HandOff
+from jobs.common.config.ml import HandOff
 from ml.training.handoff import to_pandas_bounded
 
 

@@ -9,9 +9,9 @@ from datetime import date, timedelta
 import mlflow
 import pytest
 
+from jobs.common.config.ml import MlGate, ModelConfig
 from ml.models.churn.adapter import ChurnAdapter
 from ml.serving.registry import CHALLENGER, CHAMPION, by_alias, tracking_client
-from ml.settings import ModelConfig, ml_settings
 from ml.training.adapter import BaseAdapter, MlEnv
 from ml.training.frames import LABEL_COLUMNS
 from ml.training.handoff import Bounded
@@ -57,14 +57,13 @@ def sim() -> Simulated:
 
 
 def _env(cfg, challenger: ModelConfig | None = None, *, refresh: bool = True) -> MlEnv:
-    settings = ml_settings(cfg)
-    churn = settings.model("churn")
-    models = {**settings.models, "churn": dataclasses.replace(churn, challenger=challenger or churn.challenger)}
+    settings = cfg.ml
+    churn = dataclasses.replace(settings.churn, challenger=challenger or settings.churn.challenger)
     return MlEnv(
         cfg=cfg,
         spark=None,
         catalog=None,
-        settings=dataclasses.replace(settings, models=models, refresh_champion=refresh),
+        settings=dataclasses.replace(settings, churn=churn, gate=MlGate(refresh_champion=refresh)),
     )
 
 

@@ -13,6 +13,7 @@ from pyspark.testing import assertDataFrameEqual
 sys.path.insert(0, str(Path(__file__).parent))
 from recommend_sim import AS_OF, ITEMS, simulate_shoppers  # noqa: E402
 
+from jobs.common.config.ml import InteractionWeights  # noqa: E402
 from ml.models.recommend.als import (  # noqa: E402
     AlsParams,
     load_recommender,
@@ -22,9 +23,10 @@ from ml.models.recommend.als import (  # noqa: E402
     train_als,
 )
 from ml.models.recommend.evaluate import evaluate  # noqa: E402
-from ml.models.recommend.interactions import InteractionWeights, interactions_from_silver  # noqa: E402
+from ml.models.recommend.interactions import interactions_from_silver  # noqa: E402
 
 N = 10
+WEIGHTS = InteractionWeights(purchase=5.0, cart=2.0, view=1.0, imported_default=1.0)  # conf ml.recommend.weights
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,7 @@ def sim(spark):
     frames = {name: spark.createDataFrame(df) for name, df in data.items()}
     empty = spark.createDataFrame([], "customer_id string, item_id string, interaction_ts timestamp, weight double")
     frames["interactions"] = interactions_from_silver(
-        frames["order_lines"], frames["events"], empty, weights=InteractionWeights(), as_of=AS_OF
+        frames["order_lines"], frames["events"], empty, weights=WEIGHTS, as_of=AS_OF, excluded_statuses=("cancelled",)
     ).cache()
     frames["out_of_stock"] = spark.createDataFrame([(ITEMS[0],), (ITEMS[5],)], "item_id string")
     return frames

@@ -6,7 +6,8 @@ from datetime import date, datetime
 
 from pyspark.testing import assertDataFrameEqual
 
-from ml.models.recommend.interactions import InteractionWeights, interactions_from_silver, popularity
+from jobs.common.config.ml import InteractionWeights
+from ml.models.recommend.interactions import interactions_from_silver, popularity
 
 AS_OF = date(2024, 5, 31)
 WEIGHTS = InteractionWeights(purchase=5.0, cart=2.0, view=1.0, imported_default=0.5)
@@ -46,7 +47,9 @@ def _silver(spark):
 
 def test_interactions_weight_purchases_over_carts_and_views(spark):
     lines, events, imported = _silver(spark)
-    got = interactions_from_silver(lines, events, imported, weights=WEIGHTS, as_of=AS_OF)
+    got = interactions_from_silver(
+        lines, events, imported, weights=WEIGHTS, as_of=AS_OF, excluded_statuses=("cancelled",)
+    )
     expected = spark.createDataFrame(
         [
             ("c1", "A", 10.0),

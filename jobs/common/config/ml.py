@@ -1,0 +1,148 @@
+"""The `ml:` section: MLflow naming, the pandas hand-off, and per model its horizon, gate, challenger and options.
+
+Each model's own options are typed fields of its settings class; their values live in conf/base.yaml only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import field
+from typing import Any, ClassVar
+
+from jobs.common.config.base import ConfigError, section
+
+
+@section
+class ModelConfig:
+    """One candidate configuration: a model kind and its parameters (what the champion's config refers to).
+
+    `params` stays a mapping: its keys depend on `kind` and are checked by that kind's parameter class at fit time.
+    """
+
+    kind: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps({"kind": self.kind, "params": dict(self.params)}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelConfig:
+        raw = json.loads(text)
+        return cls(kind=str(raw["kind"]), params=dict(raw.get("params") or {}))
+
+
+@section
+class GateRule:
+    """The promotion rule: `metric` must beat every comparator by `margin`; each guard metric at most its limit."""
+
+    metric: str
+    higher_is_better: bool
+    margin: float
+    relative: bool
+    guards: Mapping[str, float] = field(default_factory=dict)  # no guards unless the model's gate lists some
+
+
+@section
+class HandOff:
+    max_rows: int
+    seed: int
+
+
+@section
+class MlGate:
+    refresh_champion: bool  # challenger lost: refit the champion's configuration on the newest window
+
+
+@section
+class ModelSettings:
+    """What every model has; `gate: null` or `challenger: null` serves the label-free fallback only."""
+
+    name: ClassVar[str]
+    horizon_days: int
+    gate: GateRule | None
+    challenger: ModelConfig | None
+
+
+@section
+class LtvSettings(ModelSettings):
+    name: ClassVar[str] = "ltv"
+
+
+@section
+class RiskBand:
+    name: str
+    min_probability: float
+
+
+@section
+class ChurnSettings(ModelSettings):
+    name: ClassVar[str] = "churn"
+    top_reasons: int  # features with the largest positive contribution to the churn log-odds
+    risk_bands: tuple[RiskBand, ...]  # first band whose min_probability <= churn_probability wins
+
+
+@section
+class DemandLevels:
+    n_samples: int
+    seed: int
+
+
+@section
+class DemandSettings(ModelSettings):
+    name: ClassVar[str] = "demand"
+    levels: DemandLevels  # ml.models.demand.levels.aggregate_levels
+
+
+@section
+class InteractionWeights:
+    """Strength added per order line (purchase), cart event and view event.
+
+    Imported interactions keep their own weight; `imported_default` stands in where an import has none.
+    """
+
+    purchase: float
+    cart: float
+    view: float
+    imported_default: float
+
+
+@section
+class RecommendEvaluation:
+    k: int  # precision / recall / ndcg @ k
+
+
+@section
+class RecommendSettings(ModelSettings):
+    name: ClassVar[str] = "recommend"
+    top_n: int  # items per customer in gold.recommendations
+    evaluate: RecommendEvaluation
+    weights: InteractionWeights
+
+
+@section
+class MlSettings:
+    experiment_prefix: str
+    registered_model_prefix: str
+    min_history_days: int
+    summary_buckets: int
+    handoff: HandOff
+    gate: MlGate
+    ltv: LtvSettings
+    churn: ChurnSettings
+    demand: DemandSettings
+    recommend: RecommendSettings
+
+    def model(self, name: str) -> ModelSettings:
+        if name not in MODEL_NAMES:
+            raise ConfigError(f"config 'ml.{name}' is missing")
+        return getattr(self, name)
+
+    def experiment_name(self, model: str) -> str:
+        return f"{self.experiment_prefix}{model}"
+
+    def registered_name(self, model: str, horizon_days: int) -> str:
+        return f"{self.registered_model_prefix}_{model}_h{horizon_days}"
+
+
+MODEL_NAMES = ("ltv", "churn", "demand", "recommend")

@@ -1,0 +1,75 @@
+"""Platform sections: paths, Spark, logging, zones, business calendar, generator defaults, ingest."""
+
+from __future__ import annotations
+
+from dataclasses import field
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+from jobs.common.config.base import section
+
+
+def _spark_conf(value: Any) -> dict[str, str]:
+    # Spark takes every conf value as a string; YAML may hand us numbers or booleans.
+    return {str(k): str(v) for k, v in (value or {}).items()}
+
+
+@section
+class Paths:
+    warehouse: str
+    landing: str
+    exports: str
+    secrets: str
+    airflow_home: str
+    mlflow_tracking_uri: str
+    mlflow_artifacts: str
+    jars: str
+
+
+@section
+class SparkSettings:
+    master: str
+    app_name: str
+    driver_memory: str
+    shuffle_partitions: int
+    conf: Annotated[dict[str, str], BeforeValidator(_spark_conf)] = field(default_factory=dict)
+
+
+@section
+class Logging:
+    level: str
+    json: bool
+
+
+@section
+class Zones:
+    restricted: tuple[str, ...]
+    all: tuple[str, ...]
+    change_feed: tuple[str, ...]  # tables of these zones are created with delta.enableChangeDataFeed=true
+
+
+@section
+class Business:
+    channel_timezones: dict[str, str]
+    default_country_code: str
+    phone_national_digits: int
+
+
+@section
+class GenerateDefaults:
+    customers: int
+    days: int
+    seed: int
+    start_date: str
+    stores: int
+    skus: int
+    dirt_rate: float
+    taste_strength: float
+    taste_groups: int
+
+
+@section
+class Ingest:
+    contracts_dir: str
+    conflict_retries: int
