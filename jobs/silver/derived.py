@@ -83,19 +83,19 @@ def order_headers(lines: DataFrame) -> DataFrame:
 
 def _reassign(catalog: Catalog, changed: DataFrame, tables: Sequence[str]) -> None:
     """Customers merged by a new link: move their rows to the surviving customer_id."""
-    from delta.tables import DeltaTable
-
+    source = changed.select("id_type", "id_value", "customer_id")
+    on = f"t.account_id = s.id_value AND s.id_type = {_id_type_sql('t.channel')}"
     for name in tables:
         if not catalog.exists(name):
             continue
-        target = DeltaTable.forPath(catalog.spark, catalog.path(name))
-        cond = "t.account_id = s.id_value AND s.id_type = t._id_type"
-        source = changed.select("id_type", "id_value", "customer_id")
-        (
-            target.alias("t")
-            .merge(source.alias("s"), cond.replace("t._id_type", _id_type_sql("t.channel")))
-            .whenMatchedUpdate(condition="NOT (t.customer_id <=> s.customer_id)", set={"customer_id": "s.customer_id"})
-            .execute()
+        catalog.merge(
+            source,
+            name,
+            [],
+            on=on,
+            update_condition="NOT (t.customer_id <=> s.customer_id)",
+            update_set={"customer_id": "s.customer_id"},
+            insert=False,
         )
 
 
@@ -141,12 +141,8 @@ def customers(id_map: DataFrame, members: DataFrame, first_orders: DataFrame) ->
 def build_customers(catalog: Catalog) -> None:
     if not catalog.exists("silver.identity_map"):
         return
-    members = catalog.read_or_empty(
-        "silver.members",
-        "member_id string, tier string, consent_email boolean, consent_sms boolean, "
-        "birth_year int, joined_ts timestamp",
-    )
-    lines = catalog.read_or_empty("silver.order_lines", "customer_id string, order_ts timestamp")
+    members = catalog.read_or_empty("silver.members")
+    lines = catalog.read_or_empty("silver.order_lines")
     first = (
         lines.where(F.col("customer_id").isNotNull())
         .groupBy("customer_id")
@@ -173,7 +169,7 @@ def add_unknown_references(catalog: Catalog, *, batch_ids: Sequence[str]) -> Non
     skus, stores = used_skus[0], used_stores[0]
     for more_skus, more_stores in zip(used_skus[1:], used_stores[1:], strict=True):
         skus, stores = skus.unionByName(more_skus), stores.unionByName(more_stores)
-    products = catalog.read_or_empty("silver.products", "sku string")
+    products = catalog.read_or_empty("silver.products")
     new_skus = _unknown(skus, products, "sku").select(
         "sku",
         F.lit(None).cast("string").alias("product_name"),
@@ -187,7 +183,7 @@ def add_unknown_references(catalog: Catalog, *, batch_ids: Sequence[str]) -> Non
         F.lit(-1).cast("long").alias("_version"),
         F.lit("unknown-reference").alias("_batch_id"),
     )
-    known_stores = catalog.read_or_empty("silver.stores", "store_id string")
+    known_stores = catalog.read_or_empty("silver.stores")
     new_stores = _unknown(stores, known_stores, "store_id").select(
         "store_id",
         *[F.lit(None).cast("string").alias(c) for c in ("store_name", "city", "region", "timezone")],
