@@ -26,10 +26,11 @@ from jobs.io.tables import Catalog
 from jobs.silver import conform, identity
 from jobs.silver.contracts import VIOLATION, Contract, ContractError, apply_contract, load_contracts, unknown_columns
 from jobs.silver.dedup import LOADED, classify_rows
-from jobs.silver.derived import add_unknown_references, build_customers, build_orders, customer_id_for
+from jobs.silver.derived import customer_id_for
 from jobs.silver.identity import IMPORTED_PREFIX
 from jobs.silver.pii import pii_vault_rows, tokenize
 from jobs.silver.quarantine import audit_counts, quarantine_rows, unbalanced
+from jobs.silver.upkeep import add_unknown_references, build_customers, build_orders
 
 AUDIT = "ops.batch_audit"
 PER_ROW_CHANNEL = "imported:<channel>"  # id_type taken from each row's channel (built lazily: no Column at import)
