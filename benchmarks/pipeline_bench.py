@@ -50,12 +50,12 @@ def fact_tables(env: dict[str, str]) -> dict[str, pa.Table]:
     from deltalake import DeltaTable
 
     from jobs.common.config import load_config
-    from jobs.orchestration.quality import table_path
+    from jobs.io.lake import lake_path
 
     cfg = load_config(environ=env)
     out = {}
     for name in FACTS:
-        table = DeltaTable(str(table_path(cfg, name))).to_pyarrow_table()
+        table = DeltaTable(str(lake_path(cfg, name))).to_pyarrow_table()
         columns = sorted(c for c in table.column_names if not pa.types.is_nested(table.schema.field(c).type))
         out[name] = table.select(columns).sort_by([(c, "ascending") for c in columns])
     return out

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 REGISTRY = "ops.file_registry"
-REGISTRY_SCHEMA = "source string, file string, sha256 string, bytes long, batch_id string, batch_no int, status string"
 SUFFIXES = {"csv": (".csv",), "json": (".json", ".jsonl", ".ndjson"), "parquet": (".parquet",)}
 
 
@@ -125,7 +124,7 @@ def _by_csv_header(paths: list[str]) -> dict[tuple[str, ...], list[str]]:
 
 def read_registry(catalog: Catalog) -> list[tuple[str, str, str, int]]:
     """(source, file, sha256, batch_no) of every registered file: metadata, one row per file."""
-    rows = catalog.read_or_empty(REGISTRY, REGISTRY_SCHEMA).select("source", "file", "sha256", "batch_no")
+    rows = catalog.read_or_empty(REGISTRY).select("source", "file", "sha256", "batch_no")
     return [tuple(r) for r in rows.collect()]
 
 

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jobs.bronze.ingest import REGISTRY, REGISTRY_SCHEMA, batch_id_of
+from jobs.bronze.ingest import REGISTRY, batch_id_of
 from jobs.common.config import Config
 from jobs.common.log import event
 from jobs.common.spark import build_spark
+from jobs.io.schemas import ddl
 from jobs.io.tables import Catalog
 from jobs.silver.contracts import load_contracts
 from jobs.silver.run import process_silver
@@ -83,7 +84,7 @@ def run_import(
     contracts = load_contracts(cfg.ingest.contracts_dir)
     source = f"imported_{kind}"
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    registry = catalog.read_or_empty(REGISTRY, REGISTRY_SCHEMA).where(F.col("source") == source)
+    registry = catalog.read_or_empty(REGISTRY).where(F.col("source") == source)
     if registry.where(F.col("sha256") == sha).limit(1).count():
         event("import.skip", file=str(path), reason="this file content was imported before")
         return {"pending_batches": 0, "skipped": True}
@@ -107,7 +108,7 @@ def run_import(
     )
     catalog.append_once(df, f"bronze.{source}", app_id=f"bronze.{source}", version=batch_no, merge_schema=True)
     reg = spark.createDataFrame(
-        [(source, str(path), sha, path.stat().st_size, batch_id, batch_no, "loaded")], REGISTRY_SCHEMA
+        [(source, str(path), sha, path.stat().st_size, batch_id, batch_no, "loaded")], ddl(REGISTRY)
     )
     catalog.merge(reg, REGISTRY, ["source", "file", "sha256"])
     return process_silver(cfg, catalog, contracts)  # every pending batch: one transaction version per run

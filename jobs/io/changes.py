@@ -20,6 +20,7 @@ from pyspark.sql import functions as F
 
 from jobs.common.log import event
 from jobs.io.inputs import DATE_COLUMNS
+from jobs.io.schemas import ddl
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from jobs.io.tables import Catalog
 
 WATERMARKS = "ops.gold_watermarks"
-WATERMARK_SCHEMA = "consumer string, source string, version long, facts_until date"
 PRODUCTS = "silver.products"
 LINES = "silver.order_lines"
 CUSTOMERS = "silver.order_lines#customers"  # pseudo input: old first-purchase dates of customers that changed
@@ -56,19 +56,10 @@ def _days(start: date, end: date) -> list[date]:
 
 def _read_changes(catalog: Catalog, table: str, start: int, end: int) -> DataFrame | None:
     """The change feed of `table` for versions [start, end]; None when the table does not record one."""
-    from delta.tables import DeltaTable
-
-    properties = DeltaTable.forPath(catalog.spark, catalog.path(table)).detail().first()["properties"] or {}
-    if str(properties.get("delta.enableChangeDataFeed", "false")).lower() != "true":
+    if str(catalog.properties(table).get("delta.enableChangeDataFeed", "false")).lower() != "true":
         event("gold.change_feed_off", table=table, hint="set delta.enableChangeDataFeed=true for incremental runs")
         return None
-    reader = (
-        catalog.spark.read.format("delta")
-        .option("readChangeFeed", "true")
-        .option("startingVersion", start)
-        .option("endingVersion", end)
-    )
-    return reader.load(catalog.path(table))
+    return catalog.change_feed(table, start, end)
 
 
 def _first_purchase_dates(changes: DataFrame, lines: DataFrame) -> DataFrame:
@@ -146,7 +137,7 @@ def _collect_one(df: DataFrame, source: str) -> set[date] | None:
 
 
 def _watermarks(catalog: Catalog, consumer: str) -> tuple[dict[str, int], date | None]:
-    rows = catalog.read_or_empty(WATERMARKS, WATERMARK_SCHEMA).where(F.col("consumer") == consumer).collect()
+    rows = catalog.read_or_empty(WATERMARKS).where(F.col("consumer") == consumer).collect()
     return {r["source"]: r["version"] for r in rows}, (max(r["facts_until"] for r in rows) if rows else None)
 
 
@@ -207,4 +198,4 @@ def fact_predicate(date_col: str, dates: tuple[date, ...] | None, until: date) -
 def save_watermarks(catalog: Catalog, plan: Plan) -> None:
     """Record the input versions this run consumed; written last, so a failed run is simply redone."""
     rows = [(plan.consumer, table, int(version), plan.until) for table, version in sorted(plan.versions.items())]
-    catalog.merge(catalog.spark.createDataFrame(rows, WATERMARK_SCHEMA), WATERMARKS, ["consumer", "source"])
+    catalog.merge(catalog.spark.createDataFrame(rows, ddl(WATERMARKS)), WATERMARKS, ["consumer", "source"])

@@ -1,4 +1,4 @@
-"""The silver (and ops/serving) inputs of gold and features: their schemas, as in docs/tables.md, and one reader.
+"""The silver (and ops/serving) inputs of gold and features: the columns they read, and one reader.
 
 A missing optional table (no returns yet, no imports, no forecast) reads as an empty frame of its schema, so
 the transforms see the same columns on a first run as on later ones; a column the producer does not write yet
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from pyspark.sql import functions as F
 
 from jobs.common.log import event
+from jobs.io.schemas import columns, ddl
 
 if TYPE_CHECKING:
     from datetime import date
@@ -21,45 +22,35 @@ if TYPE_CHECKING:
 
     from jobs.io.tables import Catalog
 
-MONEY = "decimal(12,2)"
-SCHEMAS: dict[str, str] = {
+# The columns gold and features read from each input, in the order the contract documents them (docs/tables.md);
+# their types are the tables' own, from jobs.io.schemas.
+_INPUTS: dict[str, str] = {
     "silver.order_lines": (
-        "channel string, order_id string, line_no int, customer_id string, account_id string, store_id string, "
-        f"order_ts timestamp, order_date date, status string, sku string, quantity int, unit_price {MONEY}, "
-        f"discount {MONEY}, net_amount {MONEY}, campaign_code string, device_id string, phone_token string, "
-        "email_token string, _version long, _batch_id string"
+        "channel order_id line_no customer_id account_id store_id order_ts order_date status sku quantity "
+        "unit_price discount net_amount campaign_code device_id phone_token email_token _version _batch_id"
     ),
     "silver.events": (
-        "channel string, event_id string, event_ts timestamp, event_date date, session_id string, "
-        "account_id string, customer_id string, event_type string, sku string, campaign_code string, "
-        "device_id string, platform string"
+        "channel event_id event_ts event_date session_id account_id customer_id event_type sku campaign_code "
+        "device_id platform"
     ),
-    "silver.inventory": "snapshot_date date, store_id string, sku string, on_hand int, on_order int",
-    "silver.marketing_spend": (
-        f"spend_date date, channel string, campaign_id string, spend {MONEY}, impressions long, clicks long"
-    ),
-    "silver.returns": (
-        f"return_id string, channel string, order_id string, line_no int, sku string, quantity int, "
-        f"refund_amount {MONEY}, reason string, return_ts timestamp, return_date date"
-    ),
-    "silver.products": (
-        f"sku string, product_name string, category string, brand string, list_price {MONEY}, unit_cost {MONEY}, "
-        "launched_date date, is_known boolean, updated_ts timestamp"
-    ),
-    "silver.customers": (
-        "customer_id string, member_id string, phone_token string, email_token string, tier string, "
-        "consent_email boolean, consent_sms boolean, birth_year int, joined_ts timestamp, "
-        "channels array<string>, first_seen_ts timestamp, source string"
-    ),
-    "silver.daily_sales_imported": f"store_id string, sku string, sales_date date, units double, price {MONEY}, "
-    "promo boolean",
+    "silver.inventory": "snapshot_date store_id sku on_hand on_order",
+    "silver.marketing_spend": "spend_date channel campaign_id spend impressions clicks",
+    "silver.returns": "return_id channel order_id line_no sku quantity refund_amount reason return_ts return_date",
+    "silver.products": "sku product_name category brand list_price unit_cost launched_date is_known updated_ts",
+    "silver.customers": " ".join(c for c, _ in columns("silver.customers")),
+    "silver.daily_sales_imported": "store_id sku sales_date units price promo",
     "ops.batch_audit": (
-        "source string, batch_id string, bronze_rows long, loaded long, superseded long, duplicate long, "
-        "quarantined long, processed_at timestamp, delivery_date date"
+        "source batch_id bronze_rows loaded superseded duplicate quarantined processed_at delivery_date"
     ),
-    "gold.demand_forecast": "store_id string, sku string, date date, mean double, p10 double, p50 double, "
-    "p90 double, as_of date",
+    "gold.demand_forecast": "store_id sku date mean p10 p50 p90 as_of",
 }
+INPUT_COLUMNS: dict[str, tuple[str, ...]] = {name: tuple(names.split()) for name, names in _INPUTS.items()}
+
+
+def input_schema(name: str) -> str:
+    """DDL of the input contract of `name`: its INPUT_COLUMNS with the table's own types."""
+    return ddl(name, INPUT_COLUMNS[name])
+
 
 # Business date of each row, per input table: what incremental runs use to find the fact partitions a change
 # touches (jobs/io/changes.py). Tables keyed by something else (products) are handled there.
@@ -78,9 +69,8 @@ def read_inputs(catalog: Catalog, names: tuple[str, ...]) -> dict[str, DataFrame
     """Each input projected on its contract columns; absent tables as empty frames of the same schema."""
     frames = {}
     for name in names:
-        schema = SCHEMAS[name]
-        df = catalog.read_or_empty(name, schema)
-        fields = catalog.spark.createDataFrame([], schema).schema.fields
+        df = catalog.read_or_empty(name)
+        fields = catalog.spark.createDataFrame([], input_schema(name)).schema.fields
         missing = [f.name for f in fields if f.name not in df.columns]
         if missing:  # the producer lags the contract: build with nulls, but say so
             event("gold.input_columns_missing", level=logging.WARNING, table=name, columns=",".join(missing))

@@ -8,17 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from jobs.common.config import Config
-from jobs.io.tables import NAME_RE, TableError
-
-
-def _path(cfg: Config, name: str) -> Path:
-    match = NAME_RE.match(name)
-    if not match or match["zone"] not in cfg.zones.all:
-        raise TableError(f"bad table name '{name}': expected <zone>.<table> with zone in {cfg.zones.all}")
-    path = Path(cfg.paths.warehouse) / match["zone"] / match["table"]
-    if not (path / "_delta_log").is_dir():
-        raise TableError(f"no table {name} at {path}")
-    return path
+from jobs.io.lake import dataset as lake_dataset
+from jobs.io.paths import TableError
 
 
 def table_summaries(cfg: Config) -> list[dict[str, Any]]:
@@ -53,14 +44,13 @@ def export_table(
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
-    from deltalake import DeltaTable
 
     zone = name.split(".", 1)[0]
     if zone in cfg.zones.restricted and not allow_restricted:
         raise TableError(f"{name} is in the restricted zone (raw PII); pass --allow-restricted if authorised")
     if out.suffix not in (".csv", ".parquet"):
         raise TableError(f"--out must end in .csv or .parquet, got {out}")
-    dataset = DeltaTable(str(_path(cfg, name))).to_pyarrow_dataset()
+    dataset = lake_dataset(cfg, name)
     if as_of is not None and "as_of" not in dataset.schema.names:
         raise TableError(f"{name} has no as_of column: export it whole (without --as-of)")
     wanted = None if as_of is None else pc.field("as_of") == as_of

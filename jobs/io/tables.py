@@ -6,25 +6,22 @@ processes can work on one warehouse without a shared metastore. Transforms never
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jobs.common.log import event
+from jobs.io.paths import TableError, is_table, table_path
+from jobs.io.schemas import ddl
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
 
     from jobs.common.config import Config
 
-NAME_RE = re.compile(r"^(?P<zone>[a-z][a-z0-9_]*)\.(?P<table>[a-z][a-z0-9_]*)$")
 T = TypeVar("T")
-
-
-class TableError(ValueError):
-    """A table name is malformed, in an unknown zone, or the table does not exist."""
+__all__ = ["Catalog", "TableError", "is_conflict"]
 
 
 class Catalog:
@@ -43,6 +40,7 @@ class Catalog:
         self.zones = tuple(zones)
         self.retries = retries
         self.change_feed_zones = tuple(change_feed_zones)
+        import delta.exceptions  # noqa: F401  (installs the JVM -> Python mapping of Delta's conflict exceptions)
 
     @classmethod
     def from_config(cls, spark: SparkSession, cfg: Config) -> Catalog:
@@ -57,30 +55,48 @@ class Catalog:
 
     # -- names and reads ---------------------------------------------------------------------------
     def path(self, name: str) -> str:
-        match = NAME_RE.match(name)
-        if not match or match["zone"] not in self.zones:
-            raise TableError(f"bad table name '{name}': expected <zone>.<table> with zone in {self.zones}")
-        return str(self.warehouse / match["zone"] / match["table"])
+        return table_path(self.warehouse, name, self.zones)
 
     def exists(self, name: str) -> bool:
-        return (Path(self.path(name)) / "_delta_log").is_dir()
+        return is_table(self.path(name))
 
     def read(self, name: str) -> DataFrame:
         if not self.exists(name):
             raise TableError(f"table {name} does not exist at {self.path(name)} (has its job run?)")
         return self.spark.read.format("delta").load(self.path(name))
 
-    def read_or_empty(self, name: str, schema: str) -> DataFrame:
-        """The table, or an empty frame of `schema` when it does not exist yet (first run)."""
-        return self.read(name) if self.exists(name) else self.spark.createDataFrame([], schema)
+    def read_or_empty(self, name: str) -> DataFrame:
+        """The table, or an empty frame of its registered schema (jobs.io.schemas) before its first write."""
+        return self.read(name) if self.exists(name) else self.spark.createDataFrame([], ddl(name))
 
     def version(self, name: str) -> int:
         """Current Delta version, -1 when the table does not exist."""
-        if not self.exists(name):
-            return -1
+        return int(self._last_commit(name)["version"]) if self.exists(name) else -1
+
+    def last_commit_metrics(self, name: str) -> dict[str, str]:
+        """operationMetrics of the table's last commit (e.g. numOutputRows), read from the Delta log."""
+        return dict(self._last_commit(name)["operationMetrics"] or {})
+
+    def properties(self, name: str) -> dict[str, str]:
+        """The table's properties (e.g. delta.enableChangeDataFeed)."""
         from delta.tables import DeltaTable
 
-        return int(DeltaTable.forPath(self.spark, self.path(name)).history(1).first()["version"])
+        return dict(DeltaTable.forPath(self.spark, self.path(name)).detail().first()["properties"] or {})
+
+    def change_feed(self, name: str, start: int, end: int) -> DataFrame:
+        """The change data feed of versions [start, end] (lazy: an unreadable range fails when collected)."""
+        reader = (
+            self.spark.read.format("delta")
+            .option("readChangeFeed", "true")
+            .option("startingVersion", start)
+            .option("endingVersion", end)
+        )
+        return reader.load(self.path(name))
+
+    def _last_commit(self, name: str) -> Any:
+        from delta.tables import DeltaTable
+
+        return DeltaTable.forPath(self.spark, self.path(name)).history(1).first()
 
     def list_tables(self) -> list[str]:
         names = []
@@ -101,25 +117,35 @@ class Catalog:
         update_condition: str | None = None,
         delete_unmatched_where: str | None = None,
         schema_evolution: bool = False,
+        on: str | None = None,
+        update_set: Mapping[str, str] | None = None,
+        insert: bool = True,
     ) -> None:
         """Upsert `df` on `keys` (source must be unique on keys). Creates the table on first write.
 
         `update_condition` (over `t.` target and `s.` source) limits updates, e.g. to newer versions, so a
         rerun with the same rows writes nothing new. `schema_evolution` adds the source's new columns to the table.
+        `on` replaces the null-safe key equality as the match condition, `update_set` (column -> SQL expression)
+        updates only those columns, and `insert=False` never adds unmatched source rows.
         """
         from delta.tables import DeltaTable
 
         if not self.exists(name):
             self._create(df, name, partition_by)
             return
-        cond = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+        cond = on or " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
 
         def attempt() -> None:
             target = DeltaTable.forPath(self.spark, self.path(name))
             builder = target.alias("t").merge(df.alias("s"), cond)
             if schema_evolution:
                 builder = builder.withSchemaEvolution()
-            builder = builder.whenMatchedUpdateAll(condition=update_condition).whenNotMatchedInsertAll()
+            if update_set is None:
+                builder = builder.whenMatchedUpdateAll(condition=update_condition)
+            else:
+                builder = builder.whenMatchedUpdate(condition=update_condition, set=dict(update_set))
+            if insert:
+                builder = builder.whenNotMatchedInsertAll()
             if delete_unmatched_where:
                 builder = builder.whenNotMatchedBySourceDelete(condition=delete_unmatched_where)
             builder.execute()
@@ -177,25 +203,39 @@ class Catalog:
         for attempt in range(1, self.retries + 1):
             try:
                 return fn()
-            except Exception as exc:  # Delta raises py4j-wrapped JVM exceptions; match by class name
-                if attempt == self.retries or not _is_conflict(exc):
+            except Exception as exc:
+                if attempt == self.retries or not is_conflict(exc):
                     raise
                 event("table.conflict_retry", table=name, attempt=attempt, error=type(exc).__name__)
                 time.sleep(0.5 * 2**attempt)
         raise AssertionError("unreachable")
 
 
-def _is_conflict(exc: Exception) -> bool:
-    text = f"{type(exc).__name__} {exc}"
-    return any(
-        k in text
-        for k in (
-            "ConcurrentAppend",
-            "ConcurrentDelete",
-            "ConcurrentTransaction",
-            "MetadataChanged",
-            "ProtocolChanged",
-            "ConcurrentWrite",
-            "DELTA_CONCURRENT",
-        )
+def is_conflict(exc: BaseException) -> bool:
+    """Whether `exc` is a Delta commit conflict, which a retry of the whole read-modify-write resolves.
+
+    delta.exceptions maps the JVM's io.delta.exceptions.* to these Python classes (classic and Connect);
+    each derives from PySparkException only, so they are listed one by one.
+    """
+    from delta.exceptions.base import (
+        ConcurrentAppendException,
+        ConcurrentDeleteDeleteException,
+        ConcurrentDeleteReadException,
+        ConcurrentTransactionException,
+        ConcurrentWriteException,
+        DeltaConcurrentModificationException,
+        MetadataChangedException,
+        ProtocolChangedException,
     )
+
+    conflicts = (
+        ConcurrentAppendException,
+        ConcurrentDeleteDeleteException,
+        ConcurrentDeleteReadException,
+        ConcurrentTransactionException,
+        ConcurrentWriteException,
+        DeltaConcurrentModificationException,
+        MetadataChangedException,
+        ProtocolChangedException,
+    )
+    return isinstance(exc, conflicts)

@@ -20,10 +20,7 @@ if TYPE_CHECKING:
 
 def rows_written(catalog: Catalog, table: str) -> int:
     """numOutputRows of the table's last commit (read from the Delta log, no recount)."""
-    from delta.tables import DeltaTable
-
-    last = DeltaTable.forPath(catalog.spark, catalog.path(table)).history(1).first()
-    return int((last["operationMetrics"] or {}).get("numOutputRows", 0))
+    return int(catalog.last_commit_metrics(table).get("numOutputRows", 0))
 
 
 def write_fact(

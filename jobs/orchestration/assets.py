@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jobs.common.sources import LANDING_SOURCES
+from jobs.io.paths import table_path
 
 # `omnilake ingest`: bronze (append-only, restricted), the PII vault, silver and the ingest's own ops tables
 SILVER = (
@@ -52,5 +53,4 @@ EXPORTS = "exports.serving"
 
 def asset_uri(warehouse: str, name: str) -> str:
     """`file://<warehouse>/<zone>/<table>`: the Delta table's folder (the same path delta-rs and Spark read)."""
-    zone, table = name.split(".", 1)
-    return f"file://{warehouse.rstrip('/')}/{zone}/{table}"
+    return f"file://{table_path(warehouse, name)}"

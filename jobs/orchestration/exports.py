@@ -8,9 +8,9 @@ from pathlib import Path
 
 from jobs.common.config import Config
 from jobs.common.log import event
+from jobs.io.lake import exists
 from jobs.io.listing import export_table
 from jobs.orchestration.assets import SERVING
-from jobs.orchestration.quality import table_path
 
 
 def snapshot_dir(cfg: Config, as_of: date) -> Path:
@@ -26,7 +26,7 @@ def export_serving(
     out_dir = snapshot_dir(cfg, as_of)
     written: dict[str, int] = {}
     for table in tables:
-        if not (table_path(cfg, table) / "_delta_log").is_dir():
+        if not exists(cfg, table):
             event("export.skip", table=table, reason="table does not exist yet")
             continue
         for fmt in formats:

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 from jobs.common.log import event
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from jobs.common.config import Config
 
 FAILURES = "ops.task_failures"
@@ -28,27 +26,6 @@ def short_error(text: str) -> str:
     """The error without the spark-submit command line the Spark hook repeats in it (the driver's output tail,
     when the hook adds one, stays)."""
     return _SUBMIT_FAILED.sub(r"spark-submit exited with code \1.", text)
-
-
-def _schema() -> pa.Schema:
-    import pyarrow as pa
-
-    ts = pa.timestamp("us", tz="UTC")
-    return pa.schema(
-        [
-            ("failed_at", ts),
-            ("dag_id", pa.string()),
-            ("task_id", pa.string()),
-            ("run_id", pa.string()),
-            ("map_index", pa.int64()),
-            ("try_number", pa.int64()),
-            ("data_interval_start", ts),
-            ("data_interval_end", ts),
-            ("params", pa.string()),
-            ("error_type", pa.string()),
-            ("error", pa.string()),
-        ]
-    )
 
 
 def _utc(value: Any) -> datetime | None:
@@ -82,13 +59,11 @@ def failure_row(context: Mapping[str, Any], *, failed_at: datetime) -> dict[str,
 def append_failures(cfg: Config, rows: list[dict[str, Any]]) -> None:
     """Append rows to ops.task_failures (created on the first failure)."""
     import pyarrow as pa
-    from deltalake import write_deltalake
 
-    from jobs.orchestration.quality import table_path
+    from jobs.io.lake import append_arrow
+    from jobs.io.schemas import arrow_schema
 
-    path = table_path(cfg, FAILURES)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_deltalake(str(path), pa.Table.from_pylist(rows, schema=_schema()), mode="append")
+    append_arrow(cfg, FAILURES, pa.Table.from_pylist(rows, schema=arrow_schema(FAILURES)))
 
 
 def record_failure(context: Mapping[str, Any]) -> None:

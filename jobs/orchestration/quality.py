@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jobs.common.log import event
+from jobs.io.lake import read_arrow
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -50,20 +50,6 @@ class QualityReport:
         }
 
 
-def table_path(cfg: Config, name: str) -> Path:
-    zone, table = name.split(".", 1)
-    return Path(cfg.paths.warehouse) / zone / table
-
-
-def _read(cfg: Config, name: str, columns: list[str]) -> pa.Table | None:
-    from deltalake import DeltaTable
-
-    path = table_path(cfg, name)
-    if not (path / "_delta_log").is_dir():
-        return None
-    return DeltaTable(str(path)).to_pyarrow_dataset().to_table(columns=columns)
-
-
 def delivery_date(landing_file: str) -> date | None:
     """The delivery folder's date of a landing-relative path `<source>/<YYYY-MM-DD>/<file>` (None otherwise)."""
     parts = landing_file.split("/")
@@ -90,21 +76,19 @@ def quarantine_counts(audit: pa.Table, batch_ids: set[str]) -> tuple[int, int]:
 
 def latest_order_date(cfg: Config, *, end: date) -> date | None:
     import pyarrow.compute as pc
-    from deltalake import DeltaTable
 
-    path = table_path(cfg, ORDER_LINES)
-    if not (path / "_delta_log").is_dir():
+    lines = read_arrow(cfg, ORDER_LINES, columns=["order_date"], where=pc.field("order_date") <= end)
+    if lines is None:
         return None
-    dataset = DeltaTable(str(path)).to_pyarrow_dataset()
-    dates = dataset.to_table(columns=["order_date"], filter=pc.field("order_date") <= end).column("order_date")
+    dates = lines.column("order_date")
     return pc.max(dates).as_py() if len(dates) else None
 
 
 def check_quality(cfg: Config, *, start: date, end: date, rules: QualitySettings) -> QualityReport:
     """Measure the run's dates against `rules`; the report lists every breach (empty: the gate passes)."""
     breaches: list[str] = []
-    registry = _read(cfg, REGISTRY, ["file", "batch_id", "status"])
-    audit = _read(cfg, AUDIT, ["batch_id", "bronze_rows", "quarantined"])
+    registry = read_arrow(cfg, REGISTRY, columns=["file", "batch_id", "status"])
+    audit = read_arrow(cfg, AUDIT, columns=["batch_id", "bronze_rows", "quarantined"])
     if registry is None or audit is None:
         batch_ids: set[str] = set()
         breaches.append(f"no ingest audit under {cfg.paths.warehouse} ({REGISTRY}, {AUDIT}): has ingest run?")

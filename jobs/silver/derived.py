@@ -1,13 +1,13 @@
-"""Silver tables derived from other silver tables: order headers, customers, and customer_id upkeep."""
+"""Silver tables derived from other silver tables: order headers, customers, identity and reference upkeep.
+
+Pure transforms; jobs/silver/upkeep.py reads and writes the tables.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.io.tables import Catalog
 from jobs.silver.conform import ACCOUNT_ID_TYPE
 from jobs.silver.identity import IMPORTED_PREFIX
 
@@ -81,42 +81,12 @@ def order_headers(lines: DataFrame) -> DataFrame:
     )
 
 
-def _reassign(catalog: Catalog, changed: DataFrame, tables: Sequence[str]) -> None:
-    """Customers merged by a new link: move their rows to the surviving customer_id."""
-    from delta.tables import DeltaTable
-
-    for name in tables:
-        if not catalog.exists(name):
-            continue
-        target = DeltaTable.forPath(catalog.spark, catalog.path(name))
-        cond = "t.account_id = s.id_value AND s.id_type = t._id_type"
-        source = changed.select("id_type", "id_value", "customer_id")
-        (
-            target.alias("t")
-            .merge(source.alias("s"), cond.replace("t._id_type", _id_type_sql("t.channel")))
-            .whenMatchedUpdate(condition="NOT (t.customer_id <=> s.customer_id)", set={"customer_id": "s.customer_id"})
-            .execute()
-        )
-
-
 def _id_type_sql(channel: str) -> str:
     cases = " ".join(f"WHEN {channel} = '{ch}' THEN '{t}'" for ch, t in ACCOUNT_ID_TYPE.items())
     return (
         f"(CASE {cases} WHEN {channel} LIKE '{IMPORTED_PREFIX}%' THEN {channel} "
         f"ELSE concat('{IMPORTED_PREFIX}', {channel}) END)"
     )
-
-
-def build_orders(catalog: Catalog, *, batch_ids: Sequence[str], changed: DataFrame | None) -> None:
-    """Recompute the headers of orders touched by this run's batches, and follow identity merges."""
-    if changed is not None and changed.limit(1).count():
-        _reassign(catalog, changed, ["silver.order_lines", "silver.events", "silver.orders"])
-    if not catalog.exists("silver.order_lines"):
-        return
-    lines = catalog.read("silver.order_lines")
-    touched = lines.where(F.col("_batch_id").isin(list(batch_ids))).select("channel", "order_id").distinct()
-    affected = lines.join(touched, on=["channel", "order_id"], how="left_semi")
-    catalog.merge(order_headers(affected), "silver.orders", ["channel", "order_id"], partition_by=["order_date"])
 
 
 def customers(id_map: DataFrame, members: DataFrame, first_orders: DataFrame) -> DataFrame:
@@ -138,43 +108,19 @@ def customers(id_map: DataFrame, members: DataFrame, first_orders: DataFrame) ->
     return joined.withColumn("source", source).select(*CUSTOMER_COLUMNS)
 
 
-def build_customers(catalog: Catalog) -> None:
-    if not catalog.exists("silver.identity_map"):
-        return
-    members = catalog.read_or_empty(
-        "silver.members",
-        "member_id string, tier string, consent_email boolean, consent_sms boolean, "
-        "birth_year int, joined_ts timestamp",
-    )
-    lines = catalog.read_or_empty("silver.order_lines", "customer_id string, order_ts timestamp")
-    first = (
-        lines.where(F.col("customer_id").isNotNull())
-        .groupBy("customer_id")
-        .agg(F.min("order_ts").alias("first_seen_ts"))
-    )
-    catalog.overwrite(customers(catalog.read("silver.identity_map"), members, first), "silver.customers")
-
-
 def _unknown(keys: DataFrame, known: DataFrame, key: str) -> DataFrame:
     return keys.where(F.col(key).isNotNull()).distinct().join(known.select(key), on=key, how="left_anti")
 
 
-def add_unknown_references(catalog: Catalog, *, batch_ids: Sequence[str]) -> None:
-    """SKUs and stores seen in this run's sales/orders but missing from the catalog are added with unknown
-    attributes (is_known = false), so no row is dropped by a later join."""
-    used_skus, used_stores = [], []
-    for name in ("silver.order_lines", "silver.daily_sales_imported"):
-        if catalog.exists(name):
-            rows = catalog.read(name).where(F.col("_batch_id").isin(list(batch_ids)))
-            used_skus.append(rows.select("sku"))
-            used_stores.append(rows.select("store_id"))
-    if not used_skus:
-        return
-    skus, stores = used_skus[0], used_stores[0]
-    for more_skus, more_stores in zip(used_skus[1:], used_stores[1:], strict=True):
-        skus, stores = skus.unionByName(more_skus), stores.unionByName(more_stores)
-    products = catalog.read_or_empty("silver.products", "sku string")
-    new_skus = _unknown(skus, products, "sku").select(
+def reassign_condition(target: str = "t", source: str = "s") -> str:
+    """MERGE condition matching a table's rows (channel, account_id) to changed identity_map rows (id_type,
+    id_value): the SQL twin of account_id_type."""
+    return f"{target}.account_id = {source}.id_value AND {source}.id_type = {_id_type_sql(f'{target}.channel')}"
+
+
+def unknown_products(skus: DataFrame, products: DataFrame) -> DataFrame:
+    """Placeholder silver.products rows (is_known = false, _version -1) for SKUs (column sku) not in `products`."""
+    return _unknown(skus, products, "sku").select(
         "sku",
         F.lit(None).cast("string").alias("product_name"),
         F.lit("unknown").alias("category"),
@@ -187,8 +133,11 @@ def add_unknown_references(catalog: Catalog, *, batch_ids: Sequence[str]) -> Non
         F.lit(-1).cast("long").alias("_version"),
         F.lit("unknown-reference").alias("_batch_id"),
     )
-    known_stores = catalog.read_or_empty("silver.stores", "store_id string")
-    new_stores = _unknown(stores, known_stores, "store_id").select(
+
+
+def unknown_stores(stores: DataFrame, known: DataFrame) -> DataFrame:
+    """Placeholder silver.stores rows (is_known = false, _version -1) for store ids not in `known`."""
+    return _unknown(stores, known, "store_id").select(
         "store_id",
         *[F.lit(None).cast("string").alias(c) for c in ("store_name", "city", "region", "timezone")],
         F.lit(None).cast("date").alias("opened_date"),
@@ -196,8 +145,3 @@ def add_unknown_references(catalog: Catalog, *, batch_ids: Sequence[str]) -> Non
         F.lit(-1).cast("long").alias("_version"),
         F.lit("unknown-reference").alias("_batch_id"),
     )
-    # a later real catalog row (any version > -1) replaces the placeholder
-    for rows, name, key in ((new_skus, "silver.products", "sku"), (new_stores, "silver.stores", "store_id")):
-        rows = rows.localCheckpoint()
-        if rows.limit(1).count():
-            catalog.merge(rows, name, [key], update_condition="s._version > t._version")

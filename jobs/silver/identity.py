@@ -13,7 +13,6 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 EDGE_COLUMNS = ("src_type", "src_value", "dst_type", "dst_value")
-MAP_SCHEMA = "id_type string, id_value string, customer_id string"
 IMPORTED_PREFIX = "imported:"
 
 

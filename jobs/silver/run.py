@@ -15,25 +15,24 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.bronze.ingest import REGISTRY, REGISTRY_SCHEMA, batch_id_of, ingest_source, read_registry
+from jobs.bronze.ingest import REGISTRY, batch_id_of, ingest_source, read_registry
 from jobs.common.config import Config
 from jobs.common.log import event, stage
 from jobs.common.secrets import pii_key
 from jobs.common.sources import LANDING_SOURCES
 from jobs.common.spark import build_spark
+from jobs.io.schemas import ddl
 from jobs.io.tables import Catalog
 from jobs.silver import conform, identity
 from jobs.silver.contracts import VIOLATION, Contract, ContractError, apply_contract, load_contracts, unknown_columns
 from jobs.silver.dedup import LOADED, classify_rows
-from jobs.silver.derived import add_unknown_references, build_customers, build_orders, customer_id_for
+from jobs.silver.derived import customer_id_for
 from jobs.silver.identity import IMPORTED_PREFIX
 from jobs.silver.pii import pii_vault_rows, tokenize
 from jobs.silver.quarantine import audit_counts, quarantine_rows, unbalanced
+from jobs.silver.upkeep import add_unknown_references, build_customers, build_orders
 
 AUDIT = "ops.batch_audit"
-AUDIT_SCHEMA = (
-    "source string, batch_id string, bronze_rows long, loaded long, superseded long, duplicate long, quarantined long"
-)
 PER_ROW_CHANNEL = "imported:<channel>"  # id_type taken from each row's channel (built lazily: no Column at import)
 IDENTITY_LINKS: dict[str, tuple[str, str, dict[str, str]]] = {
     "crm_members": ("member", "member_id", {"phone_token": "phone", "email_token": "email"}),
@@ -61,12 +60,12 @@ class Ingest:
         """Loaded-but-unaudited batch numbers per source, and the count of loaded batches so far (it grows
         with every batch, so it serves as the transaction version of this run's once-per-run appends)."""
         registry = (
-            self.catalog.read_or_empty(REGISTRY, REGISTRY_SCHEMA)
+            self.catalog.read_or_empty(REGISTRY)
             .where(F.col("status") == "loaded")
             .select("source", "batch_id", "batch_no")
             .distinct()
         )
-        done = self.catalog.read_or_empty(AUDIT, AUDIT_SCHEMA).select("batch_id")
+        done = self.catalog.read_or_empty(AUDIT).select("batch_id")
         rows = registry.join(done, on="batch_id", how="left_anti").collect()
         pending: dict[str, list[int]] = {}
         for row in rows:
@@ -104,7 +103,7 @@ class Ingest:
                 "contract says unknown_columns: fail"
             )
         rows = [(contract.source, c, batch_id_of(contract.source, max(batches)), "ignored") for c in present]
-        changes = self.spark.createDataFrame(rows, "source string, column string, batch_id string, action string")
+        changes = self.spark.createDataFrame(rows, ddl("ops.schema_changes"))
         self.catalog.merge(changes, "ops.schema_changes", ["source", "column"], update_condition="false")
         event("silver.new_columns", level=30, source=contract.source, columns=",".join(present))
 
@@ -113,7 +112,7 @@ class Ingest:
         if source in ("web_orders", "app_orders", "marketplace_orders"):
             return getattr(conform, source)(good, tz=tz[source.split("_")[0]])
         if source == "pos_transactions":
-            stores = self.catalog.read_or_empty("silver.stores", "store_id string, timezone string")
+            stores = self.catalog.read_or_empty("silver.stores")
             return conform.pos_transactions(good, stores=stores, tz=tz.get("pos", "UTC"))
         if source in ("web_events", "app_events"):
             channel = source.split("_")[0]
@@ -145,7 +144,7 @@ class Ingest:
         self.catalog.merge(
             edges.distinct(), "silver.identity_edges", list(identity.EDGE_COLUMNS), update_condition="false"
         )
-        existing = self.catalog.read_or_empty("silver.identity_map", identity.MAP_SCHEMA).localCheckpoint()
+        existing = self.catalog.read_or_empty("silver.identity_map").localCheckpoint()
         components = identity.connected_components(self.catalog.read("silver.identity_edges"))
         new_map = identity.assign_customer_ids(components, existing=existing).localCheckpoint()
         changed = identity.changed_ids(new_map, existing=existing).localCheckpoint()
@@ -157,11 +156,11 @@ class Ingest:
         target = contract.target if source != "crm_members" else "silver.members"
         keys = conform.TARGET_KEYS[target]
         rows = self.conformed(source, good)
-        existing = self.catalog.read_or_empty(target, ", ".join(f"`{k}` string" for k in keys) + ", _version long")
+        existing = self.catalog.read_or_empty(target)
         classified = classify_rows(rows, existing=existing, keys=keys).persist()
         winners = classified.where(F.col("_outcome") == LOADED).drop("_outcome", "_batch_no", "_row_id")
         if target in ("silver.order_lines", "silver.events"):
-            id_map = self.catalog.read_or_empty("silver.identity_map", identity.MAP_SCHEMA)
+            id_map = self.catalog.read_or_empty("silver.identity_map")
             winners = customer_id_for(winners, id_map=id_map)
         return target, classified, winners
 
@@ -197,7 +196,7 @@ def run_ingest(cfg: Config, *, landing: Path | None = None, up_to: date | None =
             for row in ingest_source(spark, catalog, contracts[s], landing, up_to=up_to, registered=registered)
         ]
         if rows:
-            catalog.merge(spark.createDataFrame(rows, REGISTRY_SCHEMA), REGISTRY, ["source", "file"])
+            catalog.merge(spark.createDataFrame(rows, ddl(REGISTRY)), REGISTRY, ["source", "file"])
         info["files"] = len(rows)
     return process_silver(cfg, catalog, {s: contracts[s] for s in ordered})
 

@@ -18,11 +18,11 @@ import pytest
 from deltalake import DeltaTable
 
 from jobs.common.config import Config, load_config
+from jobs.io.lake import lake_path
 from jobs.io.listing import table_summaries
 from jobs.orchestration.assets import FEATURES, GOLD, SERVING
 from jobs.orchestration.harness import RunResult, airflow_env, dags_test, migrate, missing_steps
 from jobs.orchestration.ops import FAILURES
-from jobs.orchestration.quality import table_path
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -104,7 +104,7 @@ def daily(stack: dict[str, Any], champions: subprocess.CompletedProcess[str]) ->
 
 
 def _as_of_dates(cfg: Config, table: str) -> set[date]:
-    snapshots = DeltaTable(str(table_path(cfg, table))).to_pyarrow_table(columns=["as_of"])
+    snapshots = DeltaTable(str(lake_path(cfg, table))).to_pyarrow_table(columns=["as_of"])
     return {d.as_py() for d in snapshots.column("as_of").unique()}
 
 
@@ -129,7 +129,7 @@ def test_range_run_fills_silver_gold_features_and_exports(stack: dict[str, Any],
     exports = Path(cfg.paths.exports) / end.isoformat()
     if "score" in stack["skip"]:  # `omnilake score` not in this checkout yet: nothing to export, and it says so
         assert not any(rows.get(t) for t in SERVING) and not list(exports.glob("*.csv"))
-    assert not (table_path(cfg, FAILURES) / "_delta_log").exists()
+    assert not (lake_path(cfg, FAILURES) / "_delta_log").exists()
 
 
 def test_serving_tables_filled_by_champions(stack: dict[str, Any], daily: RunResult) -> None:
@@ -141,7 +141,7 @@ def test_serving_tables_filled_by_champions(stack: dict[str, Any], daily: RunRes
     assert _as_of_dates(cfg, "gold.customer_360") == {day - timedelta(days=1), day}  # one more per daily run
     for table in SERVING:
         assert rows.get(table, 0) > 0, f"serving table {table} is empty or missing"
-        scored = DeltaTable(str(table_path(cfg, table))).to_pyarrow_table(columns=["as_of", "model_version"])
+        scored = DeltaTable(str(lake_path(cfg, table))).to_pyarrow_table(columns=["as_of", "model_version"])
         assert day in {d.as_py() for d in scored.column("as_of").unique()}, f"{table} has no rows as of {day}"
         assert None not in scored.column("model_version").to_pylist(), f"{table}: rows without a model version"
         assert (exports / f"{table}.csv").stat().st_size > 0 and (exports / f"{table}.parquet").exists()
@@ -190,7 +190,7 @@ def test_quarantine_spike_fails_the_run_and_records_it(stack: dict[str, Any], da
         ("ingest", "success"),
         ("quality_gate", "failed"),
     ]  # nothing after it ran
-    failures = DeltaTable(str(table_path(cfg, FAILURES))).to_pyarrow_table().to_pylist()
+    failures = DeltaTable(str(lake_path(cfg, FAILURES))).to_pyarrow_table().to_pylist()
     assert [(f["dag_id"], f["task_id"], f["error_type"], f["try_number"]) for f in failures] == [
         ("omnilake_daily", "quality_gate", "AirflowFailException", 1)
     ]  # a breach is not retried

@@ -119,9 +119,9 @@ def simulate(planted: Planted, *, start: date, seed: int) -> Simulated:
 def _typed(spark: SparkSession, pdf: pd.DataFrame, table: str, values: dict) -> DataFrame:
     from pyspark.sql import functions as F
 
-    from jobs.io.inputs import SCHEMAS
+    from jobs.io.inputs import input_schema
 
-    fields = spark.createDataFrame([], SCHEMAS[table]).schema.fields
+    fields = spark.createDataFrame([], input_schema(table)).schema.fields
     df = spark.createDataFrame(pdf)
     return df.select(*[values.get(f.name, F.lit(None)).cast(f.dataType).alias(f.name) for f in fields])
 

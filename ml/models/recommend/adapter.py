@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from ml.serving.registry import Served
 
 OUTPUT_COLUMNS = ["customer_id", "item_id", "rank", "score", "as_of", "model_name", "model_version", "run_id"]
-IMPORTED_SCHEMA = "customer_id string, item_id string, interaction_ts timestamp, weight double, source_file string"
 
 
 @dataclass
@@ -77,9 +76,7 @@ class RecommendAdapter(BaseAdapter):
         from jobs.io.inputs import read_inputs
 
         src = read_inputs(self.env.catalog, ("silver.order_lines", "silver.events"))
-        src["silver.interactions_imported"] = self.env.catalog.read_or_empty(
-            "silver.interactions_imported", IMPORTED_SCHEMA
-        )
+        src["silver.interactions_imported"] = self.env.catalog.read_or_empty("silver.interactions_imported")
         return src
 
     def interactions(self, as_of: date) -> DataFrame:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from jobs.common.config import Config
-from jobs.io.inputs import SCHEMAS
+from jobs.io.inputs import input_schema
 from jobs.io.tables import Catalog
 
 KEYS = {
@@ -44,7 +44,7 @@ def with_rules(cfg: Config, *, warehouse: Path | None = None, **gold: Any) -> Co
 
 def write_silver(catalog: Catalog, name: str, rows: list[tuple]) -> None:
     """Create `name` (the change data feed on, as for every silver/ops table) or upsert `rows` on its business key."""
-    catalog.merge(catalog.spark.createDataFrame(rows, SCHEMAS[name]), name, KEYS[name])
+    catalog.merge(catalog.spark.createDataFrame(rows, input_schema(name)), name, KEYS[name])
 
 
 def _line(

@@ -12,15 +12,17 @@ from deltalake import DeltaTable, write_deltalake
 
 from jobs.common.config import Config
 from jobs.common.config.orchestration import QualitySettings
+from jobs.io.lake import lake_path
+from jobs.io.schemas import arrow_schema
 from jobs.orchestration.exports import export_serving
 from jobs.orchestration.ops import FAILURES, record_failure
-from jobs.orchestration.quality import check_quality, delivery_date, table_path
+from jobs.orchestration.quality import check_quality, delivery_date
 
 RULES = QualitySettings(max_quarantine_rate=0.05, max_freshness_lag_days=1)
 
 
 def _write(cfg: Config, name: str, rows: list[dict], schema: pa.Schema, partition_by: list[str] | None = None) -> None:
-    path = table_path(cfg, name)
+    path = lake_path(cfg, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_deltalake(str(path), pa.Table.from_pylist(rows, schema=schema), partition_by=partition_by)
 
@@ -28,9 +30,6 @@ def _write(cfg: Config, name: str, rows: list[dict], schema: pa.Schema, partitio
 @pytest.fixture()
 def warehouse(cfg: Config) -> Config:
     """Two deliveries: 03-01 (batch 1, clean) and 03-02 (batch 2, 10% quarantined); orders up to 03-02."""
-    reg = pa.schema(
-        [("source", pa.string()), ("file", pa.string()), ("batch_id", pa.string()), ("status", pa.string())]
-    )
     _write(
         cfg,
         "ops.file_registry",
@@ -54,10 +53,7 @@ def warehouse(cfg: Config) -> Config:
                 "status": "duplicate_content",
             },
         ],
-        reg,
-    )
-    audit = pa.schema(
-        [("source", pa.string()), ("batch_id", pa.string()), ("bronze_rows", pa.int64()), ("quarantined", pa.int64())]
+        arrow_schema("ops.file_registry"),
     )
     _write(
         cfg,
@@ -66,9 +62,8 @@ def warehouse(cfg: Config) -> Config:
             {"source": "web_orders", "batch_id": "web_orders-000001", "bronze_rows": 100, "quarantined": 1},
             {"source": "web_orders", "batch_id": "web_orders-000002", "bronze_rows": 100, "quarantined": 10},
         ],
-        audit,
+        arrow_schema("ops.batch_audit"),
     )
-    lines = pa.schema([("order_id", pa.string()), ("order_date", pa.date32())])
     _write(
         cfg,
         "silver.order_lines",
@@ -77,7 +72,7 @@ def warehouse(cfg: Config) -> Config:
             {"order_id": "o2", "order_date": date(2025, 3, 2)},
             {"order_id": "o3", "order_date": date(2025, 3, 9)},
         ],
-        lines,
+        arrow_schema("silver.order_lines"),
         ["order_date"],
     )
     return cfg
@@ -152,7 +147,7 @@ def _context(task_id: str, error: Exception) -> dict:
 def test_failure_callback_appends_one_row_per_failure(cfg: Config) -> None:
     record_failure(_context("quality_gate", RuntimeError("quality gate: spike")))
     record_failure(_context("ingest", ValueError("x" * 9000)))
-    rows = DeltaTable(str(table_path(cfg, FAILURES))).to_pyarrow_table().sort_by("task_id").to_pylist()
+    rows = DeltaTable(str(lake_path(cfg, FAILURES))).to_pyarrow_table().sort_by("task_id").to_pylist()
     assert [(r["task_id"], r["error_type"], r["error"], r["try_number"]) for r in rows] == [
         ("ingest", "ValueError", "x" * 4000, 3),
         ("quality_gate", "RuntimeError", "quality gate: spike", 3),
@@ -173,7 +168,7 @@ def test_failure_row_drops_the_spark_submit_command_line() -> None:
 
 def test_failure_callback_never_raises(cfg: Config) -> None:
     record_failure({"ti": None})  # a context it cannot use: logged, not raised
-    assert not (table_path(cfg, FAILURES) / "_delta_log").exists()
+    assert not (lake_path(cfg, FAILURES) / "_delta_log").exists()
 
 
 def test_export_writes_the_run_date_of_existing_serving_tables_and_skips_the_rest(cfg: Config) -> None:

@@ -1,0 +1,149 @@
+"""Every table's schema that code relies on, as its writer writes it (names, types and column order).
+
+One registry, used by readers (an absent table reads as an empty frame of its schema), by the rows jobs build
+for their own bookkeeping tables, by tests, and (as pyarrow) by the delta-rs writers. Pure: no Spark import.
+Types are Spark DDL; `timestamp` is UTC (the session time zone), stored by Delta as microseconds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+MONEY = "decimal(12,2)"
+TOTAL = "decimal(14,2)"  # order header sums
+TRACKED = "_version long, _batch_id string"  # silver upserts: the source's version and the batch that wrote it
+
+SCHEMAS: dict[str, str] = {
+    # -- silver (jobs/silver) ---------------------------------------------------------------------------
+    "silver.order_lines": (
+        "account_id string, channel string, order_id string, line_no int, store_id string, order_ts timestamp, "
+        f"order_date date, status string, sku string, quantity int, unit_price {MONEY}, discount {MONEY}, "
+        f"net_amount {MONEY}, campaign_code string, device_id string, phone_token string, email_token string, "
+        f"{TRACKED}, customer_id string"
+    ),
+    "silver.orders": (
+        "channel string, order_id string, customer_id string, account_id string, store_id string, "
+        "order_ts timestamp, order_date date, status string, lines long, units long, "
+        f"gross_amount {TOTAL}, discount {TOTAL}, net_amount {TOTAL}, campaign_code string, _version long"
+    ),
+    "silver.events": (
+        "account_id string, channel string, event_id string, event_ts timestamp, event_date date, "
+        "session_id string, event_type string, sku string, campaign_code string, device_id string, "
+        f"platform string, {TRACKED}, customer_id string"
+    ),
+    "silver.inventory": f"snapshot_date date, store_id string, sku string, on_hand int, on_order int, {TRACKED}",
+    "silver.marketing_spend": (
+        f"spend_date date, channel string, campaign_id string, spend {MONEY}, impressions long, clicks long, {TRACKED}"
+    ),
+    "silver.returns": (
+        f"return_id string, channel string, order_id string, line_no int, sku string, quantity int, "
+        f"refund_amount {MONEY}, reason string, return_ts timestamp, return_date date, {TRACKED}"
+    ),
+    "silver.products": (
+        f"sku string, product_name string, category string, brand string, list_price {MONEY}, unit_cost {MONEY}, "
+        f"launched_date date, is_known boolean, updated_ts timestamp, {TRACKED}"
+    ),
+    "silver.stores": (
+        "store_id string, store_name string, city string, region string, timezone string, opened_date date, "
+        f"is_known boolean, {TRACKED}"
+    ),
+    "silver.members": (
+        "member_id string, phone_token string, email_token string, full_name_token string, address_token string, "
+        f"tier string, consent_email boolean, consent_sms boolean, birth_year int, joined_ts timestamp, {TRACKED}"
+    ),
+    "silver.customers": (
+        "customer_id string, member_id string, phone_token string, email_token string, tier string, "
+        "consent_email boolean, consent_sms boolean, birth_year int, joined_ts timestamp, "
+        "channels array<string>, first_seen_ts timestamp, source string"
+    ),
+    "silver.identity_edges": "src_type string, src_value string, dst_type string, dst_value string",
+    "silver.identity_map": "id_type string, id_value string, customer_id string",
+    "silver.daily_sales_imported": (
+        f"store_id string, sku string, sales_date date, units double, price {MONEY}, promo boolean, {TRACKED}"
+    ),
+    "silver.interactions_imported": (
+        f"customer_id string, item_id string, interaction_ts timestamp, weight double, source_file string, {TRACKED}"
+    ),
+    "silver.quarantine": (
+        "source string, batch_id string, source_file string, row_id long, reason_code string, column string, "
+        "detail string, record string, quarantined_at timestamp"
+    ),
+    "restricted.pii": "token string, pii_type string, value string",
+    # -- ops: the pipeline's own bookkeeping --------------------------------------------------------------
+    "ops.file_registry": (
+        "source string, file string, sha256 string, bytes long, batch_id string, batch_no int, status string"
+    ),
+    "ops.batch_audit": (
+        "source string, batch_id string, bronze_rows long, loaded long, superseded long, duplicate long, "
+        "quarantined long, delivery_date date, processed_at timestamp"
+    ),
+    "ops.schema_changes": "source string, column string, batch_id string, action string",
+    "ops.gold_watermarks": "consumer string, source string, version long, facts_until date",
+    "ops.task_failures": (
+        "failed_at timestamp, dag_id string, task_id string, run_id string, map_index long, try_number long, "
+        "data_interval_start timestamp, data_interval_end timestamp, params string, error_type string, "
+        "error string"
+    ),
+    # -- serving tables other jobs read -------------------------------------------------------------------
+    "gold.demand_forecast": (
+        "store_id string, sku string, date date, mean double, p10 double, p50 double, p90 double, as_of date, "
+        "model_name string, model_version string, run_id string"
+    ),
+}
+
+
+def columns(name: str) -> list[tuple[str, str]]:
+    """(column, type) pairs of `name` (KeyError for a table without a registered schema)."""
+    out, depth, start, text = [], 0, 0, SCHEMAS[name]
+    for i, char in enumerate(text + ","):
+        depth += char in "(<"
+        depth -= char in ")>"
+        if char == "," and depth == 0:  # commas inside decimal(12,2) or struct<...> are not column breaks
+            column, kind = text[start:i].strip().split(" ", 1)
+            out.append((column, kind.strip()))
+            start = i + 1
+    return out
+
+
+def ddl(name: str, only: tuple[str, ...] | list[str] | None = None) -> str:
+    """The DDL of `name`, or of its `only` columns in that order (KeyError names a column it does not have)."""
+    types = dict(columns(name))
+    missing = [c for c in only or () if c not in types]
+    if missing:
+        raise KeyError(f"{name} has no column(s) {missing}")
+    return ", ".join(f"{c} {types[c]}" for c in (only or types))
+
+
+_ARROW_SCALARS = {
+    "string": "string",
+    "int": "int32",
+    "long": "int64",
+    "double": "float64",
+    "boolean": "bool_",
+    "date": "date32",
+}
+
+
+def arrow_schema(name: str) -> pa.Schema:
+    """`name`'s schema for delta-rs writers (timestamps as UTC microseconds, as Spark writes them)."""
+    import pyarrow as pa
+
+    return pa.schema([pa.field(column, _arrow_type(kind, f"{name}.{column}")) for column, kind in columns(name)])
+
+
+def _arrow_type(kind: str, where: str) -> pa.DataType:
+    import pyarrow as pa
+
+    if kind == "timestamp":
+        return pa.timestamp("us", tz="UTC")
+    if kind in _ARROW_SCALARS:
+        return getattr(pa, _ARROW_SCALARS[kind])()
+    if kind.startswith("decimal(") and kind.endswith(")"):
+        precision, scale = kind[len("decimal(") : -1].split(",")
+        return pa.decimal128(int(precision), int(scale))
+    if kind.startswith("array<") and kind.endswith(">"):
+        return pa.list_(_arrow_type(kind[len("array<") : -1], where))
+    raise TypeError(f"{where}: no pyarrow mapping for {kind}")
