@@ -48,9 +48,11 @@ def cmd_generate(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(cfg: Config, args: argparse.Namespace) -> int:
-    from jobs.silver.run import run_ingest
+    from jobs.bronze.run import run_bronze
+    from jobs.silver.run import run_silver
 
-    summary = run_ingest(cfg, landing=Path(args.from_dir) if args.from_dir else None, up_to=args.date)
+    run_bronze(cfg, landing=Path(args.from_dir) if args.from_dir else None, up_to=args.date)
+    summary = run_silver(cfg)
     audit = summary.get("audit", [])
     print(
         f"ingested {summary['pending_batches']} batch(es): "
@@ -173,7 +175,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
     from jobs.bronze.ingest import LandingError
     from jobs.imports.run import ImportFileError
     from jobs.io.tables import TableError
-    from jobs.silver.contracts import ContractError
+    from jobs.sources.contracts import ContractError
 
     return (LandingError, TableError, ImportFileError, ContractError)
 
