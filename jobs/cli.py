@@ -11,6 +11,7 @@ from pathlib import Path
 from jobs.common.argtypes import iso_date
 from jobs.common.config import Config, ConfigError, load_config
 from jobs.common.log import setup_logging
+from jobs.sources.specs import IMPORT_KINDS
 
 EXIT_USAGE, EXIT_BAD_INPUT = 2, 3
 
@@ -48,9 +49,11 @@ def cmd_generate(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(cfg: Config, args: argparse.Namespace) -> int:
-    from jobs.silver.run import run_ingest
+    from jobs.bronze.run import run_bronze
+    from jobs.silver.run import run_silver
 
-    summary = run_ingest(cfg, landing=Path(args.from_dir) if args.from_dir else None, up_to=args.date)
+    run_bronze(cfg, landing=Path(args.from_dir) if args.from_dir else None, up_to=args.date)
+    summary = run_silver(cfg)
     audit = summary.get("audit", [])
     print(
         f"ingested {summary['pending_batches']} batch(es): "
@@ -89,7 +92,7 @@ def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
     if summary.get("skipped"):
         print(f"{args.file}: already imported (same content); nothing to do")
         return 0
-    audit = next(a for a in summary["audit"] if a["source"] == f"imported_{args.kind}")
+    audit = next(a for a in summary["audit"] if a["source"] == IMPORT_KINDS[args.kind].name)
     print(
         f"imported {args.file}: {audit['bronze_rows']:,} rows, {audit['loaded']:,} loaded, "
         f"{audit['duplicate'] + audit['superseded']:,} duplicate/superseded, {audit['quarantined']:,} quarantined "
@@ -134,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bld.set_defaults(fn=cmd_build)
     imp = sub.add_parser("import", help="bring your own orders, interactions or daily sales (CSV/Parquet)")
-    imp.add_argument("kind", choices=["orders", "interactions", "sales"])
+    imp.add_argument("kind", choices=list(IMPORT_KINDS))
     imp.add_argument("file")
     imp.add_argument("--map", required=True, help="key=COLUMN pairs, comma separated (see README)")
     imp.add_argument("--channel", help="channel name for imported orders (a new channel is allowed)")
@@ -173,7 +176,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
     from jobs.bronze.ingest import LandingError
     from jobs.imports.run import ImportFileError
     from jobs.io.tables import TableError
-    from jobs.silver.contracts import ContractError
+    from jobs.sources.contracts import ContractError
 
     return (LandingError, TableError, ImportFileError, ContractError)
 

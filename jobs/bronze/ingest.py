@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from jobs.common.log import event
 from jobs.io.tables import Catalog
-from jobs.silver.contracts import Contract
+from jobs.sources.contracts import Contract
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -27,6 +27,24 @@ SUFFIXES = {"csv": (".csv",), "json": (".json", ".jsonl", ".ndjson"), "parquet":
 
 def batch_id_of(source: str, batch_no: int) -> str:
     return f"{source}-{batch_no:06d}"
+
+
+def ingest_time() -> datetime:
+    """The `_ingested_at` of a batch written now: UTC wall time, whole seconds."""
+    return datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+
+
+def stamp_batch(df: DataFrame, *, source: str, batch_no: int, ingested_at: datetime) -> DataFrame:
+    """Bronze lineage columns of one batch (after the row's `_source_file`): `_batch_id`, `_batch_no`, `_row_id`
+    (unique in the batch) and `_ingested_at`. Landing files and imports are stamped alike."""
+    from pyspark.sql import functions as F
+
+    return (
+        df.withColumn("_batch_id", F.lit(batch_id_of(source, batch_no)))
+        .withColumn("_batch_no", F.lit(batch_no))
+        .withColumn("_row_id", F.monotonically_increasing_id())
+        .withColumn("_ingested_at", F.lit(ingested_at).cast("timestamp"))
+    )
 
 
 class LandingError(ValueError):
@@ -139,8 +157,6 @@ def ingest_source(
 ) -> list[tuple]:
     """Append the source's new files to bronze as one batch; returns the rows to add to the file registry
     (written once per run by the caller, after every bronze commit)."""
-    from pyspark.sql import functions as F
-
     known = [r for r in registered if r[0] == contract.source]
     seen_paths = {r[1] for r in known}
     loaded_hashes = {r[2] for r in known}
@@ -153,13 +169,8 @@ def ingest_source(
         (dupes if f.sha256 in loaded_hashes else new).append(f)
         loaded_hashes.add(f.sha256)
     if new:
-        ingested_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-        df = (
-            read_files(spark, new, contract)
-            .withColumn("_batch_id", F.lit(batch_id))
-            .withColumn("_batch_no", F.lit(batch_no))
-            .withColumn("_row_id", F.monotonically_increasing_id())
-            .withColumn("_ingested_at", F.lit(ingested_at).cast("timestamp"))
+        df = stamp_batch(
+            read_files(spark, new, contract), source=contract.source, batch_no=batch_no, ingested_at=ingest_time()
         )
         catalog.append_once(
             df, f"bronze.{contract.source}", app_id=f"bronze.{contract.source}", version=batch_no, merge_schema=True

@@ -5,24 +5,18 @@ broken file (unreadable, a mapped column missing) is refused with one line namin
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jobs.bronze.ingest import REGISTRY, batch_id_of
+from jobs.bronze.ingest import REGISTRY, batch_id_of, ingest_time, stamp_batch
 from jobs.common.config import Config
 from jobs.common.log import event
 from jobs.common.spark import build_spark
 from jobs.io.schemas import ddl
 from jobs.io.tables import Catalog
-from jobs.silver.contracts import load_contracts
 from jobs.silver.run import process_silver
-
-KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # kind -> (required map keys, optional map keys)
-    "orders": (("customer_id", "order_ts", "amount"), ("quantity", "order_id", "sku", "store_id", "phone", "email")),
-    "interactions": (("customer_id", "item_id", "ts"), ("weight",)),
-    "sales": (("store_id", "sku", "date", "units"), ("price", "promo")),
-}
+from jobs.sources.contracts import load_contracts
+from jobs.sources.specs import IMPORT_KINDS
 
 
 class ImportFileError(ValueError):
@@ -31,7 +25,7 @@ class ImportFileError(ValueError):
 
 def parse_map(kind: str, text: str) -> dict[str, str]:
     """'customer_id=cust,order_ts=ts' -> {'customer_id': 'cust', ...}, checked against the kind's keys."""
-    required, optional = KINDS[kind]
+    required, optional = IMPORT_KINDS[kind].map_keys
     mapping: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, column = part.partition("=")
@@ -82,7 +76,7 @@ def run_import(
     spark = build_spark(cfg)
     catalog = Catalog.from_config(spark, cfg)
     contracts = load_contracts(cfg.ingest.contracts_dir)
-    source = f"imported_{kind}"
+    source = IMPORT_KINDS[kind].name
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     registry = catalog.read_or_empty(REGISTRY).where(F.col("source") == source)
     if registry.where(F.col("sha256") == sha).limit(1).count():
@@ -98,13 +92,8 @@ def run_import(
     df = reader.select(*[F.col(f"`{c}`").cast("string").alias(k) for k, c in mapping.items()])
     if channel:
         df = df.withColumn("channel", F.lit(channel))
-    ingested_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-    df = (
-        df.withColumn("_source_file", F.lit(str(path)))
-        .withColumn("_batch_id", F.lit(batch_id))
-        .withColumn("_batch_no", F.lit(batch_no))
-        .withColumn("_row_id", F.monotonically_increasing_id())
-        .withColumn("_ingested_at", F.lit(ingested_at).cast("timestamp"))
+    df = stamp_batch(
+        df.withColumn("_source_file", F.lit(str(path))), source=source, batch_no=batch_no, ingested_at=ingest_time()
     )
     catalog.append_once(df, f"bronze.{source}", app_id=f"bronze.{source}", version=batch_no, merge_schema=True)
     reg = spark.createDataFrame(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from jobs.common.sources import LANDING_SOURCES
 from jobs.io.paths import table_path
+from jobs.sources.specs import LANDING_SOURCES
 
 # `omnilake ingest`: bronze (append-only, restricted), the PII vault, silver and the ingest's own ops tables
 SILVER = (

@@ -1,8 +1,7 @@
-"""Conform contract-typed source rows to the silver table schemas (docs/tables.md). Pure functions."""
+"""Conform contract-typed source rows to the silver table schemas (docs/tables.md). Pure functions, one per source
+(or family of sources), named by the sources' specs (jobs/sources/specs.py) with the arguments they get."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -43,21 +42,7 @@ EVENT_COLUMNS = (
     "_version",
     "_batch_id",
 )
-TARGET_KEYS: dict[str, tuple[str, ...]] = {
-    "silver.order_lines": ("channel", "order_id", "line_no"),
-    "silver.events": ("channel", "event_id"),
-    "silver.members": ("member_id",),
-    "silver.stores": ("store_id",),
-    "silver.products": ("sku",),
-    "silver.inventory": ("snapshot_date", "store_id", "sku"),
-    "silver.marketing_spend": ("spend_date", "channel", "campaign_id"),
-    "silver.returns": ("return_id",),
-    "silver.interactions_imported": ("customer_id", "item_id", "interaction_ts"),
-    "silver.daily_sales_imported": ("store_id", "sku", "sales_date"),
-}
 TRACK = ("_batch_id", "_batch_no", "_row_id")  # lineage columns carried until the write (only _batch_id is kept)
-# identity: which id_type a channel's account_id is (POS customers are identified by their member id)
-ACCOUNT_ID_TYPE = {"web": "web", "app": "app", "marketplace": "marketplace", "pos": "member"}
 
 
 def _micros(ts: Column) -> Column:
@@ -284,9 +269,6 @@ def returns(df: DataFrame, *, tz: str) -> DataFrame:
         _micros(F.col("updated_at")).alias("_version"),
         *TRACK,
     )
-
-
-Conformer = Callable[..., DataFrame]
 
 
 def imported_orders(df: DataFrame, *, tz: str) -> DataFrame:

@@ -1,16 +1,13 @@
-"""Data contracts (conf/contracts/*.yaml): typing and validation of raw bronze rows, without any knowledge
-of how the data was made. A row either gets typed columns, or one violation (the first by priority)."""
+"""Applying data contracts (loaded by jobs/sources/contracts.py) to raw bronze rows: typing and validation, without
+any knowledge of how the data was made. A row either gets typed columns, or one violation (the first by priority)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-import yaml
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+
+from jobs.sources.contracts import ColumnRule, Contract
 
 REASONS = ("MALFORMED", "MISSING_KEY", "BAD_TYPE", "NULL_REQUIRED", "BAD_ENUM", "OUT_OF_RANGE")
 META_COLUMNS = ("_corrupt_record", "_source_file", "_batch_id", "_batch_no", "_row_id", "_ingested_at")
@@ -27,63 +24,6 @@ AUTO_TS = (
 )
 AUTO_DATE = ("yyyy-MM-dd", "yyyy/MM/dd", "MM/dd/yyyy", "dd.MM.yyyy", "yyyyMMdd")
 VIOLATION = "_violation"
-
-
-class ContractError(ValueError):
-    """A contract file is malformed, or a load breaks a contract rule that stops it (unknown_columns: fail)."""
-
-
-@dataclass(frozen=True)
-class ColumnRule:
-    name: str
-    type: str
-    format: str | None = None
-    required: bool = False
-    min: float | None = None
-    max: float | None = None
-    enum: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class Contract:
-    source: str
-    format: str
-    target: str
-    channel: str
-    keys: tuple[str, ...]
-    columns: tuple[ColumnRule, ...]
-    version: str | None = None
-    unknown_columns: str = "ignore"
-    pii: dict[str, str] = field(default_factory=dict)
-    origin: str = "landing"  # landing: files discovered by `ingest`; import: written by `omnilake import`
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns)
-
-
-def load_contract(path: Path) -> Contract:
-    raw: dict[str, Any] = yaml.safe_load(path.read_text())
-    try:
-        columns = tuple(
-            ColumnRule(name=n, **{k: (tuple(v) if k == "enum" else v) for k, v in r.items()})
-            for n, r in raw.pop("columns").items()
-        )
-        contract = Contract(columns=columns, keys=tuple(raw.pop("keys")), **raw)
-    except (KeyError, TypeError) as exc:
-        raise ContractError(f"{path}: {exc}") from exc
-    missing = [k for k in (*contract.keys, *(contract.pii or {})) if k not in contract.column_names]
-    if contract.version:
-        missing += [] if contract.version in contract.column_names else [contract.version]
-    if missing or contract.format not in ("csv", "json", "parquet"):
-        raise ContractError(f"{path}: unknown columns {missing} or format '{contract.format}'")
-    return contract
-
-
-def load_contracts(directory: str | Path) -> dict[str, Contract]:
-    """Every contract in `directory`, keyed by source name."""
-    contracts = [load_contract(p) for p in sorted(Path(directory).glob("*.yaml"))]
-    return {c.source: c for c in contracts}
 
 
 def _raw(df: DataFrame, name: str) -> Column:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.silver.conform import ACCOUNT_ID_TYPE
 from jobs.silver.identity import IMPORTED_PREFIX
+from jobs.sources.specs import account_id_types
 
 ORDER_COLUMNS = (
     "channel",
@@ -47,7 +47,7 @@ CUSTOMER_COLUMNS = (
 def account_id_type(channel: Column) -> Column:
     """The identity_map id_type of a channel's account_id (imported channels: 'imported:<channel>')."""
     expr = F.when(channel.startswith(IMPORTED_PREFIX), channel)
-    for ch, id_type in ACCOUNT_ID_TYPE.items():
+    for ch, id_type in account_id_types().items():
         expr = expr.when(channel == ch, F.lit(id_type))
     return expr.otherwise(F.concat(F.lit(IMPORTED_PREFIX), channel))
 
@@ -82,7 +82,7 @@ def order_headers(lines: DataFrame) -> DataFrame:
 
 
 def _id_type_sql(channel: str) -> str:
-    cases = " ".join(f"WHEN {channel} = '{ch}' THEN '{t}'" for ch, t in ACCOUNT_ID_TYPE.items())
+    cases = " ".join(f"WHEN {channel} = '{ch}' THEN '{t}'" for ch, t in account_id_types().items())
     return (
         f"(CASE {cases} WHEN {channel} LIKE '{IMPORTED_PREFIX}%' THEN {channel} "
         f"ELSE concat('{IMPORTED_PREFIX}', {channel}) END)"

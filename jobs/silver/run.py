@@ -1,4 +1,5 @@
-"""Entry point of `omnilake ingest`: landing -> bronze -> silver, for every pending batch.
+"""Entry point of the silver step of `omnilake ingest` (after jobs/bronze/run.py) and of `omnilake import`: every
+pending bronze batch of every declared source (jobs/sources/specs.py) -> silver.
 
 Order matters: contracts split good rows from quarantine; PII is tokenized (raw values only to
 restricted.pii); the identity graph is updated from every source before lines are written, so rows get
@@ -8,40 +9,30 @@ A rerun finds no new files and no pending batch, so it writes nothing.
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.bronze.ingest import REGISTRY, batch_id_of, ingest_source, read_registry
+from jobs.bronze.ingest import REGISTRY, batch_id_of
 from jobs.common.config import Config
 from jobs.common.log import event, stage
 from jobs.common.secrets import pii_key
-from jobs.common.sources import LANDING_SOURCES
 from jobs.common.spark import build_spark
 from jobs.io.schemas import ddl
 from jobs.io.tables import Catalog
-from jobs.silver import conform, identity
-from jobs.silver.contracts import VIOLATION, Contract, ContractError, apply_contract, load_contracts, unknown_columns
+from jobs.silver import identity
+from jobs.silver.contracts import VIOLATION, apply_contract, unknown_columns
 from jobs.silver.dedup import LOADED, classify_rows
 from jobs.silver.derived import customer_id_for
 from jobs.silver.identity import IMPORTED_PREFIX
 from jobs.silver.pii import pii_vault_rows, tokenize
 from jobs.silver.quarantine import audit_counts, quarantine_rows, unbalanced
 from jobs.silver.upkeep import add_unknown_references, build_customers, build_orders
+from jobs.sources.contracts import Contract, ContractError, load_contracts
+from jobs.sources.specs import SPECS, SilverTable, SourceSpec
 
 AUDIT = "ops.batch_audit"
-PER_ROW_CHANNEL = "imported:<channel>"  # id_type taken from each row's channel (built lazily: no Column at import)
-IDENTITY_LINKS: dict[str, tuple[str, str, dict[str, str]]] = {
-    "crm_members": ("member", "member_id", {"phone_token": "phone", "email_token": "email"}),
-    "web_orders": ("web", "account_id", {"phone_token": "phone", "email_token": "email"}),
-    "app_orders": ("app", "user_id", {"phone_token": "phone", "member_id": "member"}),
-    "marketplace_orders": ("marketplace", "buyer_id", {"buyer_phone_token": "phone"}),
-    "pos_transactions": ("member", "member_id", {}),
-    "imported_orders": (PER_ROW_CHANNEL, "customer_id", {"phone_token": "phone", "email_token": "email"}),
-}
 
 
 class Ingest:
@@ -107,34 +98,31 @@ class Ingest:
         self.catalog.merge(changes, "ops.schema_changes", ["source", "column"], update_condition="false")
         event("silver.new_columns", level=30, source=contract.source, columns=",".join(present))
 
-    def conformed(self, source: str, good: DataFrame) -> DataFrame:
-        tz = self.tz
-        if source in ("web_orders", "app_orders", "marketplace_orders"):
-            return getattr(conform, source)(good, tz=tz[source.split("_")[0]])
-        if source == "pos_transactions":
-            stores = self.catalog.read_or_empty("silver.stores")
-            return conform.pos_transactions(good, stores=stores, tz=tz.get("pos", "UTC"))
-        if source in ("web_events", "app_events"):
-            channel = source.split("_")[0]
-            return conform.events(good, channel=channel, tz=tz[channel])
-        if source == "crm_members":
-            return conform.members(good)
-        if source == "returns":
-            return conform.returns(good, tz=tz.get("web", "UTC"))
-        if source == "imported_orders":
-            return conform.imported_orders(good, tz=tz.get("imported", "UTC"))
-        return getattr(conform, source)(good)
+    def conformed(self, spec: SourceSpec, good: DataFrame) -> DataFrame:
+        """The source's valid rows through its conform function, with the arguments its spec declares."""
+        conform = spec.conform
+        kwargs = dict(conform.kwargs)
+        if conform.timezone:
+            kwargs["tz"] = self.tz.get(conform.timezone, "UTC")
+        for name, lookup in conform.lookups.items():
+            kwargs[name] = self.catalog.read_or_empty(lookup.table)
+        return conform.function(good, **kwargs)
 
     def update_identities(self, valid: dict[str, DataFrame]) -> DataFrame | None:
         """Add this run's identifier edges, re-resolve, merge silver.identity_map; returns the changed ids."""
 
-        def kind(t: str) -> str | Column:
-            return F.concat(F.lit(IMPORTED_PREFIX), F.col("channel")) if t == PER_ROW_CHANNEL else t
+        def kind(id_type: str | None) -> str | Column:  # None: the row's channel, as imported:<channel>
+            return F.concat(F.lit(IMPORTED_PREFIX), F.col("channel")) if id_type is None else id_type
 
         parts = [
-            identity.account_edges(valid[s], id_type=kind(t), id_col=c, links=links)
-            for s, (t, c, links) in IDENTITY_LINKS.items()
-            if s in valid
+            identity.account_edges(
+                valid[s.name],
+                id_type=kind(s.identity.id_type),
+                id_col=s.identity.id_column,
+                links=dict(s.identity.links),
+            )
+            for s in SPECS
+            if s.identity and s.name in valid
         ]
         if not parts:
             return None
@@ -151,69 +139,53 @@ class Ingest:
         self.catalog.merge(changed, "silver.identity_map", ["id_type", "id_value"])
         return changed.join(existing.select("id_type", "id_value"), on=["id_type", "id_value"], how="left_semi")
 
-    def classify_source(self, source: str, contract: Contract, good: DataFrame) -> tuple[str, DataFrame, DataFrame]:
-        """(target table, every row classified for the audit, the rows to upsert into the target)."""
-        target = contract.target if source != "crm_members" else "silver.members"
-        keys = conform.TARGET_KEYS[target]
-        rows = self.conformed(source, good)
-        existing = self.catalog.read_or_empty(target)
+    def classify_source(self, spec: SourceSpec, good: DataFrame) -> tuple[DataFrame, DataFrame]:
+        """(every row classified for the audit, the rows to upsert into the spec's target table)."""
+        keys = spec.target.keys
+        rows = self.conformed(spec, good)
+        existing = self.catalog.read_or_empty(spec.target.name)
         classified = classify_rows(rows, existing=existing, keys=keys).persist()
         winners = classified.where(F.col("_outcome") == LOADED).drop("_outcome", "_batch_no", "_row_id")
-        if target in ("silver.order_lines", "silver.events"):
+        if spec.target.customer_ids:
             id_map = self.catalog.read_or_empty("silver.identity_map")
             winners = customer_id_for(winners, id_map=id_map)
-        return target, classified, winners
+        return classified, winners
 
-    def upsert(self, target: str, winners: list[DataFrame]) -> None:
+    def upsert(self, target: SilverTable, winners: list[DataFrame]) -> None:
         """One MERGE per target table for every source that feeds it (the channels' keys never collide: the
         channel is part of each key), newer `_version` wins."""
-        partition = {
-            "silver.order_lines": ["order_date"],
-            "silver.events": ["event_date"],
-            "silver.inventory": ["snapshot_date"],
-        }.get(target, [])
-        keys = conform.TARGET_KEYS[target]
+        keys = list(target.keys)
         rows = _union(winners, allow_missing=True)
         if len(winners) > 1:  # an import may name a landing channel: one row per key, the newest version
             newest = Window.partitionBy(*keys).orderBy(F.col("_version").desc())
             rows = rows.withColumn("_rank", F.row_number().over(newest)).where("_rank = 1").drop("_rank")
-        self.catalog.merge(rows, target, keys, partition_by=partition, update_condition="s._version > t._version")
+        self.catalog.merge(
+            rows, target.name, keys, partition_by=list(target.partition_by), update_condition="s._version > t._version"
+        )
 
 
-def run_ingest(cfg: Config, *, landing: Path | None = None, up_to: date | None = None) -> dict[str, Any]:
-    """Load new landing files into bronze and process every pending batch into silver."""
+def run_silver(cfg: Config) -> dict[str, Any]:
+    """Process every pending bronze batch of every declared source into silver."""
     spark = build_spark(cfg)
     catalog = Catalog.from_config(spark, cfg)
-    contracts = load_contracts(cfg.ingest.contracts_dir)
-    landing = Path(landing or cfg.paths.landing)
-    ordered = [s for s in LANDING_SOURCES if s in contracts] + sorted(set(contracts) - set(LANDING_SOURCES))
-    with stage("ingest.bronze") as info:
-        registered = read_registry(catalog)
-        rows = [
-            row
-            for s in ordered
-            if contracts[s].origin == "landing"
-            for row in ingest_source(spark, catalog, contracts[s], landing, up_to=up_to, registered=registered)
-        ]
-        if rows:
-            catalog.merge(spark.createDataFrame(rows, ddl(REGISTRY)), REGISTRY, ["source", "file"])
-        info["files"] = len(rows)
-    return process_silver(cfg, catalog, {s: contracts[s] for s in ordered})
+    return process_silver(cfg, catalog, load_contracts(cfg.ingest.contracts_dir))
 
 
 def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]) -> dict[str, Any]:
+    """Every pending batch of the sources in `contracts`, in load order (the order of SPECS)."""
     run = Ingest(cfg, catalog)
     all_pending, run_version = run.pending_batches()
-    pending = {s: b for s, b in all_pending.items() if s in contracts}
+    pending = {s.name: all_pending[s.name] for s in SPECS if s.name in all_pending and s.name in contracts}
     if not pending:
         event("ingest.silver", pending_batches=0)
         return {"pending_batches": 0}
+    specs = [s for s in SPECS if s.name in pending]
     checked: dict[str, tuple[DataFrame, DataFrame, DataFrame]] = {}
     with stage("ingest.contracts", sources=len(pending)) as info:
         bad_parts, vault_parts = [], []
-        for source, batches in pending.items():
-            bronze, chk, good, bad, vault = run.check(contracts[source], batches)
-            checked[source] = (bronze, chk, good)
+        for spec in specs:
+            bronze, chk, good, bad, vault = run.check(contracts[spec.name], pending[spec.name])
+            checked[spec.name] = (bronze, chk, good)
             bad_parts.append(bad)
             vault_parts += [vault] if vault is not None else []
         quarantine = _union(bad_parts)
@@ -226,17 +198,19 @@ def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]
         info["quarantined_sources"] = len(bad_parts)
     with stage("ingest.identity"):
         changed = run.update_identities({s: c[2] for s, c in checked.items()})
-    audits, upserts = [], {}
-    for source, (bronze, chk, good) in checked.items():
-        with stage("ingest.classify", source=source) as info:
-            target, classified, winners = run.classify_source(source, contracts[source], good)
-            audit = audit_counts(source, bronze=bronze, checked=chk, classified=classified).localCheckpoint()
+    audits, upserts, targets = [], {}, {}
+    for spec in specs:
+        bronze, chk, good = checked[spec.name]
+        with stage("ingest.classify", source=spec.name) as info:
+            classified, winners = run.classify_source(spec, good)
+            audit = audit_counts(spec.name, bronze=bronze, checked=chk, classified=classified).localCheckpoint()
             info.update({r["batch_id"]: r["bronze_rows"] for r in audit.collect()})
             audits.append(audit)
-            upserts.setdefault(target, []).append(winners)
-    for target, winners in upserts.items():
-        with stage("ingest.silver", table=target, sources=len(winners)):
-            run.upsert(target, winners)
+            upserts.setdefault(spec.target.name, []).append(winners)
+            targets[spec.target.name] = spec.target
+    for name, winners in upserts.items():
+        with stage("ingest.silver", table=name, sources=len(winners)):
+            run.upsert(targets[name], winners)
     with stage("ingest.derived"):
         batch_ids = [batch_id_of(s, n) for s, nums in pending.items() for n in nums]
         build_orders(catalog, batch_ids=batch_ids, changed=changed)

@@ -14,7 +14,7 @@ from pyspark.sql import types as T
 from jobs.cli import main
 from jobs.common.config import Config, load_config
 from jobs.io.tables import Catalog
-from jobs.silver.contracts import load_contracts
+from jobs.sources.contracts import load_contracts
 
 pytestmark = pytest.mark.integration
 # how a source's business key appears in its silver table

@@ -5,13 +5,12 @@ from decimal import Decimal
 
 from pyspark.testing import assertDataFrameEqual
 
-from jobs.silver.contracts import ColumnRule, Contract, apply_contract, load_contracts, unknown_columns
+from jobs.silver.contracts import apply_contract, unknown_columns
+from jobs.sources.contracts import ColumnRule, Contract, load_contracts
 
 CONTRACT = Contract(
     source="s",
     format="csv",
-    target="silver.t",
-    channel="web",
     keys=("id",),
     version="ts",
     pii={"phone": "phone"},
@@ -59,8 +58,6 @@ def test_pii_values_never_appear_in_details(spark) -> None:
     contract = Contract(
         source="s",
         format="csv",
-        target="silver.t",
-        channel="web",
         keys=("id",),
         pii={"phone": "phone"},
         columns=(ColumnRule("id", "string"), ColumnRule("phone", "int")),

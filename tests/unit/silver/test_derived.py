@@ -1,0 +1,202 @@
+"""Silver tables derived from other silver tables: customer ids on rows, order headers, customers, and placeholder
+catalog rows for SKUs and stores nobody described yet (the writing ones on tmp Delta tables)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal as D
+
+from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
+
+from jobs.io.tables import Catalog
+from jobs.silver.derived import customer_id_for, customers
+from jobs.silver.upkeep import add_unknown_references, build_customers, build_orders
+
+MAP = "id_type string, id_value string, customer_id string"
+ORDERS = (
+    "channel string, order_id string, customer_id string, account_id string, store_id string, order_ts timestamp, "
+    "order_date date, status string, lines long, units long, gross_amount decimal(14,2), discount decimal(14,2), "
+    "net_amount decimal(14,2), campaign_code string, _version long"
+)
+CUSTOMERS = (
+    "customer_id string, member_id string, phone_token string, email_token string, tier string, "
+    "consent_email boolean, consent_sms boolean, birth_year int, joined_ts timestamp, channels array<string>, "
+    "first_seen_ts timestamp, source string"
+)
+T1, T2 = datetime(2025, 3, 1, 10, 0), datetime(2025, 3, 2, 9, 30)
+
+
+def test_customer_id_for_uses_each_channels_account_type(spark) -> None:
+    rows = spark.createDataFrame(
+        [("web", "A1", "stale"), ("pos", "M1", None), ("shop", "K1", None), ("web", None, None), ("app", "U9", None)],
+        "channel string, account_id string, customer_id string",
+    )
+    id_map = spark.createDataFrame(
+        [
+            ("web", "A1", "C1"),
+            ("member", "M1", "C2"),  # POS accounts are member ids
+            ("imported:shop", "K1", "K1"),  # an imported channel's ids
+            ("app", "A1", "C9"),  # same value, other channel: not this row's
+        ],
+        MAP,
+    )
+    expected = spark.createDataFrame(
+        [("A1", "web", "C1"), ("M1", "pos", "C2"), ("K1", "shop", "K1"), (None, "web", None), ("U9", "app", None)],
+        "account_id string, channel string, customer_id string",
+    )
+    assertDataFrameEqual(customer_id_for(rows, id_map=id_map), expected)
+
+
+def test_customers_collect_identifiers_channels_and_member_attributes(spark) -> None:
+    id_map = spark.createDataFrame(
+        [
+            ("member", "M1", "C1"),
+            ("phone", "p1", "C1"),
+            ("web", "A1", "C1"),
+            ("app", "U1", "C1"),
+            ("email", "e2", "C2"),
+            ("web", "A2", "C2"),
+            ("imported:shop", "K1", "K1"),
+            ("email", "e3", "K1"),
+        ],
+        MAP,
+    )
+    members = spark.createDataFrame(
+        [("M1", "gold", True, False, 1980, datetime(2020, 5, 1))],
+        "member_id string, tier string, consent_email boolean, consent_sms boolean, birth_year int, "
+        "joined_ts timestamp",
+    )
+    first = spark.createDataFrame([("C1", T1), ("K1", T2)], "customer_id string, first_seen_ts timestamp")
+    expected = spark.createDataFrame(
+        [
+            ("C1", "M1", "p1", None, "gold", True, False, 1980, datetime(2020, 5, 1), ["app", "web"], T1, "landing"),
+            ("C2", None, None, "e2", None, None, None, None, None, ["web"], None, "landing"),
+            ("K1", None, None, "e3", None, None, None, None, None, ["imported:shop"], T2, "imported:shop"),
+        ],
+        CUSTOMERS,
+    )
+    assertDataFrameEqual(customers(id_map, members, first), expected)
+
+
+def _line(order_id: str, line_no: int, account: str, customer: str, qty: int, price: str, discount: str, **kw):
+    net = D(price) * qty - D(discount)
+    row = {
+        "channel": "web",
+        "order_id": order_id,
+        "line_no": line_no,
+        "account_id": account,
+        "customer_id": customer,
+        "order_ts": T1,
+        "order_date": date(2025, 3, 1),
+        "status": "paid",
+        "sku": "S1",
+        "quantity": qty,
+        "unit_price": D(price),
+        "discount": D(discount),
+        "net_amount": net,
+        "_version": 1,
+        "_batch_id": "b1",
+    }
+    return row | kw
+
+
+def test_build_orders_rebuilds_touched_orders_and_follows_identity_merges(catalog: Catalog, silver) -> None:
+    spark = catalog.spark
+    lines = silver(
+        "silver.order_lines",
+        [
+            _line("W1", 1, "A1", "C1", 2, "10.00", "1.00", status="created", campaign_code="C5"),
+            _line("W1", 2, "A1", "C1", 1, "5.00", "0.00", status="paid", _version=2, order_ts=T2),
+            _line("W2", 1, "A2", "C2", 3, "2.00", "0.50", _batch_id="b0"),
+        ],
+    )
+    catalog.overwrite(lines, "silver.order_lines", partition_by=["order_date"])
+    build_orders(catalog, batch_ids=["b1"], changed=None)
+    # W1: status and customer of the latest version; gross = 2 x 10 + 1 x 5; W2 (batch b0) not touched
+    w1 = ("web", "W1", "C1", "A1", None, T1, date(2025, 3, 1), "paid", 2, 3, D("25.00"), D("1.00"), D("24.00"), "C5", 2)
+    assertDataFrameEqual(catalog.read("silver.orders"), spark.createDataFrame([w1], ORDERS))
+
+    # a new link merges A1's customer into C9: lines and headers follow, then W2's batch is rebuilt too
+    changed = spark.createDataFrame([("web", "A1", "C9")], MAP)
+    build_orders(catalog, batch_ids=["b0"], changed=changed)
+    w2 = ("web", "W2", "C2", "A2", None, T1, date(2025, 3, 1), "paid", 1, 3, D("6.00"), D("0.50"), D("5.50"), None, 1)
+    w1_moved = (*w1[:2], "C9", *w1[3:])
+    assertDataFrameEqual(catalog.read("silver.orders"), spark.createDataFrame([w1_moved, w2], ORDERS))
+    assertDataFrameEqual(
+        catalog.read("silver.order_lines").select("order_id", "line_no", "customer_id"),
+        spark.createDataFrame([("W1", 1, "C9"), ("W1", 2, "C9"), ("W2", 1, "C2")], "order_id string, line_no int, "
+                              "customer_id string"),
+    )  # fmt: skip
+
+
+def test_unknown_skus_and_stores_of_this_run_get_placeholders(catalog: Catalog, silver) -> None:
+    spark = catalog.spark
+    catalog.overwrite(
+        silver(
+            "silver.order_lines",
+            [
+                _line("P1", 1, "M1", None, 1, "1.00", "0.00", sku="S1", store_id="ST1"),
+                _line("P1", 2, "M1", None, 1, "1.00", "0.00", sku="S9", store_id="ST7"),
+                _line("W3", 1, "A1", None, 1, "1.00", "0.00", sku="S9"),  # online: no store
+                _line("OLD", 1, "A1", None, 1, "1.00", "0.00", sku="S5", _batch_id="b0"),  # not this run's
+            ],
+        ),
+        "silver.order_lines",
+    )
+    catalog.overwrite(
+        silver("silver.daily_sales_imported", [{"store_id": "ST1", "sku": "S8", "sales_date": date(2025, 3, 1)}])
+        .withColumn("_batch_id", F.lit("b1")),
+        "silver.daily_sales_imported",
+    )  # fmt: skip
+    products = (
+        "sku string, product_name string, category string, brand string, list_price decimal(12,2), "
+        "unit_cost decimal(12,2), launched_date date, is_known boolean, updated_ts timestamp, _version long, "
+        "_batch_id string"
+    )
+    stores = (
+        "store_id string, store_name string, city string, region string, timezone string, opened_date date, "
+        "is_known boolean, _version long, _batch_id string"
+    )
+    mug = ("S1", "Mug", "home", "B", D("9.00"), D("3.00"), None, True, T1, 5, "p1")
+    store = ("ST1", "Main", "Austin", "South", "America/Chicago", None, True, 5, "s1")
+    catalog.overwrite(spark.createDataFrame([mug], products), "silver.products")
+    catalog.overwrite(spark.createDataFrame([store], stores), "silver.stores")
+
+    add_unknown_references(catalog, batch_ids=["b1"])
+    unknown_sku = (None, "unknown", None, None, None, None, False, None, -1, "unknown-reference")
+    assertDataFrameEqual(
+        catalog.read("silver.products"),
+        spark.createDataFrame([mug, ("S9", *unknown_sku), ("S8", *unknown_sku)], products),
+    )
+    unknown_store = (None, None, None, None, None, False, -1, "unknown-reference")
+    assertDataFrameEqual(catalog.read("silver.stores"), spark.createDataFrame([store, ("ST7", *unknown_store)], stores))
+
+
+def test_build_customers_writes_one_row_per_customer(catalog: Catalog, silver) -> None:
+    spark = catalog.spark
+    catalog.merge(
+        spark.createDataFrame([("web", "A1", "C1"), ("phone", "p1", "C1"), ("marketplace", "B7", "C7")], MAP),
+        "silver.identity_map",
+        ["id_type", "id_value"],
+    )
+    catalog.overwrite(
+        silver(
+            "silver.order_lines",
+            [
+                _line("W1", 1, "A1", "C1", 1, "1.00", "0.00", order_ts=T2),
+                _line("W0", 1, "A1", "C1", 1, "1.00", "0.00", order_ts=T1),
+                _line("G1", 1, "guest", None, 1, "1.00", "0.00"),  # anonymous: no customer
+            ],
+        ),
+        "silver.order_lines",
+    )
+    build_customers(catalog)  # no CRM members loaded yet: member attributes are null
+    expected = spark.createDataFrame(
+        [
+            ("C1", None, "p1", None, None, None, None, None, None, ["web"], T1, "landing"),
+            ("C7", None, None, None, None, None, None, None, None, ["marketplace"], None, "landing"),
+        ],
+        CUSTOMERS,
+    )
+    assertDataFrameEqual(catalog.read("silver.customers"), expected)
