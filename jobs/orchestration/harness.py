@@ -4,6 +4,7 @@ migrate`, and `airflow dags test` runs that report each task as it ends (used by
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
@@ -94,10 +95,8 @@ def migrate(env: Mapping[str, str], log: Path) -> None:
         raise RuntimeError(f"airflow db migrate failed (exit {done.returncode}); log: {log}")
 
 
-def missing_steps() -> list[str]:
-    """Spark steps whose `omnilake` command this checkout does not have yet."""
-    from jobs.cli import build_parser
-
+def missing_steps(build_parser: Callable[[], argparse.ArgumentParser]) -> list[str]:
+    """Spark steps whose `omnilake` command (parsed by `build_parser()`'s parser) this checkout does not have yet."""
     missing = []
     for step, argv in STEP_COMMANDS.items():
         with contextlib.redirect_stderr(io.StringIO()), contextlib.suppress(SystemExit):
