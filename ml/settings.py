@@ -34,6 +34,15 @@ def config_section(cfg: Config, name: str) -> dict[str, Any]:
     return _merge(base, over)
 
 
+def excluded_statuses(cfg: Config) -> tuple[str, ...]:
+    """`gold.excluded_statuses`: the order-line statuses that are not sales (jobs.gold.sales.sales_lines applies
+    them). Required: the one definition of a sale that gold, features and ML share has no default of its own."""
+    gold = config_section(cfg, "gold")
+    if "excluded_statuses" not in gold:
+        raise ConfigError("config 'gold.excluded_statuses' is missing")
+    return tuple(str(s) for s in gold["excluded_statuses"] or ())
+
+
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():

@@ -20,7 +20,7 @@ from pyspark.sql import types as T
 from jobs.gold.sales import sales_lines
 from jobs.io.inputs import read_inputs
 from ml.models.ltv.probabilistic import summarise_transactions
-from ml.settings import config_section
+from ml.settings import config_section, excluded_statuses
 from ml.training.windows import History, HistoryError
 
 if TYPE_CHECKING:
@@ -95,8 +95,7 @@ class CustomerSource:
         self.cfg = cfg
         self.buckets = buckets
         self.inputs = read_inputs(catalog, ("silver.order_lines", "silver.returns", "silver.events", "silver.products"))
-        excluded = tuple(config_section(cfg, "gold").get("excluded_statuses") or ())
-        self.lines = sales_lines(self.inputs["silver.order_lines"], excluded_statuses=excluded)
+        self.lines = sales_lines(self.inputs["silver.order_lines"], excluded_statuses=excluded_statuses(cfg))
         self.days = purchase_days(self.lines)
 
     def history(self) -> History:

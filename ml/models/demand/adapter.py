@@ -27,7 +27,7 @@ from ml.models.demand.backtest import score_levels
 from ml.models.demand.features import build_forecast_frame, build_training_frame
 from ml.models.demand.levels import LEVEL_COLUMNS, aggregate_levels
 from ml.models.demand.model import DemandModel, DemandParams, fit_dispersion, nb_quantiles, train_demand
-from ml.settings import ModelConfig, config_section
+from ml.settings import ModelConfig, config_section, excluded_statuses
 from ml.training.adapter import BaseAdapter, Output, stamp
 from ml.training.handoff import Bounded, to_pandas_bounded
 from ml.training.windows import History, HistoryError
@@ -147,9 +147,8 @@ class DemandAdapter(BaseAdapter):
         src = read_inputs(
             catalog, ("silver.order_lines", "silver.daily_sales_imported", "silver.inventory", "silver.products")
         )
-        excluded = tuple(config_section(self.env.cfg, "gold").get("excluded_statuses") or ())
         grid = store_sku_days(
-            sales_lines(src["silver.order_lines"], excluded_statuses=excluded),
+            sales_lines(src["silver.order_lines"], excluded_statuses=excluded_statuses(self.env.cfg)),
             src["silver.daily_sales_imported"],
             src["silver.inventory"],
             src["silver.products"],

@@ -20,10 +20,11 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from jobs.common.config import ConfigError
+from jobs.gold.sales import sales_lines
 from ml.models.recommend.als import AlsParams, AlsRecommender, load_recommender, recommend, recommend_popular, train_als
 from ml.models.recommend.evaluate import evaluate
 from ml.models.recommend.interactions import InteractionWeights, interactions_from_silver, popularity
-from ml.settings import ModelConfig, config_section
+from ml.settings import ModelConfig, excluded_statuses
 from ml.training.adapter import BaseAdapter, Output, stamp
 from ml.training.handoff import to_pandas_bounded
 from ml.training.windows import History, HistoryError
@@ -82,7 +83,7 @@ class RecommendAdapter(BaseAdapter):
         return src
 
     def _excluded(self) -> tuple[str, ...]:
-        return tuple(config_section(self.env.cfg, "gold").get("excluded_statuses") or ())
+        return excluded_statuses(self.env.cfg)
 
     def interactions(self, as_of: date) -> DataFrame:
         src = self._silver()
@@ -123,14 +124,13 @@ class RecommendAdapter(BaseAdapter):
         interactions = self.interactions(as_of).cache()
         future = None
         if label_days is not None:
-            lines = self._silver()["silver.order_lines"]
+            lines = sales_lines(self._silver()["silver.order_lines"], excluded_statuses=self._excluded())
             end = as_of + timedelta(days=label_days)
             bought = lines.where(
                 (F.col("order_date") > F.lit(as_of))
                 & (F.col("order_date") <= F.lit(end))
                 & F.col("customer_id").isNotNull()
                 & F.col("sku").isNotNull()
-                & ~F.coalesce(F.col("status").isin(*self._excluded()), F.lit(False))
             )
             future = bought.select("customer_id", F.col("sku").alias("item_id")).distinct().cache()
         return RecommendData(interactions=interactions, future=future, as_of=as_of)
