@@ -1,5 +1,6 @@
-"""Small silver Delta tables written inline (change data feed on, as silver creates them) and a config that
-carries conf/gold_rules.yaml until it is merged into conf/base.yaml."""
+"""Small silver Delta tables written inline (change data feed on, as silver creates them), the BASE and LATER data
+the gold/features integration tests share, and a config that carries conf/gold_rules.yaml until it is merged into
+conf/base.yaml."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from jobs.common.config import PROJECT_ROOT, Config
@@ -45,7 +45,7 @@ def write_silver(catalog: Catalog, name: str, rows: list[tuple]) -> None:
     catalog.merge(catalog.spark.createDataFrame(rows, SCHEMAS[name]), name, KEYS[name])
 
 
-def _line(
+def line(
     channel: str,
     order_id: str,
     day: str,
@@ -88,7 +88,7 @@ def _line(
     )
 
 
-def _event(
+def event(
     channel: str,
     event_id: str,
     day: str,
@@ -126,24 +126,24 @@ BASE: dict[str, list[tuple]] = {
         for c in ("C1", "C2", "C3")
     ],
     "silver.order_lines": [
-        _line("web", "W1", "2025-03-01", "C1", "a1", "P1", 2, "10.00", campaign="CAMP1"),
-        _line("web", "W2", "2025-03-02", "C2", "a2", "P2", 1, "20.00"),
-        _line("pos", "T1", "2025-03-02", "C1", "m1", "P1", 1, "9.00", store="S1"),
-        _line("pos", "T2", "2025-03-03", "C3", "m3", "P3", 1, "50.00", store="S1"),
-        _line("app", "A1", "2025-03-03", "C2", "u2", "P3", 2, "50.00", "10.00"),
-        _line("web", "W3", "2025-03-04", "C1", "a1", "P2", 1, "20.00", status="cancelled"),
-        _line("pos", "T3", "2025-03-04", None, "walkin", "P2", 3, "20.00", store="S2"),
+        line("web", "W1", "2025-03-01", "C1", "a1", "P1", 2, "10.00", campaign="CAMP1"),
+        line("web", "W2", "2025-03-02", "C2", "a2", "P2", 1, "20.00"),
+        line("pos", "T1", "2025-03-02", "C1", "m1", "P1", 1, "9.00", store="S1"),
+        line("pos", "T2", "2025-03-03", "C3", "m3", "P3", 1, "50.00", store="S1"),
+        line("app", "A1", "2025-03-03", "C2", "u2", "P3", 2, "50.00", "10.00"),
+        line("web", "W3", "2025-03-04", "C1", "a1", "P2", 1, "20.00", status="cancelled"),
+        line("pos", "T3", "2025-03-04", None, "walkin", "P2", 3, "20.00", store="S2"),
     ],
     "silver.returns": [
         ("R1", "web", "W2", 1, "P2", 1, Decimal("20.00"), "other", datetime(2025, 3, 3, 9), D("2025-03-03"))
     ],
     "silver.events": [
-        _event("web", "e1", "2025-03-01", "s1", "C1", "view", "CAMP1"),
-        _event("web", "e2", "2025-03-01", "s1", "C1", "cart"),
-        _event("web", "e3", "2025-03-01", "s1", "C1", "order"),
-        _event("web", "e4", "2025-03-01", "s1", "C1", "paid"),
-        _event("web", "e5", "2025-03-02", "s2", "C2", "view", "CAMP1"),
-        _event("web", "e6", "2025-03-02", "s3", None, "view"),
+        event("web", "e1", "2025-03-01", "s1", "C1", "view", "CAMP1"),
+        event("web", "e2", "2025-03-01", "s1", "C1", "cart"),
+        event("web", "e3", "2025-03-01", "s1", "C1", "order"),
+        event("web", "e4", "2025-03-01", "s1", "C1", "paid"),
+        event("web", "e5", "2025-03-02", "s2", "C2", "view", "CAMP1"),
+        event("web", "e6", "2025-03-02", "s3", None, "view"),
     ],
     "silver.inventory": [
         (D("2025-03-01"), "S1", "P1", 5, 0),
@@ -164,25 +164,18 @@ BASE: dict[str, list[tuple]] = {
 # the next day's data, plus a late order line for a past day (03-02)
 LATER: dict[str, list[tuple]] = {
     "silver.order_lines": [
-        _line("web", "W4", "2025-03-05", "C3", "a3", "P1", 1, "10.00"),
-        _line("pos", "T4", "2025-03-02", "C2", "m2", "P3", 1, "50.00", store="S2"),
+        line("web", "W4", "2025-03-05", "C3", "a3", "P1", 1, "10.00"),
+        line("pos", "T4", "2025-03-02", "C2", "m2", "P3", 1, "50.00", store="S2"),
     ],
-    "silver.events": [_event("web", "e7", "2025-03-05", "s4", "C3", "view")],
+    "silver.events": [event("web", "e7", "2025-03-05", "s4", "C3", "view")],
     "silver.inventory": [(D("2025-03-05"), "S1", "P1", 2, 0)],
 }
 
 
 def write_all(catalog: Catalog, data: dict[str, list[tuple]]) -> None:
+    """Write every table of `data` (name -> rows) with write_silver."""
     for name, rows in data.items():
         write_silver(catalog, name, rows)
-
-
-@pytest.fixture(scope="session")
-def base_silver(spark, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """BASE written once (with its change feed history); tests copy it instead of rewriting it."""
-    warehouse = tmp_path_factory.mktemp("base_silver") / "warehouse"
-    write_all(Catalog(spark, str(warehouse), ("silver", "ops"), change_feed_zones=("silver", "ops")), BASE)
-    return warehouse
 
 
 def copy_warehouse(source: Path, target: str | Path, tables: tuple[str, ...] = ("silver", "ops/batch_audit")) -> None:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date, timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-sys.path.insert(0, str(Path(__file__).parent))
-from demand_sim import START, simulate_panel  # noqa: E402
-
-from ml.models.demand.features import KEY, PLANNED_FEATURES, build_forecast_frame, build_training_frame  # noqa: E402
+from ml.models.demand.features import KEY, PLANNED_FEATURES, build_forecast_frame, build_training_frame
+from tests.support.demand_sim import START, simulate_panel
 
 SCHEMA = (
     "store_id string, sku string, category string, date date, units double, stockout boolean, "

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-sys.path.insert(0, str(Path(__file__).parent))
-from recommend_sim import AS_OF, ITEMS, simulate_shoppers  # noqa: E402
-
-from ml.models.recommend.als import (  # noqa: E402
+from jobs.gold.sales import sales_lines
+from ml.models.recommend.als import (
     AlsParams,
     load_recommender,
     recommend,
@@ -21,8 +16,9 @@ from ml.models.recommend.als import (  # noqa: E402
     save_recommender,
     train_als,
 )
-from ml.models.recommend.evaluate import evaluate  # noqa: E402
-from ml.models.recommend.interactions import InteractionWeights, interactions_from_silver  # noqa: E402
+from ml.models.recommend.evaluate import evaluate
+from ml.models.recommend.interactions import InteractionWeights, interactions_from_silver
+from tests.support.recommend_sim import AS_OF, ITEMS, simulate_shoppers
 
 N = 10
 
@@ -33,7 +29,12 @@ def sim(spark):
     frames = {name: spark.createDataFrame(df) for name, df in data.items()}
     empty = spark.createDataFrame([], "customer_id string, item_id string, interaction_ts timestamp, weight double")
     frames["interactions"] = interactions_from_silver(
-        frames["order_lines"], frames["events"], empty, weights=InteractionWeights(), as_of=AS_OF
+        frames["order_lines"],
+        frames["events"],
+        empty,
+        weights=InteractionWeights(),
+        as_of=AS_OF,
+        excluded_statuses=("cancelled",),
     ).cache()
     frames["out_of_stock"] = spark.createDataFrame([(ITEMS[0],), (ITEMS[5],)], "item_id string")
     return frames
@@ -79,9 +80,8 @@ def test_bought_interacted_and_out_of_stock_items_are_never_recommended(sim, rec
     seen = recs.join(sim["interactions"], on=["customer_id", "item_id"], how="inner")
     assertDataFrameEqual(seen.select("customer_id", "item_id"), recs.limit(0).select("customer_id", "item_id"))
     assert recs.join(sim["out_of_stock"], on="item_id", how="inner").isEmpty()
-    bought = (
-        sim["order_lines"].where(F.col("status") != "cancelled").select("customer_id", F.col("sku").alias("item_id"))
-    )
+    sales = sales_lines(sim["order_lines"], excluded_statuses=("cancelled",))
+    bought = sales.select("customer_id", F.col("sku").alias("item_id"))
     assert recs.join(bought, on=["customer_id", "item_id"], how="inner").isEmpty()
 
 

@@ -46,7 +46,9 @@ def _silver(spark):
 
 def test_interactions_weight_purchases_over_carts_and_views(spark):
     lines, events, imported = _silver(spark)
-    got = interactions_from_silver(lines, events, imported, weights=WEIGHTS, as_of=AS_OF)
+    got = interactions_from_silver(
+        lines, events, imported, weights=WEIGHTS, as_of=AS_OF, excluded_statuses=("cancelled",)
+    )
     expected = spark.createDataFrame(
         [
             ("c1", "A", 10.0),
