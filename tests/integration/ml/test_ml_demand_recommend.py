@@ -9,8 +9,8 @@ import pytest
 from pyspark.sql import functions as F
 
 from jobs.io.tables import Catalog
-from tests.conftest import make_config
 from tests.support import synthetic as syn
+from tests.support.config import make_config
 
 pytestmark = pytest.mark.integration
 START, DAYS, SKUS = date(2025, 1, 1), 110, 8

@@ -108,7 +108,7 @@ def test_settings_of_the_test_env(cfg: Config) -> None:
 
 
 def test_merged_config_and_env_overrides_win_over_the_fallback_file(tmp_path: Path) -> None:
-    from tests.conftest import make_config
+    from tests.support.config import make_config
 
     cfg = make_config(tmp_path, OMNILAKE__ORCHESTRATION__QUALITY__MAX_QUARANTINE_RATE="0.5")
     assert load_settings(cfg).quality.max_quarantine_rate == 0.5
