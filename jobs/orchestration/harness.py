@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -192,5 +192,9 @@ def task_results(run: Mapping[str, Any], errors: Mapping[str, str]) -> list[Task
             return 0.0
         return (datetime.fromisoformat(ti["end_date"]) - datetime.fromisoformat(ti["start_date"])).total_seconds()
 
-    tis = sorted(run.get("tasks", []), key=lambda ti: (ti.get("start_date") is None, ti.get("start_date") or ""))
+    never = datetime.max.replace(tzinfo=UTC)
+    tis = sorted(
+        run.get("tasks", []),
+        key=lambda ti: datetime.fromisoformat(ti["start_date"]) if ti.get("start_date") else never,
+    )
     return [TaskResult(ti["task_id"], ti.get("state") or "none", seconds(ti), errors.get(ti["task_id"])) for ti in tis]
