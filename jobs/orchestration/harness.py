@@ -145,7 +145,7 @@ def dags_test(
     if mark_success:
         cmd += ["--mark-success-pattern", "^(" + "|".join(map(re.escape, mark_success)) + ")$"]
     log.parent.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
+    started, launched = time.monotonic(), datetime.now(UTC)
     follower = OutputFollower(echo)
     run_env = {**env, "PYTHONUNBUFFERED": "1"}  # progress as it happens, not in 8 KiB blocks
     with (
@@ -159,20 +159,22 @@ def dags_test(
             out.write(line)
             follower.feed(line.rstrip("\n"))
         proc.wait()
-    run = read_latest_run(dag_id, env=env, log=log)
+    run = read_latest_run(dag_id, since=launched, env=env, log=log)
     tasks = [t for t in task_results(run, follower.errors) if t.task_id not in mark_success]
     for task in tasks:
         echo(task.line())
     return RunResult(dag_id, proc.returncode == 0, time.monotonic() - started, log, tasks)
 
 
-def read_latest_run(dag_id: str, *, env: Mapping[str, str], log: Path) -> dict[str, Any]:
-    """The DAG's latest run and its task instances from the metadata DB (run_states.latest_run, in a child
-    process with the run's Airflow environment; its own output is appended to `log`); {} when none is found."""
+def read_latest_run(dag_id: str, *, since: datetime, env: Mapping[str, str], log: Path) -> dict[str, Any]:
+    """The DAG's latest run started since `since` and its task instances from the metadata DB
+    (run_states.latest_run, in a child process with the run's Airflow environment; its own output is appended to
+    `log`); {} when none is found."""
     states = log.with_suffix(".states.json")
+    states.unlink(missing_ok=True)
     with log.open("a") as out:
         done = subprocess.run(
-            [sys.executable, "-m", "jobs.orchestration.run_states", dag_id, str(states)],
+            [sys.executable, "-m", "jobs.orchestration.run_states", dag_id, since.isoformat(), str(states)],
             env=dict(env),
             stdout=out,
             stderr=subprocess.STDOUT,

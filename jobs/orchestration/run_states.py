@@ -1,6 +1,6 @@
 """The task instances of a DAG's latest run, read from Airflow's metadata DB with Airflow's own models.
 
-Run as `python -m jobs.orchestration.run_states DAG_ID OUT.json` in the Airflow environment (AIRFLOW_HOME and the
+Run as `python -m jobs.orchestration.run_states DAG_ID SINCE OUT.json` in the Airflow environment (AIRFLOW_HOME and the
 database URL of the harness): Airflow configures itself from that environment when first imported, so this runs in
 a child process rather than in the `omnilake` process. The JSON goes to a file because Airflow logs to stdout."""
 
@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 
-def latest_run(dag_id: str) -> dict[str, Any]:
+def latest_run(dag_id: str, since: datetime) -> dict[str, Any]:
     """{"run_id", "state", "tasks": [{"task_id", "map_index", "state", "start_date", "end_date", "try_number"}]}
-    of the DAG's most recent run (ISO timestamps, null while unset); {} when it has no run."""
+    of the DAG's most recent run that started at or after `since` (ISO timestamps, null while unset); {} when
+    there is none (an earlier run is not this one)."""
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
     with create_session() as session:
-        run = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).limit(1)).first()
+        latest = select(DagRun).where(DagRun.dag_id == dag_id, DagRun.start_date >= since)
+        run = session.scalars(latest.order_by(DagRun.id.desc()).limit(1)).first()
         if run is None:
             return {}
         tis = session.scalars(
@@ -45,8 +48,8 @@ def latest_run(dag_id: str) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    dag_id, out = argv
-    Path(out).write_text(json.dumps(latest_run(dag_id)))
+    dag_id, since, out = argv
+    Path(out).write_text(json.dumps(latest_run(dag_id, datetime.fromisoformat(since))))
     return 0
 
 
