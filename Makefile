@@ -35,6 +35,7 @@ test-unit: setup
 lint: setup
 	$(VENV)/bin/ruff check jobs ml dags tests benchmarks scripts
 	$(VENV)/bin/ruff format --check jobs ml dags tests benchmarks scripts
+	$(VENV)/bin/lint-imports --no-logo
 
 format: setup
 	$(VENV)/bin/ruff format jobs ml dags tests benchmarks scripts

@@ -67,7 +67,7 @@ def pure_models(customers: int, seeds: int, days: int) -> dict[str, dict[str, fl
 def spark_models(customers: int, days: int) -> dict[str, dict]:
     """Each model through train_model on planted silver tables; decision, comparison metrics and seconds."""
     from jobs.common.config import load_config
-    from ml.cli import make_adapter
+    from ml.commands import make_adapter
     from ml.training.adapter import ml_env
     from ml.training.train import train_model
     from tests.support import synthetic as syn

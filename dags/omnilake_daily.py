@@ -3,7 +3,7 @@
 Business dates through the lakehouse: landing -> bronze -> silver (`ingest`), the quality gate, point-in-time
 features, scoring with the champion models, gold analytics (inventory health from the fresh demand forecast,
 alerts), then CSV/Parquet snapshots of the serving tables under `$OMNILAKE_HOME/exports/<date>/`.
-One Spark submission per layer (`jobs/orchestration/submit.py` -> `omnilake ...`), never one per table or day.
+One Spark submission per layer (`jobs/__main__.py` -> `omnilake ...`), never one per table or day.
 
 **Which date a run processes.** The schedule is a `CronDataIntervalTimetable` (conf `orchestration.daily_schedule`,
 `0 3 * * *` in `orchestration.timezone`): the run that starts at D+1 03:00 local has the data interval

@@ -5,46 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 
 from jobs.common.argtypes import iso_date
 from jobs.common.config import Config, ConfigError, load_config
+from jobs.common.errors import EXIT_BAD_INPUT, UserError
 from jobs.common.log import setup_logging
 from jobs.sources.specs import IMPORT_KINDS
 
-EXIT_USAGE, EXIT_BAD_INPUT = 2, 3
-
-
-class UserError(Exception):
-    """Bad input from the user: printed as one line, exit status 3, nothing half-written."""
-
 
 def cmd_generate(cfg: Config, args: argparse.Namespace) -> int:
-    from jobs.generate import generate
-    from jobs.generate.params import GenerateParams
+    from jobs.generate.command import generate_landing
 
-    d = cfg.generate
-    params = GenerateParams(
-        customers=args.customers or d.customers,
-        days=args.days or d.days,
-        seed=d.seed if args.seed is None else args.seed,
-        start_date=date.fromisoformat(d.start_date),
-        stores=d.stores,
-        skus=d.skus,
-        dirt_rate=d.dirt_rate,
-        taste_strength=d.taste_strength,
-        taste_groups=d.taste_groups,
-    )
-    out = Path(args.out or cfg.paths.landing)
-    from jobs.common.log import event, stage
-
-    with stage("generate", customers=params.customers, days=params.days, out=str(out)):
-        manifest = generate(out, params, progress=lambda msg: event("generate.progress", msg=msg))
-    print(
-        f"generated {params.customers} customers x {params.days} days into {out} "
-        f"({len(manifest['dirt'])} planted dirt rows; manifest: {out / '_manifest.json'})"
-    )
+    print(generate_landing(cfg, customers=args.customers, days=args.days, seed=args.seed, out=args.out))
     return 0
 
 
@@ -152,10 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--as-of", type=iso_date, help="only the rows of this as-of date (snapshot and score tables)")
     exp.set_defaults(fn=cmd_export)
     from jobs.orchestration.commands import register as register_orchestration
-    from ml.cli import register as register_ml
+    from ml.commands import register as register_ml
 
     register_ml(sub)  # train, score
-    register_orchestration(sub)  # quality, export-serving, demo
+    # demo checks which Spark steps this command line has: it gets the parser factory, it does not import us
+    register_orchestration(sub, build_parser=build_parser)  # quality, export-serving, demo
     return parser
 
 

@@ -6,14 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from jobs.common.config import Config, load_config
+from jobs.common.config import Config
 from jobs.io.tables import Catalog
-
-
-def make_config(home: Path, **overrides: str) -> Config:
-    """A test config rooted at `home`; overrides are OMNILAKE__SECTION__KEY style pairs."""
-    environ = {"OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(home), **overrides}
-    return load_config(environ=environ)
+from tests.support.config import make_config
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .catalog import Catalog
+from .assortment import Assortment
 from .demand import Occasions
 from .marketing import Campaign, active_codes
 from .params import GenerateParams
@@ -51,7 +51,7 @@ def build_orders(
     people: People,
     taste: Taste,
     stores: Stores,
-    cat: Catalog,
+    cat: Assortment,
     occ: Occasions,
     campaigns: list[Campaign],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -118,7 +118,7 @@ def _campaigns(rng: np.random.Generator, campaigns: list[Campaign], orders: pd.D
     return out
 
 
-def sku_table(cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
+def sku_table(cat: Assortment) -> tuple[np.ndarray, np.ndarray]:
     """Blocked cumulative weights: value d*C + c + share for SKUs sorted by category, per day."""
     n_cat = int(cat.category.max()) + 1
     order = np.argsort(cat.category, kind="stable")
@@ -169,7 +169,7 @@ def _lines(
     people: People,
     taste: Taste,
     stores: Stores,
-    cat: Catalog,
+    cat: Assortment,
     orders: pd.DataFrame,
 ) -> pd.DataFrame:
     """Lines by category taste x SKU weights x item taste; POS lines must be stocked and not stocked out."""
@@ -201,7 +201,7 @@ def _lines(
 
 
 def _promo_lines(
-    rng: np.random.Generator, cal: Calendar, stores: Stores, cat: Catalog, orders: pd.DataFrame, lines: pd.DataFrame
+    rng: np.random.Generator, cal: Calendar, stores: Stores, cat: Assortment, orders: pd.DataFrame, lines: pd.DataFrame
 ) -> pd.DataFrame:
     """Extra lines so promoted SKUs sell about `uplift` x their season-adjusted baseline units."""
     season = cal.season()
@@ -233,7 +233,7 @@ def _promo_lines(
     return pd.concat(out, ignore_index=True) if out else empty
 
 
-def _price(cat: Catalog, orders: pd.DataFrame, lines: pd.DataFrame) -> None:
+def _price(cat: Assortment, orders: pd.DataFrame, lines: pd.DataFrame) -> None:
     """List price of the day; 20% off promoted SKUs, 10% off campaign orders (not marketplace)."""
     order = lines["order"].to_numpy()
     day = orders["day"].to_numpy()[order]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .assortment import Assortment
 from .baskets import draw_tasted, sku_table
-from .catalog import Catalog
 from .marketing import Campaign, active_codes
 from .params import GenerateParams
 from .people import APP, WEB, Idents, People
@@ -22,7 +22,7 @@ def build_events(
     people: People,
     taste: Taste,
     idents: Idents,
-    cat: Catalog,
+    cat: Assortment,
     orders: pd.DataFrame,
     lines: pd.DataFrame,
     campaigns: list[Campaign],
@@ -105,7 +105,7 @@ def _browse_sessions(
     people: People,
     taste: Taste,
     idents: Idents,
-    cat: Catalog,
+    cat: Assortment,
     orders: pd.DataFrame,
     campaigns: list[Campaign],
     dropout: np.ndarray,
@@ -139,7 +139,7 @@ def _browse_events(
     people: People,
     taste: Taste,
     idents: Idents,
-    cat: Catalog,
+    cat: Assortment,
     sessions: pd.DataFrame,
     campaigns: list[Campaign],
 ) -> pd.DataFrame:

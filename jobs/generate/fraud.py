@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from . import names
-from .catalog import Catalog
+from .assortment import Assortment
 from .params import GenerateParams
 from .people import APP, WEB, Idents, People
 from .stores import CITIES
@@ -18,7 +18,7 @@ def add_fraud(
     cal: Calendar,
     people: People,
     idents: Idents,
-    cat: Catalog,
+    cat: Assortment,
     orders: pd.DataFrame,
     lines: pd.DataFrame,
     dropout: np.ndarray,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .catalog import Catalog
+from .assortment import Assortment
 from .people import POS
 from .stores import Stores
 from .util import Calendar
@@ -14,7 +14,7 @@ LEAD_DAYS = 2
 
 
 def build_inventory(
-    cal: Calendar, stores: Stores, cat: Catalog, orders: pd.DataFrame, lines: pd.DataFrame
+    cal: Calendar, stores: Stores, cat: Assortment, orders: pd.DataFrame, lines: pd.DataFrame
 ) -> pd.DataFrame:
     """One row per day x stocked pair: POS sales deplete, orders arrive after LEAD_DAYS, planted stock-outs."""
     store_of, sku_of = np.nonzero(stores.stocked)

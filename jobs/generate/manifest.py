@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from .catalog import CATEGORIES
+from .assortment import CATEGORIES
 from .people import APP, MKT, WEB
 from .taste import PERSON_NOISE, TASTE_DIMS
 from .world import World

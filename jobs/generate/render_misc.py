@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .catalog import CATEGORIES
+from .assortment import CATEGORIES
 from .people import APP, WEB
 from .render_orders import frame
 from .stores import CITIES

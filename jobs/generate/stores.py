@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .catalog import Catalog
+from .assortment import Assortment
 from .params import GenerateParams
 from .util import Calendar, rng_for, tz_offsets
 
@@ -72,7 +72,7 @@ class Stores:
         return np.unique(np.array(codes, dtype=np.int64))
 
 
-def build_stores(params: GenerateParams, cal: Calendar, cat: Catalog) -> Stores:
+def build_stores(params: GenerateParams, cal: Calendar, cat: Assortment) -> Stores:
     """Stores round-robin over cities, assortments weighted to popular SKUs, stock-out windows."""
     rng = rng_for(params.seed, "stores")
     n = params.stores
@@ -107,7 +107,9 @@ def build_stores(params: GenerateParams, cal: Calendar, cat: Catalog) -> Stores:
     return stores
 
 
-def _stockouts(rng: np.random.Generator, params: GenerateParams, cat: Catalog, stocked: np.ndarray) -> list[Stockout]:
+def _stockouts(
+    rng: np.random.Generator, params: GenerateParams, cat: Assortment, stocked: np.ndarray
+) -> list[Stockout]:
     """3-7 day windows on popular stocked SKUs, never on promoted or slow SKUs."""
     promoted = cat.promo_day.any(axis=0)
     count = max(2, round(params.stores * params.days / 60))

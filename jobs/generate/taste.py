@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .catalog import CATEGORIES, Catalog
+from .assortment import CATEGORIES, Assortment
 from .params import GenerateParams
 from .people import People
 from .util import rng_for
@@ -49,7 +49,7 @@ class Taste:
         return np.argsort(-affinity, axis=1, kind="stable")[:, :PREFERRED_BRANDS]
 
 
-def build_taste(params: GenerateParams, people: People, cat: Catalog) -> Taste:
+def build_taste(params: GenerateParams, people: People, cat: Assortment) -> Taste:
     """Taste groups, person and SKU factors (own random stream: no other component shifts)."""
     rng = rng_for(params.seed, "taste")
     n_cat = len(CATEGORIES)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .assortment import CATEGORIES, Assortment, build_assortment
 from .baskets import build_orders
-from .catalog import CATEGORIES, Catalog, build_catalog
 from .demand import simulate
 from .events import build_events
 from .fraud import add_fraud
@@ -29,7 +29,7 @@ class World:
 
     params: GenerateParams
     cal: Calendar
-    cat: Catalog
+    cat: Assortment
     stores: Stores
     people: People
     taste: Taste
@@ -47,7 +47,7 @@ class World:
 def build_world(params: GenerateParams) -> World:
     """Run the simulation steps in dependency order."""
     cal = Calendar(params.start_date, params.days, params.weekend_uplift, params.yearly_amplitude)
-    cat = build_catalog(params, cal)
+    cat = build_assortment(params, cal)
     stores = build_stores(params, cal, cat)
     campaigns = build_campaigns(params, cal)
     people, idents = build_people(params, cal, stores, len(CATEGORIES))

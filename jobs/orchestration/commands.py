@@ -1,15 +1,16 @@
-"""`omnilake quality`, `omnilake export-serving` and `omnilake demo`; `register(sub)` adds them to jobs/cli.py's
-sub-parsers. Imports stay inside the commands so `omnilake --help` loads nothing heavy."""
+"""`omnilake quality`, `omnilake export-serving` and `omnilake demo`; jobs/cli.py adds them to its sub-parsers with
+`register(sub, build_parser=...)`. Imports stay inside the commands so `omnilake --help` loads nothing heavy."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from functools import partial
 
 from jobs.common.argtypes import iso_date
 from jobs.common.config import Config
-
-EXIT_BREACH, EXIT_BAD_INPUT = 1, 3
+from jobs.common.errors import EXIT_BAD_INPUT, EXIT_BREACH
 
 
 def cmd_quality(cfg: Config, args: argparse.Namespace) -> int:
@@ -40,7 +41,7 @@ def cmd_export_serving(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
+def cmd_demo(cfg: Config, args: argparse.Namespace, *, build_parser: Callable[[], argparse.ArgumentParser]) -> int:
     """Generated data through Airflow's own runs, then a summary (see jobs/orchestration/demo.py)."""
     from jobs.orchestration.demo import DemoError, DemoParams, run_demo
 
@@ -53,14 +54,15 @@ def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
         reset=args.reset,
     )
     try:
-        return run_demo(cfg, params, echo=lambda line: print(line, flush=True))
+        return run_demo(cfg, params, build_parser=build_parser, echo=lambda line: print(line, flush=True))
     except DemoError as exc:
         print(f"omnilake demo: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add `quality`, `export-serving` and `demo` to the `omnilake` command's sub-parsers."""
+def register(sub: argparse._SubParsersAction, *, build_parser: Callable[[], argparse.ArgumentParser]) -> None:
+    """Add `quality`, `export-serving` and `demo` to the `omnilake` command's sub-parsers; `build_parser` builds
+    the whole command's parser (the demo checks which Spark steps it has)."""
     qual = sub.add_parser("quality", help="quarantine rate and freshness of business dates (exit 1 on a breach)")
     qual.add_argument("--end", type=iso_date, required=True, help="last business date, inclusive")
     qual.add_argument("--start", type=iso_date, help="first business date (default: --end)")
@@ -74,4 +76,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--seed", type=int, help="default: conf orchestration.demo.seed")
     demo.add_argument("--daily-days", type=int, help="last days run one by one (default: conf)")
     demo.add_argument("--reset", action="store_true", help="first remove this OMNILAKE_HOME's demo state")
-    demo.set_defaults(fn=cmd_demo)
+    demo.set_defaults(fn=partial(cmd_demo, build_parser=build_parser))

@@ -7,6 +7,7 @@ each Airflow task its end state; the full Airflow output of every run is kept un
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import time
@@ -101,9 +102,16 @@ def _runs(first: date, last: date, daily_days: int) -> list[tuple[str, str, dict
     return runs
 
 
-def run_demo(cfg: Config, params: DemoParams, *, echo: Callable[[str], None] = print) -> int:
-    """Run the whole demo; 0 when every Airflow run succeeded."""
-    from jobs.cli import main as omnilake
+def run_demo(
+    cfg: Config,
+    params: DemoParams,
+    *,
+    build_parser: Callable[[], argparse.ArgumentParser],
+    echo: Callable[[str], None] = print,
+) -> int:
+    """Run the whole demo; 0 when every Airflow run succeeded. `build_parser` builds the `omnilake` command's
+    parser: a Spark step it has no command for is marked successful instead of run."""
+    from jobs.generate.command import generate_landing
 
     clock = _Clock(echo)
     landing, logs = Path(cfg.paths.landing), Path(cfg.paths.airflow_home) / "demo-logs"
@@ -114,7 +122,7 @@ def run_demo(cfg: Config, params: DemoParams, *, echo: Callable[[str], None] = p
         env = airflow_env(cfg)
         env_file = write_env_file(env, Path(cfg.paths.airflow_home) / "env.sh")
         migrate(env, logs / "db-migrate.log")
-        skipped = missing_steps()
+        skipped = missing_steps(build_parser)
         for step in skipped:
             echo(
                 f"    note: Spark step '{step}' is marked successful without running: this checkout's "
@@ -123,11 +131,14 @@ def run_demo(cfg: Config, params: DemoParams, *, echo: Callable[[str], None] = p
     with clock.stage(f"generate {params.customers:,} customers x {params.days} days (seed {params.seed})"):
         if have_data:
             echo(f"    {landing} already holds this dataset")
-        elif omnilake(
-            f"generate --customers {params.customers} --days {params.days} --seed {params.seed}".split()
-            + ["--out", str(landing)]
-        ):
-            raise DemoError("omnilake generate failed (see above)")
+        else:
+            try:
+                summary = generate_landing(
+                    cfg, customers=params.customers, days=params.days, seed=params.seed, out=str(landing)
+                )
+            except OSError as exc:
+                raise DemoError(f"omnilake generate failed: {exc}") from exc
+            echo(summary)
     manifest = json.loads((landing / "_manifest.json").read_text())
     first, last = date.fromisoformat(manifest["start_date"]), date.fromisoformat(manifest["end_date"])
     for number, (label, dag_id, conf) in enumerate(_runs(first, last, params.daily_days), start=1):

@@ -1,9 +1,13 @@
 """Drive Airflow itself from Python: the environment of an embedded SQLite Airflow under OMNILAKE_HOME, `airflow db
-migrate`, and `airflow dags test` runs that report each task as it ends (used by `omnilake demo` and the e2e tests).
+migrate`, and `airflow dags test` runs that report each task's end state (used by `omnilake demo` and the e2e tests).
+
+Task states and durations come from Airflow's metadata DB after the run (jobs/orchestration/run_states.py); the
+run's output only adds what the DB does not keep: the jobs' progress lines and each failed task's error text.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
@@ -15,11 +19,12 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from jobs.common.config import PROJECT_ROOT, Config
-from jobs.orchestration.ops import short_error
+from jobs.orchestration.run_output import OutputFollower
 
 BIN = Path(sys.executable).parent
 # the Spark steps and the command each runs (dates are placeholders): a step whose command this checkout's CLI
@@ -31,14 +36,6 @@ STEP_COMMANDS: dict[str, list[str]] = {
     "score": ["score", "all", "--as-of", "2025-01-02"],
     "train": ["train", "all", "--as-of", "2025-01-02"],
 }
-_TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
-_TASK_END = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
-_NEW_STATE = re.compile(r"new_state=(\w+)")
-_PROGRESS = re.compile(r"(\[omnilake \d+:[\d.]+\].*?)(?:\s+\[airflow\.[^\]]*\]\s+loc=\S+)?$")
-_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\S+ \[")
-_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Exception|Error|Exit)\b")
-_DRIVER = re.compile(r"^\S+ \[[^\]]*\] (.*?) \[airflow\.task\.hooks\.[\w.]*SparkSubmitHook\]")
-_DRIVER_ERROR = re.compile(r"^([A-Za-z_][\w.]*(Exception|Error)\b|omnilake [\w-]+: error:)")
 
 
 def airflow_env(cfg: Config, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -94,10 +91,8 @@ def migrate(env: Mapping[str, str], log: Path) -> None:
         raise RuntimeError(f"airflow db migrate failed (exit {done.returncode}); log: {log}")
 
 
-def missing_steps() -> list[str]:
-    """Spark steps whose `omnilake` command this checkout does not have yet."""
-    from jobs.cli import build_parser
-
+def missing_steps(build_parser: Callable[[], argparse.ArgumentParser]) -> list[str]:
+    """Spark steps whose `omnilake` command (parsed by `build_parser()`'s parser) this checkout does not have yet."""
     missing = []
     for step, argv in STEP_COMMANDS.items():
         with contextlib.redirect_stderr(io.StringIO()), contextlib.suppress(SystemExit):
@@ -113,6 +108,11 @@ class TaskResult:
     state: str
     seconds: float
     error: str | None = None
+
+    def line(self) -> str:
+        """What the demo prints for the task: state, seconds and, unless it succeeded, its error."""
+        detail = f": {self.error}" if self.error and self.state != "success" else ""
+        return f"    task {self.task_id:<16} {self.state:<13} {self.seconds:6.1f} s{detail}"[:600]
 
 
 @dataclass
@@ -137,16 +137,16 @@ def dags_test(
     mark_success: Sequence[str] = (),
     echo: Callable[[str], None] = print,
 ) -> RunResult:
-    """`airflow dags test` one run; echoes each task's end state and the jobs' own progress lines; the full
-    output goes to `log`."""
+    """`airflow dags test` one run; echoes the jobs' progress lines as they come, then each task's end state from
+    the metadata DB (tasks in `mark_success` are not run, so not reported); the full output goes to `log`."""
     cmd = [str(BIN / "airflow"), "dags", "test", dag_id, *([logical_date] if logical_date else [])]
     if conf:
         cmd += ["--conf", json.dumps(dict(conf))]
     if mark_success:
         cmd += ["--mark-success-pattern", "^(" + "|".join(map(re.escape, mark_success)) + ")$"]
     log.parent.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    follower = _Follower(RunResult(dag_id=dag_id, ok=False, seconds=0.0, log=log), echo)
+    started, launched = time.monotonic(), datetime.now(UTC)
+    follower = OutputFollower(echo)
     run_env = {**env, "PYTHONUNBUFFERED": "1"}  # progress as it happens, not in 8 KiB blocks
     with (
         log.open("w") as out,
@@ -159,55 +159,44 @@ def dags_test(
             out.write(line)
             follower.feed(line.rstrip("\n"))
         proc.wait()
-    result = follower.result
-    result.ok = proc.returncode == 0
-    result.seconds = time.monotonic() - started
-    return result
+    run = read_latest_run(dag_id, since=launched, env=env, log=log)
+    tasks = [t for t in task_results(run, follower.errors) if t.task_id not in mark_success]
+    for task in tasks:
+        echo(task.line())
+    return RunResult(dag_id, proc.returncode == 0, time.monotonic() - started, log, tasks)
 
 
-class _Follower:
-    """Follows `airflow dags test` output (tasks run one at a time there): each task's end state and error, the
-    omnilake jobs' progress lines, and the last error line a Spark driver printed."""
+def read_latest_run(dag_id: str, *, since: datetime, env: Mapping[str, str], log: Path) -> dict[str, Any]:
+    """The DAG's latest run started since `since` and its task instances from the metadata DB
+    (run_states.latest_run, in a child process with the run's Airflow environment; its own output is appended to
+    `log`); {} when none is found."""
+    states = log.with_suffix(".states.json")
+    states.unlink(missing_ok=True)
+    with log.open("a") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", "jobs.orchestration.run_states", dag_id, since.isoformat(), str(states)],
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    if done.returncode or not states.exists():
+        return {}
+    return json.loads(states.read_text())
 
-    def __init__(self, result: RunResult, echo: Callable[[str], None]) -> None:
-        self.result, self.echo = result, echo
-        self.task, self.state, self.started = "?", "?", time.monotonic()
-        self.error: str | None = None
-        self.driver_error: str | None = None
-        self.in_traceback = False
 
-    def feed(self, line: str) -> None:
-        is_log = bool(_LOG_LINE.match(line))
-        if self.in_traceback and not is_log:
-            self._traceback_line(line)
-            return
-        self.in_traceback = False
-        if match := _TASK_START.search(line):
-            self.task, self.state, self.started = match[1], "?", time.monotonic()
-            self.error = self.driver_error = None
-        elif match := _TASK_END.search(line):
-            self._task_ended(match[1])
-        elif "Task instance state updated" in line and (match := _NEW_STATE.search(line)):
-            self.state = match[1]
-        elif "Task failed with exception" in line:
-            self.in_traceback = True
-        elif match := _PROGRESS.search(line):
-            self.echo(f"      {match[1]}")
-        elif (match := _DRIVER.match(line)) and _DRIVER_ERROR.match(match[1]):
-            self.driver_error = match[1].strip()
+def task_results(run: Mapping[str, Any], errors: Mapping[str, str]) -> list[TaskResult]:
+    """One TaskResult per task instance of `run` (read_latest_run), in the order they started (tasks that never
+    started last); `errors` (task_id -> error text from the run's output) fills in why a task did not succeed."""
 
-    def _traceback_line(self, line: str) -> None:
-        # keep the header of the last exception: "ExceptionType: message" after the last "Traceback"
-        if line.startswith("Traceback"):
-            self.error = None
-        elif self.error is None and _EXCEPTION.match(line):
-            self.error = short_error(line.strip())
+    def seconds(ti: Mapping[str, Any]) -> float:
+        if not ti.get("start_date") or not ti.get("end_date"):
+            return 0.0
+        return (datetime.fromisoformat(ti["end_date"]) - datetime.fromisoformat(ti["start_date"])).total_seconds()
 
-    def _task_ended(self, task_id: str) -> None:
-        error = self.error
-        if error and self.driver_error:
-            error = f"{error} Driver: {self.driver_error}"
-        task = TaskResult(task_id, self.state, time.monotonic() - self.started, error)
-        self.result.tasks.append(task)
-        detail = f": {task.error}" if task.error and task.state != "success" else ""
-        self.echo(f"    task {task.task_id:<16} {task.state:<13} {task.seconds:6.1f} s{detail}"[:600])
+    never = datetime.max.replace(tzinfo=UTC)
+    tis = sorted(
+        run.get("tasks", []),
+        key=lambda ti: datetime.fromisoformat(ti["start_date"]) if ti.get("start_date") else never,
+    )
+    return [TaskResult(ti["task_id"], ti.get("state") or "none", seconds(ti), errors.get(ti["task_id"])) for ti in tis]

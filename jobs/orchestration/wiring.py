@@ -21,7 +21,7 @@ from jobs.common.config.orchestration import Orchestration
 from jobs.common.spark import DELTA_CONF, delta_jars
 from jobs.orchestration.assets import EXPORTS, asset_uri
 
-SUBMIT_APP = PROJECT_ROOT / "jobs" / "orchestration" / "submit.py"
+SUBMIT_APP = PROJECT_ROOT / "jobs" / "__main__.py"
 LOG4J = PROJECT_ROOT / "conf" / "log4j2.properties"
 
 

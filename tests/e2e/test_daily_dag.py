@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from deltalake import DeltaTable
 
+from jobs.cli import build_parser
 from jobs.common.config import Config, load_config
 from jobs.io.lake import lake_path
 from jobs.io.listing import table_summaries
@@ -62,7 +63,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "cfg": cfg,
         "env": env,
         "logs": root / "logs",
-        "skip": missing_steps(),
+        "skip": missing_steps(build_parser),
         "first": date.fromisoformat(manifest["start_date"]),
         "last": date.fromisoformat(manifest["end_date"]),
     }

@@ -2,7 +2,8 @@
 
 Each customer is acquired on a random day with a first purchase, then buys as a Poisson process with rate
 lambda ~ Gamma(r, alpha) per day and drops out after each repeat purchase with probability p ~ Beta(a, b) (the
-BG/NBD story); spend per purchase ~ Gamma(spend_shape, rate nu), nu ~ Gamma(spend_q, rate spend_v).
+BG/NBD story: ml.models.ltv.bgnbd.simulate_purchases, the one simulator of it); spend per purchase
+~ Gamma(spend_shape, rate nu), nu ~ Gamma(spend_q, rate spend_v).
 Planted beyond the BG/NBD, so that a feature model can and should beat both recency and the BG/NBD:
 - customers browse (web events) at `browse_rate` per day while alive and stop when they drop out, so
   days since the last event tells who is still there even when purchases are far apart;
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from ml.models.ltv.bgnbd import simulate_purchases
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -81,17 +84,10 @@ def simulate(planted: Planted, *, start: date, seed: int) -> Simulated:
     p = rng.beta(planted.a, planted.b, size=n)
     nu = rng.gamma(planted.spend_q, 1.0 / planted.spend_v, size=n)
     group = rng.integers(0, planted.groups, size=n)
-    ids, times = [np.arange(n)], [first.copy()]
-    now, alive = first.copy(), np.ones(n, dtype=bool)
-    while alive.any():
-        now = np.where(alive, now + rng.exponential(1.0 / np.maximum(lam, 1e-9)), now)
-        alive &= now < death
-        ids.append(np.flatnonzero(alive))
-        times.append(now[alive])
-        drop = alive & (rng.random(n) < p)  # dropout right after a repeat purchase
-        death = np.where(drop, now, death)
-        alive &= ~drop
-    customer = np.concatenate(ids)
+    # the BG/NBD purchase process itself, censored by the silent lifetime; the first purchase is the acquisition
+    repeat, at, dropout = simulate_purchases(lam, p, first, death, rng)
+    death = np.minimum(death, dropout)
+    customer = np.concatenate([np.arange(n), repeat])
     amount = np.round(rng.gamma(planted.spend_shape, 1.0 / nu[customer]), 2)
     names = np.array([c[0] for c in planted.channels])
     label = np.array([f"c{c:05d}" for c in range(n)])
@@ -99,7 +95,7 @@ def simulate(planted: Planted, *, start: date, seed: int) -> Simulated:
         {
             "customer_id": label[customer],
             "channel": names[channel[customer]],
-            "order_date": _days(start, np.concatenate(times)),
+            "order_date": _days(start, np.concatenate([first, at])),
             "amount": amount,
             "sku": _skus(planted, group[customer], rng),
         }

@@ -135,25 +135,46 @@ def fit_bgnbd(x, t_x, T, *, weights=None) -> BgNbdParams:
     return BgNbdParams(r, alpha, a, b, se=se, loglik=fit.loglik, n=int(round(n_obs)), converged=fit.converged)
 
 
-def simulate_bgnbd(params: BgNbdParams, n: int, T, rng: np.random.Generator, *, t_future=None) -> BgNbdSample:
-    """Simulate n calendar-time histories from the BG/NBD story (FHL 2005 section 2), exactly and vectorised.
+def simulate_purchases(
+    lam: np.ndarray, p: np.ndarray, start: np.ndarray, end: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The BG/NBD purchase process in calendar time, one customer per element (FHL 2005 section 2).
 
-    Each customer starts with a purchase at time 0; lambda ~ Gamma(r, rate alpha), p ~ Beta(a, b); the customer
-    drops out right after the J-th repeat purchase, J ~ Geometric(p). With K ~ Poisson(lambda T) latent events in
-    (0, T]: x = min(K, J), t_x is the x-th of K uniform order statistics (T * Beta(x, K - x + 1)), and the customer
-    is alive at T iff K < J. Future purchases in (T, T + t_future]: min(Poisson(lambda t_future), J - K) if alive.
+    From a first purchase at `start`, repeat purchases follow a Poisson process with rate `lam` until `end`
+    (censoring); right after each repeat purchase the customer drops out with probability `p`. Returns the
+    customer index and time of every repeat purchase before `end`, and each customer's dropout time (inf when the
+    customer is still alive at `end`). tests/support/synthetic.py builds its transactions on it.
+    """
+    n = len(lam)
+    end = np.asarray(end, dtype=float)
+    dropout = np.full(n, np.inf)
+    now, alive = np.asarray(start, dtype=float).copy(), np.ones(n, dtype=bool)
+    ids, times = [], []
+    while alive.any():
+        now = np.where(alive, now + rng.exponential(1.0 / np.maximum(lam, 1e-9)), now)
+        alive &= now < end
+        ids.append(np.flatnonzero(alive))
+        times.append(now[alive])
+        drop = alive & (rng.random(n) < p)
+        dropout = np.where(drop, now, dropout)
+        alive &= ~drop
+    return np.concatenate(ids), np.concatenate(times), dropout
+
+
+def simulate_bgnbd(params: BgNbdParams, n: int, T, rng: np.random.Generator, *, t_future=None) -> BgNbdSample:
+    """Simulate n histories of the BG/NBD story: lambda ~ Gamma(r, rate alpha), p ~ Beta(a, b), then
+    simulate_purchases from a first purchase at time 0 through T (and T + t_future when a horizon is asked for),
+    summarised as x (repeat purchases in (0, T]), t_x (the last one's time, 0 without any), alive at T, and the
+    purchases in (T, T + t_future].
     """
     T = np.broadcast_to(np.asarray(T, dtype=float), (n,)).copy()
     lam = rng.gamma(params.r, 1.0 / params.alpha, size=n)
-    p = np.clip(rng.beta(params.a, params.b, size=n), 1e-12, 1.0)  # clip: keeps Geometric(p) within int64
-    dropout_after = rng.geometric(p)
-    events = rng.poisson(lam * T)
-    x = np.minimum(events, dropout_after)
-    order_stat = rng.beta(np.maximum(x, 1), events - x + 1)
-    t_x = np.where(x > 0, T * order_stat, 0.0)
-    alive = events < dropout_after
-    future = None
-    if t_future is not None:
-        horizon = np.broadcast_to(np.asarray(t_future, dtype=float), (n,))
-        future = np.where(alive, np.minimum(rng.poisson(lam * horizon), dropout_after - events), 0)
-    return BgNbdSample(x=x.astype(np.int64), t_x=t_x, T=T, alive=alive, future=future)
+    p = rng.beta(params.a, params.b, size=n)
+    horizon = np.zeros(n) if t_future is None else np.broadcast_to(np.asarray(t_future, dtype=float), (n,))
+    who, when, dropout = simulate_purchases(lam, p, np.zeros(n), T + horizon, rng)
+    seen = when <= T[who]
+    x = np.bincount(who[seen], minlength=n)
+    t_x = np.zeros(n)
+    np.maximum.at(t_x, who[seen], when[seen])
+    future = None if t_future is None else np.bincount(who[~seen], minlength=n)
+    return BgNbdSample(x=x.astype(np.int64), t_x=t_x, T=T, alive=dropout > T, future=future)

@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 
 from jobs.common.config import ConfigError
 from jobs.common.config.ml import ModelConfig, RecommendSettings
+from jobs.gold.sales import sales_lines
 from ml.models.recommend.als import AlsParams, AlsRecommender, load_recommender, recommend, recommend_popular, train_als
 from ml.models.recommend.evaluate import evaluate
 from ml.models.recommend.interactions import interactions_from_silver, popularity
@@ -117,14 +118,15 @@ class RecommendAdapter(BaseAdapter):
         interactions = self.interactions(as_of).cache()
         future = None
         if label_days is not None:
-            lines = self._silver()["silver.order_lines"]
+            lines = sales_lines(
+                self._silver()["silver.order_lines"], excluded_statuses=self.env.cfg.gold.excluded_statuses
+            )
             end = as_of + timedelta(days=label_days)
             bought = lines.where(
                 (F.col("order_date") > F.lit(as_of))
                 & (F.col("order_date") <= F.lit(end))
                 & F.col("customer_id").isNotNull()
                 & F.col("sku").isNotNull()
-                & ~F.coalesce(F.col("status").isin(*self._excluded()), F.lit(False))
             )
             future = bought.select("customer_id", F.col("sku").alias("item_id")).distinct().cache()
         return RecommendData(interactions=interactions, future=future, as_of=as_of)

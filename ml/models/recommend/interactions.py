@@ -8,6 +8,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs.common.config.ml import InteractionWeights
+from jobs.gold.sales import sales_lines
 
 INTERACTION_COLUMNS = ("customer_id", "item_id", "strength")
 POPULARITY_COLUMNS = ("item_id", "rank", "score")
@@ -33,17 +34,17 @@ def interactions_from_silver(
     """customer_id, item_id (= sku, or the imported item id as given), strength: summed weights up to as_of.
 
     Purchases are silver.order_lines rows (one `purchase` weight per line, whatever the quantity, so bulk buys
-    don't drown taste) with a customer, a SKU and a status not in `excluded_statuses`; cart and view events come
+    don't drown taste) that count as sales (jobs.gold.sales.sales_lines with `excluded_statuses`, conf
+    gold.excluded_statuses) and have a customer and a SKU; cart and view events come
     from silver.events; silver.interactions_imported rows count with their own weight. Rows without a customer
     or item are dropped, as are pairs whose strengths sum to zero. Dates are business dates; imported
     interaction_ts is UTC (its business time zone), so its date is the UTC date.
     """
-    lines = order_lines.where(
-        (F.col("order_date") <= F.lit(as_of))
-        & F.col("customer_id").isNotNull()
-        & F.col("sku").isNotNull()
-        & ~F.coalesce(F.col("status").isin(*excluded_statuses), F.lit(False))
-    ).withColumn("item_id", F.col("sku"))
+    lines = (
+        sales_lines(order_lines, excluded_statuses=excluded_statuses)
+        .where((F.col("order_date") <= F.lit(as_of)) & F.col("customer_id").isNotNull() & F.col("sku").isNotNull())
+        .withColumn("item_id", F.col("sku"))
+    )
     event_weight = F.when(F.col("event_type") == "cart", F.lit(weights.cart)).when(
         F.col("event_type") == "view", F.lit(weights.view)
     )

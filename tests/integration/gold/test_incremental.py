@@ -6,7 +6,7 @@ import pytest
 
 from jobs.io.changes import FactSpec, Plan, plan_facts, save_watermarks
 from jobs.io.tables import Catalog
-from tests.integration.gold.conftest import BASE, write_silver
+from tests.support.silver_tables import BASE, write_silver
 
 D = [date(2025, 3, i) for i in range(1, 6)]
 

@@ -10,7 +10,7 @@ from pyspark.testing import assertDataFrameEqual
 
 from jobs.features.run import INPUTS, run_features
 from jobs.io.tables import Catalog
-from tests.integration.gold.conftest import LATER, _line, copy_warehouse, with_rules, write_all, write_silver
+from tests.support.silver_tables import LATER, copy_warehouse, line, with_rules, write_all, write_silver
 
 D4 = date(2025, 3, 4)
 # everything here is dated after D4, including a return (on 03-05) of an order placed before it
@@ -47,7 +47,7 @@ def test_features_as_of_d_ignore_later_data_and_follow_data_up_to_d(spark, cfg, 
 
     # one more POS sale by C1 on D itself (S1, P1): C1's features and that item-store-day move
     write_silver(
-        catalog, "silver.order_lines", [_line("pos", "T9", "2025-03-04", "C1", "m1", "P1", 1, "10.00", store="S1")]
+        catalog, "silver.order_lines", [line("pos", "T9", "2025-03-04", "C1", "m1", "P1", 1, "10.00", store="S1")]
     )
     run_features(feat_cfg, D4)
     assertDataFrameEqual(

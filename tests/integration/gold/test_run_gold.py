@@ -12,7 +12,7 @@ from jobs.gold.run import INPUTS, SNAPSHOTS, fact_specs, run_gold
 from jobs.io.changes import plan_facts
 from jobs.io.inputs import read_inputs
 from jobs.io.tables import Catalog
-from tests.integration.gold.conftest import LATER, copy_warehouse, with_rules, write_all
+from tests.support.silver_tables import LATER, copy_warehouse, with_rules, write_all
 
 FACTS = ("gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.anomalies", "gold.alerts")
 D4, D5 = date(2025, 3, 4), date(2025, 3, 5)

@@ -1,4 +1,4 @@
-"""Run ML sub-commands the way `omnilake` does (jobs/cli.py adds them with ml.cli.register)."""
+"""Run ML sub-commands the way `omnilake` does (jobs/cli.py adds them with ml.commands.register)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from jobs.common.config import Config
-from ml.cli import register
+from ml.commands import register
 
 
 def run_ml(cfg: Config, *argv: str) -> int:

@@ -25,11 +25,11 @@ def test_train_score_rescore_churn_and_fallback_ltv(spark, cfg, catalog, capsys,
     assert "skipped: no 'champion' for registered model omnilake_churn_h30" in capsys.readouterr().out
     assert not catalog.exists("gold.churn_scores")
 
-    omnilake(cfg, "train", "churn", "--as-of", str(D))
+    assert omnilake(cfg, "train", "churn", "--as-of", str(D)) == 0
     assert "-> omnilake_churn_h30" in capsys.readouterr().out
     earlier = D - timedelta(days=7)
     for day in (earlier, D):
-        omnilake(cfg, "score", "churn", "--as-of", str(day))
+        assert omnilake(cfg, "score", "churn", "--as-of", str(day)) == 0
     scores = catalog.read("gold.churn_scores")
     for day in (earlier, D):
         tx = sim.transactions
@@ -44,15 +44,15 @@ def test_train_score_rescore_churn_and_fallback_ltv(spark, cfg, catalog, capsys,
     )
     before = spark.createDataFrame(scores.where(F.col("as_of") == earlier).collect(), scores.schema)
 
-    omnilake(cfg, "score", "churn", "--as-of", str(D))  # rescore one date
+    assert omnilake(cfg, "score", "churn", "--as-of", str(D)) == 0  # rescore one date
     after = catalog.read("gold.churn_scores")
     assertDataFrameEqual(after.where(F.col("as_of") == earlier), before)
     assert after.count() == after.select("customer_id", "as_of", "horizon_days").distinct().count()
 
     early = START + timedelta(days=60)  # less than 2H of labels: the probabilistic model serves
-    omnilake(cfg, "train", "ltv", "--as-of", str(early), "--horizon-days", "30")
+    assert omnilake(cfg, "train", "ltv", "--as-of", str(early), "--horizon-days", "30") == 0
     assert "fallback (history too short" in capsys.readouterr().out
-    omnilake(cfg, "score", "ltv", "--as-of", str(early), "--horizon-days", "30")
+    assert omnilake(cfg, "score", "ltv", "--as-of", str(early), "--horizon-days", "30") == 0
     ltv = catalog.read("gold.customer_ltv")
     bad = (
         F.col("p_alive").isNull()

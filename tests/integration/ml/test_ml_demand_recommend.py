@@ -9,8 +9,8 @@ import pytest
 from pyspark.sql import functions as F
 
 from jobs.io.tables import Catalog
-from tests.conftest import make_config
 from tests.support import synthetic as syn
+from tests.support.config import make_config
 
 pytestmark = pytest.mark.integration
 START, DAYS, SKUS = date(2025, 1, 1), 110, 8
@@ -32,8 +32,8 @@ def test_demand_and_recommend_train_and_score(spark, tmp_path, capsys, omnilake)
     catalog.overwrite(syn.silver_frame(spark, sales, "silver.daily_sales_imported"), "silver.daily_sales_imported")
     catalog.overwrite(syn.silver_frame(spark, syn.products(SKUS), "silver.products"), "silver.products")
 
-    omnilake(cfg, "train", "demand", "--as-of", str(D))
-    omnilake(cfg, "score", "demand", "--as-of", str(D))
+    assert omnilake(cfg, "train", "demand", "--as-of", str(D)) == 0
+    assert omnilake(cfg, "score", "demand", "--as-of", str(D)) == 0
     out = capsys.readouterr().out
     assert "train demand as_of=2025-04-20 horizon=28d" in out and "gold.demand_forecast_levels" in out
     forecast = catalog.read("gold.demand_forecast")
@@ -65,8 +65,8 @@ def test_demand_and_recommend_train_and_score(spark, tmp_path, capsys, omnilake)
         spark.createDataFrame(stock, "snapshot_date date, store_id string, sku string, on_hand int, on_order int"),
         "silver.inventory",
     )
-    omnilake(cfg, "train", "recommend", "--as-of", str(D))
-    omnilake(cfg, "score", "recommend", "--as-of", str(D))
+    assert omnilake(cfg, "train", "recommend", "--as-of", str(D)) == 0
+    assert omnilake(cfg, "score", "recommend", "--as-of", str(D)) == 0
     assert "-> omnilake_recommend_h14" in capsys.readouterr().out
     recs = catalog.read("gold.recommendations")
     assert (

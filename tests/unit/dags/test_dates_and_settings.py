@@ -112,7 +112,7 @@ def test_settings_of_the_test_env(cfg: Config) -> None:
 
 
 def test_env_overrides_win_over_the_env_file(tmp_path: Path) -> None:
-    from tests.conftest import make_config
+    from tests.support.config import make_config
 
     cfg = make_config(
         tmp_path,
@@ -134,7 +134,7 @@ def test_env_overrides_win_over_the_env_file(tmp_path: Path) -> None:
     ],
 )
 def test_bad_orchestration_values_are_named(tmp_path: Path, override: dict, message: str) -> None:
-    from tests.conftest import make_config
+    from tests.support.config import make_config
 
     with pytest.raises(ConfigError, match=message):
         make_config(tmp_path, **override)

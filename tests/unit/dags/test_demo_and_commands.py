@@ -49,7 +49,7 @@ def test_reset_removes_only_state_inside_the_home(cfg: Config) -> None:
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="omnilake")
-    register(parser.add_subparsers(dest="command", required=True))
+    register(parser.add_subparsers(dest="command", required=True), build_parser=lambda: parser)
     return parser.parse_args(argv)
 
 
@@ -78,7 +78,7 @@ def test_demo_params_default_to_conf(cfg: Config, monkeypatch: pytest.MonkeyPatc
     import jobs.orchestration.demo as demo
 
     seen: list[DemoParams] = []
-    monkeypatch.setattr(demo, "run_demo", lambda cfg, params, echo: seen.append(params) or 0)
+    monkeypatch.setattr(demo, "run_demo", lambda cfg, params, build_parser, echo: seen.append(params) or 0)
     for argv in (["demo"], ["demo", "--days", "90", "--seed", "0", "--daily-days", "0", "--reset"]):
         args = _parse(argv)
         assert args.fn(cfg, args) == 0

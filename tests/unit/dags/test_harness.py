@@ -1,15 +1,27 @@
-"""The Airflow harness: environment, connection, and how `airflow dags test` output is followed."""
+"""The Airflow harness: environment, connection, what `airflow dags test` output adds (progress, errors) and the
+task results built from the metadata DB's states."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from jobs.common.config import Config
-from jobs.orchestration.harness import STEP_COMMANDS, RunResult, _Follower, airflow_env, missing_steps, write_env_file
+from jobs.orchestration.harness import (
+    STEP_COMMANDS,
+    RunResult,
+    TaskResult,
+    airflow_env,
+    missing_steps,
+    task_results,
+    write_env_file,
+)
+from jobs.orchestration.run_output import OutputFollower
 
 TS = "2026-11-25T22:13:16.527112Z [info     ]"
 HOOK = "[airflow.task.hooks.airflow.providers.apache.spark.hooks.spark_submit.SparkSubmitHook] loc=spark_submit.py:965"
@@ -43,26 +55,69 @@ airflow.sdk.exceptions.AirflowException: Cannot execute: spark-submit --master l
 """
 
 
-def test_follow_reports_each_task_and_the_jobs_progress(tmp_path: Path) -> None:
+def test_output_gives_the_jobs_progress_and_each_failed_tasks_error() -> None:
     echoed: list[str] = []
-    follower = _Follower(RunResult("omnilake_daily", ok=False, seconds=0.0, log=tmp_path / "x.log"), echoed.append)
+    follower = OutputFollower(echoed.append)
     for line in OUTPUT.splitlines():
         follower.feed(line)
-    result = follower.result
-    assert [(t.task_id, t.state, t.error) for t in result.tasks] == [
-        ("ingest", "success", None),
-        ("quality_gate", "failed", "airflow.sdk.exceptions.AirflowFailException: quality gate: quarantine rate 30.00%"),
-        (
-            "build_gold",
-            "up_for_retry",
-            "airflow.sdk.exceptions.AirflowException: spark-submit exited with code 3. "
-            "Driver: omnilake build: error: table silver.x does not exist",
-        ),
+    assert follower.errors == {
+        "quality_gate": "airflow.sdk.exceptions.AirflowFailException: quality gate: quarantine rate 30.00%",
+        "build_gold": "airflow.sdk.exceptions.AirflowException: spark-submit exited with code 3. "
+        "Driver: omnilake build: error: table silver.x does not exist",
+    }
+    assert echoed == ["      [omnilake 00:12.3] ingest.bronze batches=12 secs=4.0"]
+
+
+def _at(seconds: float) -> str:
+    return (datetime(2026, 11, 25, 22, 13, tzinfo=UTC) + timedelta(seconds=seconds)).isoformat()
+
+
+# the metadata DB's view of the same run (run_states.latest_run), listed in another order than the tasks ran
+RUN = {
+    "run_id": "manual__2025-03-02",
+    "state": "failed",
+    "tasks": [
+        {
+            "task_id": "build_gold",
+            "state": "up_for_retry",
+            "start_date": _at(20),
+            "end_date": _at(27.5),
+        },
+        {"task_id": "ingest", "state": "success", "start_date": _at(0), "end_date": _at(12)},
+        {"task_id": "export", "state": "upstream_failed", "start_date": None, "end_date": None},
+        {
+            "task_id": "quality_gate",
+            "state": "failed",
+            "start_date": _at(13),
+            "end_date": _at(14),
+        },
+    ],
+}
+
+
+def test_task_results_are_the_metadata_dbs_states_with_the_outputs_errors() -> None:
+    follower = OutputFollower(lambda _line: None)
+    for line in OUTPUT.splitlines():
+        follower.feed(line)
+    assert task_results(RUN, follower.errors) == [
+        TaskResult("ingest", "success", 12.0),
+        TaskResult("quality_gate", "failed", 1.0, follower.errors["quality_gate"]),
+        TaskResult("build_gold", "up_for_retry", 7.5, follower.errors["build_gold"]),
+        TaskResult("export", "upstream_failed", 0.0),
     ]
-    assert echoed[0] == "      [omnilake 00:12.3] ingest.bronze batches=12 secs=4.0"
-    assert echoed[1].split()[:3] == ["task", "ingest", "success"]
-    assert echoed[2].endswith(": airflow.sdk.exceptions.AirflowFailException: quality gate: quarantine rate 30.00%")
+    assert task_results({}, {}) == []  # no run in the DB (airflow failed before creating one)
+
+
+def test_task_lines_the_demo_prints() -> None:
+    assert TaskResult("ingest", "success", 12.04, "ignored: it succeeded").line() == (
+        "    task ingest           success         12.0 s"
+    )
+    assert TaskResult("quality_gate", "failed", 1.0, "AirflowFailException: breach").line() == (
+        "    task quality_gate     failed           1.0 s: AirflowFailException: breach"
+    )
+    result = RunResult("omnilake_daily", ok=False, seconds=0.0, log=Path("x.log"), tasks=task_results(RUN, {}))
     assert result.state("quality_gate") == "failed" and result.state("build_gold") == "up_for_retry"
+    assert result.state("train") is None
 
 
 def test_airflow_env_and_the_spark_connection_it_defines(
@@ -87,5 +142,11 @@ def test_airflow_env_and_the_spark_connection_it_defines(
 
 
 def test_missing_steps_checks_the_cli() -> None:
-    missing = missing_steps()
-    assert set(missing) <= set(STEP_COMMANDS) and "ingest" not in missing
+    from jobs.cli import build_parser
+
+    # every Spark step of the DAGs has its command in this checkout: none is skipped
+    assert missing_steps(build_parser) == []
+    # a command line without them: every step is reported, in the steps' order
+    bare = argparse.ArgumentParser(prog="omnilake")
+    bare.add_subparsers(dest="command", required=True).add_parser("generate")
+    assert missing_steps(lambda: bare) == list(STEP_COMMANDS)

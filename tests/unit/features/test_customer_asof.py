@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import statistics
 from datetime import date, datetime
 from decimal import Decimal as Dec
 
@@ -8,6 +9,7 @@ from pyspark.testing import assertDataFrameEqual
 from jobs.features.customer_asof import customer_asof
 
 AS_OF = date(2025, 3, 31)
+GAPS = (19, 8)  # C1's days between purchases up to AS_OF: 03-01 -> 03-20 -> 03-28
 OUT = (
     "as_of date, customer_id string, recency_days int, frequency long, monetary double, tenure_days int, "
     "orders_7d long, revenue_7d double, orders_30d long, revenue_30d double, channel_share_web double, "
@@ -100,16 +102,16 @@ def test_features_use_data_up_to_as_of_inclusive(spark, silver) -> None:
                 30.0,
                 2,
                 80.0,
-                0.6667,
-                0.3333,
+                round(2 / 3, 4),  # 2 of 3 orders on web
+                round(1 / 3, 4),  # 1 of 3 at the POS
                 2,
                 "A",
-                0.7222,
-                0.25,
-                13.5,
-                7.7782,
+                round((100 + 30) / 180, 4),  # category A's share of the 180.0 spent
+                1 / 4,  # 1 of 4 units returned by as_of (R2 comes after it)
+                statistics.mean(GAPS),
+                round(statistics.stdev(GAPS), 4),
                 8,
-                0.2222,
+                round(3 / statistics.mean(GAPS), 4),  # recency 3 days over the mean gap
                 3,
                 2,
                 2,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import statistics
 from datetime import date
 from decimal import Decimal as Dec
 
@@ -8,6 +9,8 @@ from pyspark.testing import assertDataFrameEqual
 from jobs.features.item_store_day import item_store_day
 
 D = [date(2025, 3, i) for i in range(1, 5)]  # Saturday .. Tuesday
+# units the 3 days before D[3] observed: D[0] and D[2] (D[1] was a stock-out, its demand unobserved)
+OBSERVED = (2.0, 1.0)
 GRID = (
     "store_id string, sku string, date date, units double, units_observed double, on_hand long, on_order long, "
     "stockout boolean, in_stock boolean, promo boolean, price double"
@@ -115,8 +118,8 @@ def test_lags_and_rolling_stats_look_back_only_and_skip_stockouts(spark, silver)
                 0.0,
                 0.2,
                 1.0,
-                1.5,
-                0.7071,
+                statistics.mean(OBSERVED),
+                round(statistics.stdev(OBSERVED), 4),
                 3,
                 4,
                 10,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from jobs.generate import GenerateParams
+from jobs.generate.assortment import CATEGORIES, build_assortment
 from jobs.generate.baskets import draw_skus, draw_tasted, sku_table
-from jobs.generate.catalog import CATEGORIES, build_catalog
 from jobs.generate.people import build_people
 from jobs.generate.stores import build_stores
 from jobs.generate.taste import TASTE_DIMS, build_taste
@@ -25,7 +25,7 @@ def world() -> World:
 
 def _taste_inputs(params: GenerateParams) -> tuple:
     cal = Calendar(params.start_date, params.days, params.weekend_uplift, params.yearly_amplitude)
-    cat = build_catalog(params, cal)
+    cat = build_assortment(params, cal)
     people, _ = build_people(params, cal, build_stores(params, cal, cat), len(CATEGORIES))
     return people, cat
 

@@ -9,6 +9,12 @@ from jobs.common.config.gold import SellThroughRules, SkuMatrixRules
 from jobs.gold.merch import sell_through, sku_matrix
 
 
+def _pct(rank: int, skus: int = 6) -> float:
+    """sales_percentile: the cumulative share of the 6 SKUs whose window revenue is at most this one's (P5 and P7
+    tie at 0 and share rank 2)."""
+    return round(rank / skus, 4)
+
+
 def test_sku_matrix_places_each_sku_in_its_quadrant(spark, silver) -> None:
     as_of = date(2025, 3, 31)
     products = silver(
@@ -50,13 +56,13 @@ def test_sku_matrix_places_each_sku_in_its_quadrant(spark, silver) -> None:
     rules = SkuMatrixRules(window_days=30, high_sales_percentile=0.5, high_margin_rate=0.3)
     expected = spark.createDataFrame(
         [
-            (as_of, "P1", "A", 5, Dec("50.00"), Dec("25.00"), 0.5, 0.5, "profit_driver"),
-            (as_of, "P2", "A", 20, Dec("200.00"), Dec("20.00"), 0.1, 0.8333, "traffic_driver"),
-            (as_of, "P3", "B", 1, Dec("100.00"), Dec("50.00"), 0.5, 0.6667, "star"),
-            (as_of, "P4", "B", 3, Dec("300.00"), Dec("30.00"), 0.1, 1.0, "traffic_driver"),
-            (as_of, "P5", "B", 0, Dec("0.00"), Dec("0.00"), 0.1, 0.3333, "slow_mover"),  # list margin: (20-18)/20
+            (as_of, "P1", "A", 5, Dec("50.00"), Dec("25.00"), 0.5, _pct(3), "profit_driver"),
+            (as_of, "P2", "A", 20, Dec("200.00"), Dec("20.00"), 0.1, _pct(5), "traffic_driver"),
+            (as_of, "P3", "B", 1, Dec("100.00"), Dec("50.00"), 0.5, _pct(4), "star"),
+            (as_of, "P4", "B", 3, Dec("300.00"), Dec("30.00"), 0.1, _pct(6), "traffic_driver"),
+            (as_of, "P5", "B", 0, Dec("0.00"), Dec("0.00"), 0.1, _pct(2), "slow_mover"),  # list margin: (20-18)/20
             # unsold in the window: no margin earned, a slow mover whatever its list margin (0.9)
-            (as_of, "P7", "B", 0, Dec("0.00"), Dec("0.00"), 0.9, 0.3333, "slow_mover"),
+            (as_of, "P7", "B", 0, Dec("0.00"), Dec("0.00"), 0.9, _pct(2), "slow_mover"),
         ],
         "as_of date, sku string, category string, units long, revenue decimal(18,2), margin decimal(18,2), "
         "margin_rate double, sales_percentile double, quadrant string",
@@ -85,7 +91,7 @@ def test_sell_through_counts_skus_in_stock_in_the_window_and_flags_low_share(spa
         [{"sku": s, "category": "A"} for s in ("P1", "P2", "P3", "P4")] + [{"sku": "P5", "category": "B"}],
     )
     expected = spark.createDataFrame(
-        [(as_of, "S1", "A", 3, 1, 0.3333, True), (as_of, "S2", "B", 1, 1, 1.0, False)],
+        [(as_of, "S1", "A", 3, 1, round(1 / 3, 4), True), (as_of, "S2", "B", 1, 1, 1 / 1, False)],
         "as_of date, store_id string, category string, skus_in_stock long, skus_sold long, sell_through double, "
         "flagged boolean",
     )

@@ -52,8 +52,9 @@ class Promotion:
 
 
 @dataclass
-class Catalog:
-    """All SKUs with their daily list price / unit cost and demand weights."""
+class Assortment:
+    """The generated product assortment: all SKUs with their daily list price / unit cost and demand weights
+    (not jobs.io.tables.Catalog, the table catalog)."""
 
     sku: np.ndarray
     category: np.ndarray
@@ -76,9 +77,9 @@ class Catalog:
         return len(self.sku)
 
 
-def build_catalog(params: GenerateParams, cal: Calendar) -> Catalog:
+def build_assortment(params: GenerateParams, cal: Calendar) -> Assortment:
     """Draw SKUs, prices, popularity, slow movers, promotions and price changes."""
-    rng = rng_for(params.seed, "catalog")
+    rng = rng_for(params.seed, "catalog")  # the stream keeps its old name: a new one would change every dataset
     n = params.skus
     cat = np.concatenate([np.arange(len(CATEGORIES)), rng.integers(0, len(CATEGORIES), n - len(CATEGORIES))])
     rng.shuffle(cat)
@@ -95,7 +96,7 @@ def build_catalog(params: GenerateParams, cal: Calendar) -> Catalog:
     slow = np.zeros(n, dtype=bool)
     slow[rng.choice(np.flatnonzero(rank >= n // 2), size=max(3, n // 25), replace=False)] = True
     pop[slow] *= 0.01
-    catalog = Catalog(
+    assortment = Assortment(
         sku=fmt_ids("SKU-", unique_ints(rng, n, 100000, 1000000)),
         category=cat,
         brand=brand,
@@ -107,16 +108,16 @@ def build_catalog(params: GenerateParams, cal: Calendar) -> Catalog:
         price=np.tile(price, (cal.days, 1)),
         cost=np.tile(cost, (cal.days, 1)),
     )
-    catalog.promos = _promotions(rng, params, catalog)
-    catalog.promo_day = np.zeros((cal.days, n), dtype=bool)
-    for promo in catalog.promos:
-        catalog.promo_day[promo.start : promo.end + 1, promo.skus] = True
-    _price_changes(rng, catalog, cal.days)
-    catalog.weight = catalog.popularity * (catalog.price / catalog.base_price) ** params.elasticity
-    return catalog
+    assortment.promos = _promotions(rng, params, assortment)
+    assortment.promo_day = np.zeros((cal.days, n), dtype=bool)
+    for promo in assortment.promos:
+        assortment.promo_day[promo.start : promo.end + 1, promo.skus] = True
+    _price_changes(rng, assortment, cal.days)
+    assortment.weight = assortment.popularity * (assortment.price / assortment.base_price) ** params.elasticity
+    return assortment
 
 
-def _promotions(rng: np.random.Generator, params: GenerateParams, cat: Catalog) -> list[Promotion]:
+def _promotions(rng: np.random.Generator, params: GenerateParams, cat: Assortment) -> list[Promotion]:
     """Non-overlapping 2-5 day windows, each on its own set of popular, non-slow SKUs."""
     n_promos = max(1, round(params.days / 45))
     per = int(np.clip(params.skus // 40, 3, 12))
@@ -135,7 +136,7 @@ def _promotions(rng: np.random.Generator, params: GenerateParams, cat: Catalog) 
     return promos
 
 
-def _price_changes(rng: np.random.Generator, cat: Catalog, days: int) -> None:
+def _price_changes(rng: np.random.Generator, cat: Assortment, days: int) -> None:
     """List price steps (markdowns / increases) and unit cost increases, delivered as product updates."""
     promoted = np.zeros(cat.n, dtype=bool)
     for promo in cat.promos:

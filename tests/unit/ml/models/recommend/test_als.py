@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-sys.path.insert(0, str(Path(__file__).parent))
-from recommend_sim import AS_OF, ITEMS, simulate_shoppers  # noqa: E402
-
-from jobs.common.config.ml import InteractionWeights  # noqa: E402
-from ml.models.recommend.als import (  # noqa: E402
+from jobs.common.config.ml import InteractionWeights
+from jobs.gold.sales import sales_lines
+from ml.models.recommend.als import (
     AlsParams,
     load_recommender,
     recommend,
@@ -22,8 +17,9 @@ from ml.models.recommend.als import (  # noqa: E402
     save_recommender,
     train_als,
 )
-from ml.models.recommend.evaluate import evaluate  # noqa: E402
-from ml.models.recommend.interactions import interactions_from_silver  # noqa: E402
+from ml.models.recommend.evaluate import evaluate
+from ml.models.recommend.interactions import interactions_from_silver
+from tests.support.recommend_sim import AS_OF, ITEMS, simulate_shoppers
 
 N = 10
 WEIGHTS = InteractionWeights(purchase=5.0, cart=2.0, view=1.0, imported_default=1.0)  # conf ml.recommend.weights
@@ -81,9 +77,8 @@ def test_bought_interacted_and_out_of_stock_items_are_never_recommended(sim, rec
     seen = recs.join(sim["interactions"], on=["customer_id", "item_id"], how="inner")
     assertDataFrameEqual(seen.select("customer_id", "item_id"), recs.limit(0).select("customer_id", "item_id"))
     assert recs.join(sim["out_of_stock"], on="item_id", how="inner").isEmpty()
-    bought = (
-        sim["order_lines"].where(F.col("status") != "cancelled").select("customer_id", F.col("sku").alias("item_id"))
-    )
+    sales = sales_lines(sim["order_lines"], excluded_statuses=("cancelled",))
+    bought = sales.select("customer_id", F.col("sku").alias("item_id"))
     assert recs.join(bought, on=["customer_id", "item_id"], how="inner").isEmpty()
 
 

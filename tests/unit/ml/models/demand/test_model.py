@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,13 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from demand_sim import START, simulate_panel  # noqa: E402
-
-from ml.models.demand.backtest import _actuals, _plan, backtest, score_levels  # noqa: E402
-from ml.models.demand.features import KEY, build_training_frame  # noqa: E402
-from ml.models.demand.forecast import FORECAST_COLUMNS, baseline_forecast, forecast  # noqa: E402
-from ml.models.demand.model import DemandModel, DemandParams, train_demand  # noqa: E402
+from ml.models.demand.backtest import _actuals, _plan, backtest, score_levels
+from ml.models.demand.features import KEY, build_training_frame
+from ml.models.demand.forecast import FORECAST_COLUMNS, baseline_forecast, forecast
+from ml.models.demand.model import DemandModel, DemandParams, train_demand
+from tests.support.demand_sim import START, simulate_panel
 
 HORIZON = 28
 AS_OF = START + timedelta(days=209)  # 238 simulated days: the last 28 are held out

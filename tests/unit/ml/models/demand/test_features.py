@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date, timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-sys.path.insert(0, str(Path(__file__).parent))
-from demand_sim import START, simulate_panel  # noqa: E402
-
-from ml.models.demand.features import KEY, PLANNED_FEATURES, build_forecast_frame, build_training_frame  # noqa: E402
+from ml.models.demand.features import KEY, PLANNED_FEATURES, build_forecast_frame, build_training_frame
+from tests.support.demand_sim import START, simulate_panel
 
 SCHEMA = (
     "store_id string, sku string, category string, date date, units double, stockout boolean, "
@@ -101,5 +97,7 @@ def test_forecast_rows_match_training_rows_of_the_same_days(spark, panel):
     future = build_forecast_frame(hist, as_of=as_of, horizon=horizon).drop("target", *PLANNED_FEATURES)
     full = build_training_frame(hist, as_of=as_of + timedelta(days=horizon), horizon=horizon)
     full = full.where(F.col("date") > F.lit(as_of)).drop("target", *PLANNED_FEATURES)
-    assert full.count() > 0.8 * 6 * horizon  # all but the stock-out days
+    dates = pd.to_datetime(panel["date"]).dt.date
+    window = (dates > as_of) & (dates <= as_of + timedelta(days=horizon))
+    assert full.count() == int((window & ~panel["stockout"]).sum())  # every day of the window but stock-outs
     assertDataFrameEqual(full, future.join(full.select(*KEY), on=KEY, how="inner").select(*full.columns))

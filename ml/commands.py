@@ -1,7 +1,8 @@
 """`omnilake train|score ltv|churn|demand|recommend|all --as-of D [--horizon-days H]`.
 
-jobs/cli.py calls `register(sub)` to add the two sub-commands. Each command builds the config-driven ML
-environment once, then trains or scores each model in turn and prints one line per model.
+jobs/cli.py (the only place that assembles the command line) calls `register(sub)` to add the two sub-commands.
+Each command builds the config-driven ML environment once, then trains or scores each model in turn and prints one
+line per model.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from jobs.common.argtypes import iso_date
 from jobs.common.config import Config
+from jobs.common.errors import UserError
 
 if TYPE_CHECKING:
     from ml.training.adapter import MlEnv, ModelAdapter
@@ -40,7 +42,6 @@ def make_adapter(model: str, env: MlEnv) -> ModelAdapter:
 
 
 def _run(cfg: Config, args: argparse.Namespace, action: Callable[..., object]) -> int:
-    from jobs.cli import UserError
     from ml.training.adapter import ml_env
     from ml.training.windows import HistoryError
 
