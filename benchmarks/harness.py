@@ -71,7 +71,9 @@ def _watch_rss(pid: int, peak: list[int], done: threading.Event) -> None:
 def spark_memory(event_dir: Path) -> tuple[float | None, float | None]:
     """(peak on-heap + off-heap execution memory of any executor/driver, largest task peak), MB, from event logs."""
     executor, task = None, None
-    for log in sorted(event_dir.glob("*")) if event_dir.is_dir() else []:
+    # Spark 4 writes a folder per application (eventlog_v2_<app>/events_<n>_<app>, rolled); older ones one file
+    logs = [p for p in event_dir.rglob("*") if p.is_file() and not p.name.startswith((".", "appstatus"))]
+    for log in sorted(logs):
         with log.open() as fh:
             for line in fh:
                 if '"SparkListenerTaskEnd"' in line:
@@ -124,9 +126,10 @@ def table_rows(warehouse: Path, names: Iterable[str] | None = None) -> dict[str,
     from deltalake import DeltaTable
 
     wanted = None if names is None else set(names)
+    committed = versions(warehouse)  # a folder whose first commit is still being written is no table yet
     out = {}
     for table in table_dirs(warehouse):
-        if wanted is not None and _name(table) not in wanted:
+        if _name(table) not in committed or (wanted is not None and _name(table) not in wanted):
             continue
         actions = DeltaTable(str(table)).get_add_actions(flatten=True)
         counts = actions.column("num_records").to_pylist() if actions.num_rows else []

@@ -111,6 +111,27 @@ def print_ratios(r: dict[str, Any]) -> None:
         print(f"gold cold, Spark (all gold tables) / DuckDB (4 tables): {e['spark_s']:.1f} / {e['duckdb_s']:.1f} s")
 
 
+def print_report(
+    steps: dict[str, Step],
+    summary: dict[str, Any],
+    equal: dict[str, bool],
+    fact_rows: dict[str, int],
+    engine: dict[str, Any] | None,
+    tables: dict[str, int],
+) -> None:
+    print_steps(steps.values())
+    print_ratios(summary)
+    print("\nincremental day == full rebuild (rows, every non-nested column):")
+    for name, same in equal.items():
+        print(f"  {name:<38}{fact_rows[name]:>13,}  {'equal' if same else 'DIFFERENT'}")
+    if engine is not None:
+        print("\nDuckDB == Spark (gold as of the last day):")
+        for name, t in engine["tables"].items():
+            print(f"  {name:<38}{t['spark_rows']:>13,}  {'equal' if t['equal'] else t['difference']}")
+    print()
+    print_rows(tables)
+
+
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name).strip("_")
 
@@ -189,17 +210,7 @@ def main() -> None:
         models = model_metrics(cfg)  # each champion's comparison run, every role's metrics
 
     print(f"\n{label}: {customers} customers x {days} days ({manifest['start_date']} .. {last})   home: {home}")
-    print_steps(steps.values())
-    print_ratios(summary)
-    print("\nincremental day == full rebuild (rows, every non-nested column):")
-    for name, same in equal.items():
-        print(f"  {name:<38}{incremental[name].num_rows:>13,}  {'equal' if same else 'DIFFERENT'}")
-    if engine is not None:
-        print("\nDuckDB == Spark (gold as of the last day):")
-        for name, t in engine["tables"].items():
-            print(f"  {name:<38}{t['spark_rows']:>13,}  {'equal' if t['equal'] else t['difference']}")
-    print()
-    print_rows(tables)
+    print_report(steps, summary, equal, {n: t.num_rows for n, t in incremental.items()}, engine, tables)
     payload = {
         "sf": args.sf,
         "label": label,
