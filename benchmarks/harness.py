@@ -156,6 +156,8 @@ def run_step(
     spark_args = (
         "--conf spark.eventLog.enabled=true --conf spark.eventLog.compress=false "
         f"--conf spark.eventLog.logStageExecutorMetrics=true --conf spark.eventLog.dir=file://{event_dir} "
+        # executor metrics are otherwise sampled only at heartbeats (10 s) and miss short peaks
+        "--conf spark.executor.metrics.pollingInterval=200ms "
         "pyspark-shell"
     )
     before = versions(warehouse)
@@ -201,12 +203,12 @@ def run_step(
 def print_steps(steps: Iterable[Step]) -> None:
     """The step table: wall, rows in and out, rows/s, memory."""
     head = f"{'step':<40}{'wall s':>9}{'rows in':>13}{'rows out':>13}{'rows/s':>11}{'RSS MB':>9}{'exec MB':>9}"
-    print(head)
+    print(head + f"{'task MB':>9}")
     for s in steps:
-        mem = "-" if s.spark_peak_execution_mb is None else f"{s.spark_peak_execution_mb:.0f}"
+        mem = ("-" if v is None else f"{v:.0f}" for v in (s.spark_peak_execution_mb, s.spark_task_peak_execution_mb))
         print(
             f"{s.name:<40}{s.wall_s:>9.1f}{s.input_rows:>13,}{s.output_rows:>13,}{s.rows_per_s:>11,.0f}"
-            f"{s.peak_rss_mb:>9.0f}{mem:>9}"
+            f"{s.peak_rss_mb:>9.0f}" + "".join(f"{m:>9}" for m in mem)
         )
 
 
