@@ -40,9 +40,11 @@ lint: setup
 format: setup
 	$(VENV)/bin/ruff format jobs ml dags tests benchmarks scripts
 
+# make bench SF=0.01|0.1|1 (100k x SF customers x 365 days): benchmarks/scale_bench.py; see benchmarks/README.md.
+SF ?= 0.1
 bench: setup
-	$(PY) benchmarks/ingest_bench.py --customers 10000 --days 180
-	$(PY) benchmarks/pipeline_bench.py --customers 10000 --days 365
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements/bench.txt -c requirements/constraints.txt
+	$(PY) benchmarks/scale_bench.py --sf $(SF)
 
 clean:
 	rm -rf $(VENV) .cache .omnilake

@@ -1,0 +1,225 @@
+"""Shared benchmark plumbing: run one `omnilake` step as a subprocess and measure it, count table rows, print a
+table, write JSON.
+
+A step's measures: wall seconds; peak RSS of its process tree (the Python driver plus the JVM it starts, summed,
+sampled every 0.2 s with psutil); Spark's peak execution memory from the event log that PYSPARK_SUBMIT_ARGS turns
+on for the step (the UI and its REST API are off); rows written, from the `numOutputRows` operation metric of
+every Delta commit the step made. Row counts of whole tables come from the Delta log's `numRecords` file stats
+(delta-rs, no JVM).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OMNILAKE = str(Path(sys.executable).parent / "omnilake")
+RESULTS = ROOT / "benchmarks" / "results"
+MB = 1024 * 1024
+
+
+@dataclass
+class Step:
+    """One measured step; rows_per_s is output rows per wall second (input rows when it writes none)."""
+
+    name: str
+    argv: list[str]
+    wall_s: float
+    input_rows: int
+    output_rows: int
+    rows_per_s: float
+    peak_rss_mb: float
+    spark_peak_execution_mb: float | None
+    spark_task_peak_execution_mb: float | None
+    written: dict[str, int] = field(default_factory=dict)
+    stdout: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _tree_rss(proc: Any) -> int:
+    import psutil
+
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):  # a child that ended between listing and reading
+            total += p.memory_info().rss
+    return total
+
+
+def _watch_rss(pid: int, peak: list[int], done: threading.Event) -> None:
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], _tree_rss(proc))
+    except psutil.Error:
+        return
+
+
+def spark_memory(event_dir: Path) -> tuple[float | None, float | None]:
+    """(peak on-heap + off-heap execution memory of any executor/driver, largest task peak), MB, from event logs."""
+    executor, task = None, None
+    # Spark 4 writes a folder per application (eventlog_v2_<app>/events_<n>_<app>, rolled); older ones one file
+    logs = [p for p in event_dir.rglob("*") if p.is_file() and not p.name.startswith((".", "appstatus"))]
+    for log in sorted(logs):
+        with log.open() as fh:
+            for line in fh:
+                if '"SparkListenerTaskEnd"' in line:
+                    peak = json.loads(line).get("Task Metrics", {}).get("Peak Execution Memory")
+                    if peak is not None:
+                        task = max(task or 0, peak)
+                elif '"SparkListenerStageExecutorMetrics"' in line:
+                    metrics = json.loads(line).get("Executor Metrics", {})
+                    used = metrics.get("OnHeapExecutionMemory", 0) + metrics.get("OffHeapExecutionMemory", 0)
+                    executor = max(executor or 0, used)
+    return (None if executor is None else executor / MB, None if task is None else task / MB)
+
+
+def table_dirs(warehouse: Path) -> list[Path]:
+    """Every Delta table folder under the warehouse (<zone>/<table>)."""
+    return sorted(p.parent for p in warehouse.glob("*/*/_delta_log"))
+
+
+def _name(table: Path) -> str:
+    return f"{table.parent.name}.{table.name}"
+
+
+def versions(warehouse: Path) -> dict[str, int]:
+    """Table name -> latest commit version, from the log's file names (a checkpoint keeps its JSON commits)."""
+    out = {}
+    for table in table_dirs(warehouse):
+        commits = [int(p.stem) for p in (table / "_delta_log").glob("*.json") if p.stem.isdigit()]
+        if commits:
+            out[_name(table)] = max(commits)
+    return out
+
+
+def rows_written(warehouse: Path, before: Mapping[str, int]) -> dict[str, int]:
+    """Table name -> sum of numOutputRows over the commits made since `before` (a table's versions)."""
+    out: dict[str, int] = {}
+    for table in table_dirs(warehouse):
+        name, start = _name(table), before.get(_name(table), -1) + 1
+        for commit in (table / "_delta_log").glob("*.json"):
+            if not commit.stem.isdigit() or int(commit.stem) < start:
+                continue
+            for line in commit.read_text().splitlines():
+                if line.startswith('{"commitInfo"'):
+                    metrics = json.loads(line)["commitInfo"].get("operationMetrics", {})
+                    out[name] = out.get(name, 0) + int(metrics.get("numOutputRows", 0))
+    return out
+
+
+def table_rows(warehouse: Path, names: Iterable[str] | None = None) -> dict[str, int]:
+    """Table name -> rows (sum of the add actions' numRecords), for `names` (default: every table)."""
+    from deltalake import DeltaTable
+
+    wanted = None if names is None else set(names)
+    committed = versions(warehouse)  # a folder whose first commit is still being written is no table yet
+    out = {}
+    for table in table_dirs(warehouse):
+        if _name(table) not in committed or (wanted is not None and _name(table) not in wanted):
+            continue
+        actions = DeltaTable(str(table)).get_add_actions(flatten=True)
+        counts = actions.column("num_records").to_pylist() if actions.num_rows else []
+        out[_name(table)] = int(sum(v for v in counts if v))
+    return out
+
+
+def run_step(
+    name: str,
+    argv: list[str],
+    env: Mapping[str, str],
+    *,
+    warehouse: Path,
+    event_dir: Path,
+    inputs: Iterable[str] | None = None,
+    input_zones: Iterable[str] = (),
+    output_zones: Iterable[str] | None = None,
+) -> Step:
+    """Run `omnilake <argv>` and measure it. Input rows: the rows of `inputs` before the step, plus the rows the
+    step wrote to `input_zones` (ingest: bronze, i.e. the landing records it read). Output rows: the rows it
+    wrote to tables in `output_zones` (default: every zone but the input zones)."""
+    print(f"-- {name}: omnilake {' '.join(argv)}", file=sys.stderr, flush=True)
+    event_dir.mkdir(parents=True, exist_ok=True)
+    spark_args = (
+        "--conf spark.eventLog.enabled=true --conf spark.eventLog.compress=false "
+        f"--conf spark.eventLog.logStageExecutorMetrics=true --conf spark.eventLog.dir=file://{event_dir} "
+        # executor metrics are otherwise sampled only at heartbeats (10 s) and miss short peaks
+        "--conf spark.executor.metrics.pollingInterval=200ms "
+        "pyspark-shell"
+    )
+    before = versions(warehouse)
+    read = sum(table_rows(warehouse, inputs).values()) if inputs is not None else 0
+    peak, done = [0], threading.Event()
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [OMNILAKE, *argv], env={**env, "PYSPARK_SUBMIT_ARGS": spark_args}, stdout=subprocess.PIPE, text=True
+    )
+    watcher = threading.Thread(target=_watch_rss, args=(proc.pid, peak, done), daemon=True)
+    watcher.start()
+    stdout, _ = proc.communicate()
+    wall = time.monotonic() - started
+    done.set()
+    watcher.join()
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, [OMNILAKE, *argv], stdout)
+    written = rows_written(warehouse, before)
+    zones = set(input_zones)
+
+    def zone(table: str) -> str:
+        return table.split(".", 1)[0]
+
+    read += sum(v for t, v in written.items() if zone(t) in zones)
+    wanted = None if output_zones is None else set(output_zones)
+    out = sum(v for t, v in written.items() if zone(t) not in zones and (wanted is None or zone(t) in wanted))
+    executor, task = spark_memory(event_dir)
+    return Step(
+        name=name,
+        argv=argv,
+        wall_s=round(wall, 2),
+        input_rows=read,
+        output_rows=out,
+        rows_per_s=round((out or read) / wall, 1) if wall else 0.0,
+        peak_rss_mb=round(peak[0] / MB, 1),
+        spark_peak_execution_mb=None if executor is None else round(executor, 1),
+        spark_task_peak_execution_mb=None if task is None else round(task, 1),
+        written=dict(sorted(written.items())),
+        stdout=stdout.splitlines(),
+    )
+
+
+def print_steps(steps: Iterable[Step]) -> None:
+    """The step table: wall, rows in and out, rows/s, memory."""
+    head = f"{'step':<40}{'wall s':>9}{'rows in':>13}{'rows out':>13}{'rows/s':>11}{'RSS MB':>9}{'exec MB':>9}"
+    print(head + f"{'task MB':>9}")
+    for s in steps:
+        mem = ("-" if v is None else f"{v:.0f}" for v in (s.spark_peak_execution_mb, s.spark_task_peak_execution_mb))
+        print(
+            f"{s.name:<40}{s.wall_s:>9.1f}{s.input_rows:>13,}{s.output_rows:>13,}{s.rows_per_s:>11,.0f}"
+            f"{s.peak_rss_mb:>9.0f}" + "".join(f"{m:>9}" for m in mem)
+        )
+
+
+def print_rows(rows: Mapping[str, int], title: str = "table") -> None:
+    print(f"{title:<40}{'rows':>13}")
+    for name, n in rows.items():
+        print(f"{name:<40}{n:>13,}")
+
+
+def write_json(path: Path, payload: Mapping[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    print(f"\nwritten {path}")
+    return path

@@ -1,0 +1,238 @@
+"""Scale-factor benchmark: the whole chain at SF0.01 / SF0.1 / SF1 (100k x SF customers x 365 days).
+
+Usage: .venv/bin/python benchmarks/scale_bench.py --sf 0.01|0.1|1 [--home DIR] [--skip-ml] [--skip-duckdb]
+
+Each step is its own `omnilake` process, as Airflow runs it (JVM start included):
+1. generate; ingest every delivery but the last day's; build features and gold as of that day (first build:
+   every partition); unless --skip-ml train and score every model as of it;
+2. the incremental day: ingest the last day, build features and gold as of it (only the affected fact
+   partitions), score;
+3. the full rebuild of the same as-of: `build features --full`, `build gold --full`, score; every fact table
+   must equal the incremental day's (exact, every non-nested column);
+4. unless --skip-duckdb: daily_sales, rfm_segments, cohort_retention and sku_matrix in DuckDB on the same silver
+   snapshot (benchmarks/duckdb_gold.py), checked equal to what `build gold --full` (a cold process) wrote.
+Per step (benchmarks/harness.py): wall s, input and output rows, rows/s, peak RSS, Spark peak execution memory.
+Prints the tables and the ratios and writes benchmarks/results/<YYYY-MM-DD>-sf<N>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import duckdb_gold  # noqa: E402
+from benchmarks.compare import read_table, sorted_flat  # noqa: E402
+from benchmarks.harness import RESULTS, Step, print_rows, print_steps, run_step, table_rows, write_json  # noqa: E402
+from benchmarks.landing import landing_records  # noqa: E402
+
+BASE_CUSTOMERS, DAYS = 100_000, 365
+FACTS = ("gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.alerts", "gold.anomalies")
+FACT_FEATURES = ("features.item_store_day",)
+ML_INPUTS = (
+    "silver.order_lines",
+    "silver.events",
+    "silver.returns",
+    "silver.products",
+    "silver.inventory",
+    "silver.daily_sales_imported",
+    "silver.interactions_imported",
+    "features.customer_asof",
+    "features.item_store_day",
+)
+# what a day costs against what a year costs, stage by stage: name of the incremental step -> full steps
+INCREMENTAL_VS_FULL = {
+    "ingest": ("ingest (last day)", ("ingest (all but the last day)", "ingest (last day)")),
+    "features": ("build features (incremental day)", ("build features (--full)",)),
+    "gold": ("build gold (incremental day)", ("build gold (--full)",)),
+    "score": ("score all (incremental day)", ("score all (--full)",)),
+}
+
+
+def layer_inputs() -> dict[str, tuple[str, ...]]:
+    """The tables each build reads, as its entry point declares them."""
+    from jobs.features.run import INPUTS as FEATURES
+    from jobs.gold.run import INPUTS as GOLD
+
+    return {"features": FEATURES, "gold": GOLD}
+
+
+def fact_snapshot(warehouse: Path) -> dict[str, Any]:
+    """Every fact table sorted by all its non-nested columns (the incremental and full builds must agree)."""
+    return {name: sorted_flat(read_table(warehouse, name)) for name in (*FACTS, *FACT_FEATURES)}
+
+
+def ratios(steps: dict[str, Step], sf_label: str, results: Path) -> dict[str, Any]:
+    """Incremental day / full rebuild per stage and in sum, and SF1 / SF0.1 of the whole chain when both exist."""
+    out: dict[str, Any] = {"incremental_vs_full": {}}
+    day = year = 0.0
+    for stage, (inc, full) in INCREMENTAL_VS_FULL.items():
+        if inc not in steps:
+            continue
+        a, b = steps[inc].wall_s, sum(steps[f].wall_s for f in full)
+        out["incremental_vs_full"][stage] = {"incremental_s": a, "full_s": round(b, 2), "ratio": round(a / b, 3)}
+        day, year = day + a, year + b
+    out["incremental_vs_full"]["total"] = {"incremental_s": round(day, 2), "full_s": round(year, 2)}
+    out["incremental_vs_full"]["total"]["ratio"] = round(day / year, 3)
+    out["whole_chain_s"] = round(sum(s.wall_s for s in steps.values()), 2)
+    other = {"sf0.1": "sf1", "sf1": "sf0.1"}.get(sf_label)
+    found = sorted(results.glob(f"*-{other}.json")) if other else []
+    theirs = json.loads(found[-1].read_text()) if found else {}  # the newest result of the other size
+    if theirs and set(theirs["steps"]) == set(steps):  # the same steps (both with ML, or both without)
+        mine = {"label": sf_label, "ratios": out, "steps": {k: v.as_json() for k, v in steps.items()}}
+        small, large = (mine, theirs) if sf_label == "sf0.1" else (theirs, mine)
+        first = "ingest (all but the last day)"
+        out["sf1_vs_sf0.1"] = {
+            "other_file": found[-1].name,
+            "whole_chain": round(large["ratios"]["whole_chain_s"] / small["ratios"]["whole_chain_s"], 3),
+            "landing_rows": round(large["steps"][first]["input_rows"] / small["steps"][first]["input_rows"], 3),
+        }
+    return out
+
+
+def print_ratios(r: dict[str, Any]) -> None:
+    print(f"\n{'incremental day vs full rebuild':<40}{'day s':>9}{'year s':>9}{'ratio':>9}")
+    for stage, v in r["incremental_vs_full"].items():
+        print(f"{stage:<40}{v['incremental_s']:>9.1f}{v['full_s']:>9.1f}{v['ratio']:>9.3f}")
+    print(f"whole chain: {r['whole_chain_s']:.1f} s")
+    if "sf1_vs_sf0.1" in r:
+        sf = r["sf1_vs_sf0.1"]
+        print(f"SF1 / SF0.1 whole chain: {sf['whole_chain']:.2f} (the other size: {sf['other_file']})")
+    if "engine" in r:
+        e = r["engine"]
+        print(f"gold cold, Spark (all gold tables) / DuckDB (4 tables): {e['spark_s']:.1f} / {e['duckdb_s']:.1f} s")
+
+
+def print_report(
+    steps: dict[str, Step],
+    summary: dict[str, Any],
+    equal: dict[str, bool],
+    fact_rows: dict[str, int],
+    engine: dict[str, Any] | None,
+    tables: dict[str, int],
+) -> None:
+    print_steps(steps.values())
+    print_ratios(summary)
+    print("\nincremental day == full rebuild (rows, every non-nested column):")
+    for name, same in equal.items():
+        print(f"  {name:<38}{fact_rows[name]:>13,}  {'equal' if same else 'DIFFERENT'}")
+    if engine is not None:
+        print("\nDuckDB == Spark (gold as of the last day):")
+        for name, t in engine["tables"].items():
+            print(f"  {name:<38}{t['spark_rows']:>13,}  {'equal' if t['equal'] else t['difference']}")
+    print()
+    print_rows(tables)
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sf", type=float, required=True, choices=(0.01, 0.1, 1.0), help="scale factor")
+    parser.add_argument("--home", help="OMNILAKE_HOME (default: a new temp dir)")
+    parser.add_argument("--skip-ml", action="store_true", help="no train / score steps")
+    parser.add_argument("--skip-duckdb", action="store_true", help="no DuckDB comparison")
+    parser.add_argument("--seed", type=int, default=7)
+    # hidden: the smoke test's tiny size and its own results folder
+    parser.add_argument("--customers", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--days", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--results", type=Path, default=RESULTS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    customers, days = args.customers or round(BASE_CUSTOMERS * args.sf), args.days or DAYS
+    label = f"sf{args.sf:g}" if (args.customers, args.days) == (None, None) else f"sf{args.sf:g}-{customers}x{days}"
+    home = Path(args.home or tempfile.mkdtemp(prefix="omnilake_scale_")).resolve()
+    env = {**os.environ, "OMNILAKE_HOME": str(home), "OMNILAKE_ENV": os.environ.get("OMNILAKE_ENV", "local")}
+    from jobs.common.config import load_config
+
+    cfg = load_config(environ=env)
+    warehouse, landing = Path(cfg.paths.warehouse), Path(cfg.paths.landing)
+    steps: dict[str, Step] = {}
+    reads = layer_inputs()
+
+    def step(name: str, argv: list[str], **kw: Any) -> None:
+        event_dir = home / "bench" / "eventlog" / _slug(name)
+        steps[name] = run_step(name, argv, env, warehouse=warehouse, event_dir=event_dir, **kw)
+
+    def layer(name: str, kind: str, as_of: date, *extra: str) -> None:
+        step(name, ["build", kind, "--as-of", as_of.isoformat(), *extra], inputs=reads[kind], output_zones=(kind,))
+
+    def ml(name: str, command: str, as_of: date) -> None:
+        if not args.skip_ml:
+            zones = ("gold",) if command == "score" else ()  # train writes to MLflow, not to tables
+            step(name, [command, "all", "--as-of", as_of.isoformat()], inputs=ML_INPUTS, output_zones=zones)
+
+    step("generate", ["generate", "--customers", str(customers), "--days", str(days), "--seed", str(args.seed)])
+    generated = steps["generate"]
+    generated.output_rows = landing_records(landing)
+    generated.rows_per_s = round(generated.output_rows / generated.wall_s, 1)
+    manifest = json.loads((landing / "_manifest.json").read_text())
+    last = date.fromisoformat(manifest["end_date"])
+    before = last - timedelta(days=1)
+    step("ingest (all but the last day)", ["ingest", "--date", before.isoformat()], input_zones=("bronze",))
+    layer("build features (first, all partitions)", "features", before)
+    layer("build gold (first, all partitions)", "gold", before)
+    ml("train all", "train", before)
+    ml("score all (first)", "score", before)
+    step("ingest (last day)", ["ingest", "--date", last.isoformat()], input_zones=("bronze",))
+    layer("build features (incremental day)", "features", last)
+    layer("build gold (incremental day)", "gold", last)
+    ml("score all (incremental day)", "score", last)
+    incremental = fact_snapshot(warehouse)
+    layer("build features (--full)", "features", last, "--full")
+    layer("build gold (--full)", "gold", last, "--full")
+    ml("score all (--full)", "score", last)
+    full = fact_snapshot(warehouse)
+    equal = {name: incremental[name].equals(full[name]) for name in incremental}
+
+    summary = ratios(steps, label, args.results)
+    engine = None
+    if not args.skip_duckdb:
+        engine = duckdb_gold.check(warehouse, last, cfg.gold)
+        spark_s = steps["build gold (--full)"].wall_s
+        summary["engine"] = {"spark_s": spark_s, "duckdb_s": engine["seconds"]}
+        summary["engine"]["spark_over_duckdb"] = round(spark_s / engine["seconds"], 2)
+    tables = table_rows(warehouse)
+    models: list[dict[str, Any]] = []
+    if not args.skip_ml:
+        from jobs.orchestration.report import model_metrics
+
+        models = model_metrics(cfg)  # each champion's comparison run, every role's metrics
+
+    print(f"\n{label}: {customers} customers x {days} days ({manifest['start_date']} .. {last})   home: {home}")
+    print_report(steps, summary, equal, {n: t.num_rows for n, t in incremental.items()}, engine, tables)
+    payload = {
+        "sf": args.sf,
+        "label": label,
+        "customers": customers,
+        "days": days,
+        "seed": args.seed,
+        "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "start_date": manifest["start_date"],
+        "end_date": last,
+        "promotions": len(manifest["truth"]["promotions"]),
+        "machine": {"cpus": os.cpu_count(), "spark_master": cfg.spark.master, "driver_memory": cfg.spark.driver_memory},
+        "home": str(home),
+        "steps": {name: s.as_json() for name, s in steps.items()},
+        "ratios": summary,
+        "incremental_equals_full": equal,
+        "duckdb": engine,
+        "models": models,
+        "tables": tables,
+    }
+    write_json(args.results / f"{datetime.now(UTC).date().isoformat()}-{label}.json", payload)
+    if not all(equal.values()) or (engine is not None and not engine["equal"]):
+        raise SystemExit("a check failed: incremental vs full rebuild, or DuckDB vs Spark (see above)")
+
+
+if __name__ == "__main__":
+    main()
