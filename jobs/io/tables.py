@@ -217,25 +217,16 @@ def is_conflict(exc: BaseException) -> bool:
     delta.exceptions maps the JVM's io.delta.exceptions.* to these Python classes (classic and Connect);
     each derives from PySparkException only, so they are listed one by one.
     """
-    from delta.exceptions.base import (
-        ConcurrentAppendException,
-        ConcurrentDeleteDeleteException,
-        ConcurrentDeleteReadException,
-        ConcurrentTransactionException,
-        ConcurrentWriteException,
-        DeltaConcurrentModificationException,
-        MetadataChangedException,
-        ProtocolChangedException,
-    )
+    from delta.exceptions import base as dx
 
     conflicts = (
-        ConcurrentAppendException,
-        ConcurrentDeleteDeleteException,
-        ConcurrentDeleteReadException,
-        ConcurrentTransactionException,
-        ConcurrentWriteException,
-        DeltaConcurrentModificationException,
-        MetadataChangedException,
-        ProtocolChangedException,
+        dx.ConcurrentAppendException,
+        dx.ConcurrentDeleteDeleteException,
+        dx.ConcurrentDeleteReadException,
+        dx.ConcurrentTransactionException,
+        dx.ConcurrentWriteException,
+        dx.DeltaConcurrentModificationException,
+        dx.MetadataChangedException,
+        dx.ProtocolChangedException,
     )
     return isinstance(exc, conflicts)
