@@ -60,8 +60,11 @@ class LandingFile:
     size: int
 
 
-def discover(landing: Path, contract: Contract, *, up_to: date | None) -> list[LandingFile]:
-    """Files of one source in delivery folders up to and including `up_to` (all when None), sorted."""
+def discover(
+    landing: Path, contract: Contract, *, up_to: date | None, skip: frozenset[str] = frozenset()
+) -> list[LandingFile]:
+    """Files of one source in delivery folders up to and including `up_to` (all when None), sorted, less the
+    landing-relative paths in `skip` (registered before: they are neither hashed nor read again)."""
     root = landing / contract.source
     if not root.is_dir():
         return []
@@ -74,12 +77,9 @@ def discover(landing: Path, contract: Contract, *, up_to: date | None) -> list[L
         if up_to is not None and day > up_to:
             continue
         for path in sorted(day_dir.iterdir()):
-            if path.is_file() and path.name.endswith(SUFFIXES[contract.format]):
-                files.append(
-                    LandingFile(
-                        contract.source, str(path.relative_to(landing)), str(path), _sha256(path), path.stat().st_size
-                    )
-                )
+            rel = str(path.relative_to(landing))
+            if rel not in skip and path.is_file() and path.name.endswith(SUFFIXES[contract.format]):
+                files.append(LandingFile(contract.source, rel, str(path), _sha256(path), path.stat().st_size))
     return files
 
 
@@ -158,14 +158,12 @@ def ingest_source(
     """Append the source's new files to bronze as one batch; returns the rows to add to the file registry
     (written once per run by the caller, after every bronze commit)."""
     known = [r for r in registered if r[0] == contract.source]
-    seen_paths = {r[1] for r in known}
+    seen_paths = frozenset(r[1] for r in known)
     loaded_hashes = {r[2] for r in known}
     batch_no = max((r[3] for r in known), default=0) + 1
     batch_id = batch_id_of(contract.source, batch_no)
     new, dupes = [], []
-    for f in discover(landing, contract, up_to=up_to):
-        if f.rel_path in seen_paths:
-            continue
+    for f in discover(landing, contract, up_to=up_to, skip=seen_paths):
         (dupes if f.sha256 in loaded_hashes else new).append(f)
         loaded_hashes.add(f.sha256)
     if new:

@@ -9,6 +9,7 @@ from pathlib import Path
 from jobs.bronze.ingest import REGISTRY, ingest_source, read_registry
 from jobs.common.config import Config
 from jobs.common.log import stage
+from jobs.common.parallel import map_parallel
 from jobs.common.spark import build_spark
 from jobs.io.schemas import ddl
 from jobs.io.tables import Catalog
@@ -26,11 +27,13 @@ def run_bronze(cfg: Config, *, landing: Path | None = None, up_to: date | None =
     landing = Path(landing or cfg.paths.landing)
     with stage("ingest.bronze") as info:
         registered = read_registry(catalog)
-        rows = [
-            row
-            for spec in specs
-            for row in ingest_source(spark, catalog, contracts[spec.name], landing, up_to=up_to, registered=registered)
-        ]
+
+        def load(name: str) -> list[tuple]:
+            return ingest_source(spark, catalog, contracts[name], landing, up_to=up_to, registered=registered)
+
+        # each source appends to its own bronze table: independent commits, submitted concurrently
+        per_source = map_parallel(load, [s.name for s in specs], workers=cfg.ingest.parallel_tables)
+        rows = [row for source_rows in per_source for row in source_rows]
         if rows:
             catalog.merge(spark.createDataFrame(rows, ddl(REGISTRY)), REGISTRY, ["source", "file"])
         info["files"] = len(rows)

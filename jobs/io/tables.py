@@ -120,13 +120,18 @@ class Catalog:
         on: str | None = None,
         update_set: Mapping[str, str] | None = None,
         insert: bool = True,
+        delete_when: str | None = None,
+        insert_when: str | None = None,
+        insert_values: Mapping[str, str] | None = None,
     ) -> None:
         """Upsert `df` on `keys` (source must be unique on keys). Creates the table on first write.
 
         `update_condition` (over `t.` target and `s.` source) limits updates, e.g. to newer versions, so a
         rerun with the same rows writes nothing new. `schema_evolution` adds the source's new columns to the table.
         `on` replaces the null-safe key equality as the match condition, `update_set` (column -> SQL expression)
-        updates only those columns, and `insert=False` never adds unmatched source rows.
+        updates only those columns, and `insert=False` never adds unmatched source rows. `delete_when` deletes the
+        matched rows it holds for (before any update); `insert_when` / `insert_values` (column -> SQL expression)
+        limit and shape the inserts (for a source that carries columns the table has not, e.g. a delete flag).
         """
         from delta.tables import DeltaTable
 
@@ -140,12 +145,16 @@ class Catalog:
             builder = target.alias("t").merge(df.alias("s"), cond)
             if schema_evolution:
                 builder = builder.withSchemaEvolution()
+            if delete_when:
+                builder = builder.whenMatchedDelete(condition=delete_when)
             if update_set is None:
                 builder = builder.whenMatchedUpdateAll(condition=update_condition)
             else:
                 builder = builder.whenMatchedUpdate(condition=update_condition, set=dict(update_set))
-            if insert:
-                builder = builder.whenNotMatchedInsertAll()
+            if insert and insert_values is not None:
+                builder = builder.whenNotMatchedInsert(condition=insert_when, values=dict(insert_values))
+            elif insert:
+                builder = builder.whenNotMatchedInsertAll(condition=insert_when)
             if delete_unmatched_where:
                 builder = builder.whenNotMatchedBySourceDelete(condition=delete_unmatched_where)
             builder.execute()

@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 from jobs.bronze.ingest import REGISTRY, batch_id_of
 from jobs.common.config import Config
 from jobs.common.log import event, stage
+from jobs.common.parallel import map_parallel
 from jobs.common.secrets import pii_key
 from jobs.common.spark import build_spark
 from jobs.io.schemas import ddl
@@ -196,26 +197,35 @@ def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]
             vault = _union(vault_parts).dropDuplicates(["token"])
             catalog.merge(vault, "restricted.pii", ["token"], update_condition="false")
         info["quarantined_sources"] = len(bad_parts)
+    map_since = catalog.version("silver.identity_map")  # silver.customers follows the map's changes from here
     with stage("ingest.identity"):
         changed = run.update_identities({s: c[2] for s, c in checked.items()})
-    audits, upserts, targets = [], {}, {}
-    for spec in specs:
+
+    def classify(spec: SourceSpec) -> tuple[DataFrame, DataFrame]:
         bronze, chk, good = checked[spec.name]
         with stage("ingest.classify", source=spec.name) as info:
             classified, winners = run.classify_source(spec, good)
             audit = audit_counts(spec.name, bronze=bronze, checked=chk, classified=classified).localCheckpoint()
             info.update({r["batch_id"]: r["bronze_rows"] for r in audit.collect()})
-            audits.append(audit)
-            upserts.setdefault(spec.target.name, []).append(winners)
-            targets[spec.target.name] = spec.target
-    for name, winners in upserts.items():
-        with stage("ingest.silver", table=name, sources=len(winners)):
-            run.upsert(targets[name], winners)
+        return audit, winners
+
+    workers = cfg.ingest.parallel_tables
+    audits, upserts, targets = [], {}, {}
+    for spec, (audit, winners) in zip(specs, map_parallel(classify, specs, workers=workers), strict=True):
+        audits.append(audit)
+        upserts.setdefault(spec.target.name, []).append(winners)
+        targets[spec.target.name] = spec.target
+
+    def upsert(name: str) -> None:
+        with stage("ingest.silver", table=name, sources=len(upserts[name])):
+            run.upsert(targets[name], upserts[name])
+
+    map_parallel(upsert, list(upserts), workers=workers)  # one MERGE per target table: independent commits
     with stage("ingest.derived"):
         batch_ids = [batch_id_of(s, n) for s, nums in pending.items() for n in nums]
         build_orders(catalog, batch_ids=batch_ids, changed=changed)
         add_unknown_references(catalog, batch_ids=batch_ids)
-        build_customers(catalog)
+        build_customers(catalog, batch_ids=batch_ids, map_since=map_since)
     audit = _union(audits)
     if unbalanced(audit).limit(1).count():
         raise AssertionError(f"lineage does not add up: {unbalanced(audit).collect()}")

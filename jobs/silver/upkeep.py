@@ -11,7 +11,14 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.io.tables import Catalog
-from jobs.silver.derived import customers, order_headers, reassign_condition, unknown_products, unknown_stores
+from jobs.silver.derived import (
+    CUSTOMER_COLUMNS,
+    customers,
+    order_headers,
+    reassign_condition,
+    unknown_products,
+    unknown_stores,
+)
 
 
 def _reassign(catalog: Catalog, changed: DataFrame, tables: Sequence[str]) -> None:
@@ -43,17 +50,71 @@ def build_orders(catalog: Catalog, *, batch_ids: Sequence[str], changed: DataFra
     catalog.merge(order_headers(affected), "silver.orders", ["channel", "order_id"], partition_by=["order_date"])
 
 
-def build_customers(catalog: Catalog) -> None:
+def build_customers(catalog: Catalog, *, batch_ids: Sequence[str] = (), map_since: int | None = None) -> None:
+    """silver.customers after a run. With `map_since` (the version of silver.identity_map before the run): only
+    the customers the run touched are recomputed and merged (new or re-linked identifiers, CRM rows and order
+    lines of the run's batches), and customer ids a merge retired are deleted. Without it (a first run, or no map
+    before it): rebuilt whole. Either way the table equals customers() over all of silver."""
     if not catalog.exists("silver.identity_map"):
         return
+    id_map = catalog.read("silver.identity_map")
     members = catalog.read_or_empty("silver.members")
-    lines = catalog.read_or_empty("silver.order_lines")
-    first = (
-        lines.where(F.col("customer_id").isNotNull())
-        .groupBy("customer_id")
-        .agg(F.min("order_ts").alias("first_seen_ts"))
+    lines = catalog.read_or_empty("silver.order_lines").where(F.col("customer_id").isNotNull())
+    if map_since is None or map_since < 0 or not catalog.exists("silver.customers"):
+        catalog.overwrite(customers(id_map, members, first_seen(lines)), "silver.customers")
+        return
+    touched = _touched_customers(catalog, id_map, batch_ids=batch_ids, map_since=map_since).localCheckpoint()
+    if not touched.limit(1).count():
+        return
+    fresh = customers(
+        id_map.join(touched, on="customer_id", how="left_semi"),
+        members,
+        first_seen(lines.join(F.broadcast(touched), on="customer_id", how="left_semi")),
     )
-    catalog.overwrite(customers(catalog.read("silver.identity_map"), members, first), "silver.customers")
+    retired = touched.join(fresh.select("customer_id"), on="customer_id", how="left_anti")
+    rows = fresh.withColumn("_retired", F.lit(False)).unionByName(
+        retired.withColumn("_retired", F.lit(True)), allowMissingColumns=True
+    )
+    catalog.merge(
+        rows,
+        "silver.customers",
+        ["customer_id"],
+        delete_when="s._retired",
+        update_set={c: f"s.`{c}`" for c in CUSTOMER_COLUMNS},
+        insert_values={c: f"s.`{c}`" for c in CUSTOMER_COLUMNS},
+        insert_when="NOT s._retired",
+    )
+
+
+def first_seen(lines: DataFrame) -> DataFrame:
+    """(customer_id, first_seen_ts): each customer's first order line."""
+    return lines.groupBy("customer_id").agg(F.min("order_ts").alias("first_seen_ts"))
+
+
+def _touched_customers(catalog: Catalog, id_map: DataFrame, *, batch_ids: Sequence[str], map_since: int) -> DataFrame:
+    """customer_id of every customer whose silver.customers row may differ after this run: ids in the identity
+    map's change feed since `map_since` (new identifiers, and both sides of a merge), customers of the run's CRM
+    rows and of its order lines."""
+    parts = []
+    now = catalog.version("silver.identity_map")
+    if now > map_since:
+        feed = catalog.change_feed("silver.identity_map", map_since + 1, now)
+        parts.append(feed.select("customer_id"))
+    batches = list(batch_ids)
+    if batches and catalog.exists("silver.members"):
+        crm = catalog.read("silver.members").where(F.col("_batch_id").isin(batches)).select("member_id")
+        member_ids = id_map.where(F.col("id_type") == "member").select(
+            F.col("id_value").alias("member_id"), "customer_id"
+        )
+        parts.append(crm.join(member_ids, on="member_id", how="inner").select("customer_id"))
+    if batches and catalog.exists("silver.order_lines"):
+        parts.append(catalog.read("silver.order_lines").where(F.col("_batch_id").isin(batches)).select("customer_id"))
+    if not parts:
+        return catalog.spark.createDataFrame([], "customer_id string")
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.unionByName(part)
+    return out.where(F.col("customer_id").isNotNull()).distinct()
 
 
 def add_unknown_references(catalog: Catalog, *, batch_ids: Sequence[str]) -> None:

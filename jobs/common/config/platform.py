@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import field
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 from jobs.common.config.base import section
 
@@ -73,3 +73,4 @@ class GenerateDefaults:
 class Ingest:
     contracts_dir: str
     conflict_retries: int
+    parallel_tables: Annotated[int, Field(ge=1)]

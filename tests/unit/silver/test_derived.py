@@ -200,3 +200,47 @@ def test_build_customers_writes_one_row_per_customer(catalog: Catalog, silver) -
         CUSTOMERS,
     )
     assertDataFrameEqual(catalog.read("silver.customers"), expected)
+
+
+def test_build_customers_after_a_run_equals_a_rebuild(catalog: Catalog, silver) -> None:
+    """Only the touched customers are recomputed (a new link merges C7 into C1, a new customer, an older line of
+    C1 and a CRM row of this run), a retired id is deleted, and the table equals customers() over all of silver."""
+    spark = catalog.spark
+    first_map = [("web", "A1", "C1"), ("phone", "p1", "C1"), ("marketplace", "B7", "C7"), ("app", "U5", "C5")]
+    catalog.merge(spark.createDataFrame(first_map, MAP), "silver.identity_map", ["id_type", "id_value"])
+    first_lines = [
+        _line("W1", 1, "A1", "C1", 1, "1.00", "0.00", order_ts=T2, _batch_id="b0"),
+        _line("M1", 1, "B7", "C7", 1, "1.00", "0.00", channel="marketplace", _batch_id="b0"),
+        _line("U1", 1, "U5", "C5", 1, "1.00", "0.00", channel="app", order_ts=T2, _batch_id="b0"),
+    ]
+    catalog.merge(silver("silver.order_lines", first_lines), "silver.order_lines", ["channel", "order_id", "line_no"])
+    build_customers(catalog)
+    untouched = catalog.read("silver.customers").where("customer_id = 'C5'").collect()
+
+    map_since = catalog.version("silver.identity_map")
+    run_map = [("marketplace", "B7", "C1"), ("phone", "p1", "C1"), ("member", "M9", "C9"), ("web", "A9", "C9")]
+    catalog.merge(spark.createDataFrame(run_map, MAP), "silver.identity_map", ["id_type", "id_value"])
+    run_lines = [
+        _line("W0", 1, "A1", "C1", 1, "1.00", "0.00", order_ts=datetime(2025, 2, 1, 8, 0), _batch_id="b2"),
+        _line("W9", 1, "A9", "C9", 1, "1.00", "0.00", _batch_id="b2"),
+    ]
+    catalog.merge(silver("silver.order_lines", run_lines), "silver.order_lines", ["channel", "order_id", "line_no"])
+    catalog.merge(  # C7's line follows the merge (jobs/silver/upkeep.py _reassign does this in a run)
+        spark.createDataFrame([("marketplace", "M1", 1, "C1")], "channel string, order_id string, line_no int, c string"),
+        "silver.order_lines",
+        ["channel", "order_id", "line_no"],
+        update_set={"customer_id": "s.c"},
+        insert=False,
+    )
+    build_customers(catalog, batch_ids=["b2"], map_since=map_since)
+
+    lines = catalog.read("silver.order_lines").where("customer_id IS NOT NULL")
+    first = lines.groupBy("customer_id").agg(F.min("order_ts").alias("first_seen_ts"))
+    members = catalog.read_or_empty("silver.members")
+    expected = customers(catalog.read("silver.identity_map"), members, first)
+    assertDataFrameEqual(catalog.read("silver.customers"), expected)
+    assert {r["customer_id"] for r in catalog.read("silver.customers").collect()} == {"C1", "C5", "C9"}
+    assert catalog.read("silver.customers").where("customer_id = 'C5'").collect() == untouched
+    touched = catalog.last_commit_metrics("silver.customers")
+    assert int(touched["numTargetRowsDeleted"]) == 1  # C7 retired
+    assert int(touched["numTargetRowsInserted"]) == 1  # C9
