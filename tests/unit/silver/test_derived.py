@@ -24,6 +24,7 @@ CUSTOMERS = (
     "consent_email boolean, consent_sms boolean, birth_year int, joined_ts timestamp, channels array<string>, "
     "first_seen_ts timestamp, source string"
 )
+MOVE = "channel string, order_id string, line_no int, c string"
 T1, T2 = datetime(2025, 3, 1, 10, 0), datetime(2025, 3, 2, 9, 30)
 
 
@@ -226,7 +227,7 @@ def test_build_customers_after_a_run_equals_a_rebuild(catalog: Catalog, silver) 
     ]
     catalog.merge(silver("silver.order_lines", run_lines), "silver.order_lines", ["channel", "order_id", "line_no"])
     catalog.merge(  # C7's line follows the merge (jobs/silver/upkeep.py _reassign does this in a run)
-        spark.createDataFrame([("marketplace", "M1", 1, "C1")], "channel string, order_id string, line_no int, c string"),
+        spark.createDataFrame([("marketplace", "M1", 1, "C1")], MOVE),
         "silver.order_lines",
         ["channel", "order_id", "line_no"],
         update_set={"customer_id": "s.c"},
