@@ -88,7 +88,7 @@ class DemandLevels:
 
     n_samples: int  # scenarios per series and day
     seed: int
-    series_per_chunk: int  # series one Python worker draws at a time (memory: ~50 B x n_samples each)
+    series_per_chunk: int  # series one Python worker draws at a time (memory: ~70 B x n_samples each)
 
 
 @section

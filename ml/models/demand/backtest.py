@@ -7,9 +7,9 @@ store x SKU series) per day before WAPE = sum|actual - forecast| / sum actual an
 sum actual are taken, pooled over origins.
 
 An offline check (not on the daily path): every frame it scores is pandas. With `limits` (conf ml.handoff) it
-backtests a seeded hash sample of whole series when the history has more than `limits.max_rows` rows, so every
-pandas frame (training rows, forecasts, actuals, baseline windows: all rows of the sampled series) stays under
-the cap; without, it is for histories known to be small (tests).
+backtests a seeded hash sample of whole series holding about 95% of `limits.max_rows` history rows when the
+history has more, and every pandas frame (training rows, forecasts, actuals, baseline windows) is rows of those
+series; without, it is for histories known to be small (tests).
 """
 
 from __future__ import annotations

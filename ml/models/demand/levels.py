@@ -10,7 +10,7 @@ scenario totals are shifted onto it so the band is centred on the same number.
 
 Memory: a day's series are cut into chunks of about `series_per_chunk` series (whole stores, big stores split by a
 hash of the SKU, chunks grouped by a hash of store and split), one applyInPandas group per (day, chunk). A group
-draws at most `series_per_chunk` x `n_samples` scenarios at a time (about 50 bytes each while drawing) and returns
+draws at most `series_per_chunk` x `n_samples` scenarios at a time (about 70 bytes each while drawing) and returns
 per level key of the chunk the partial sums: the means and an array of `n_samples` scenario totals. Spark adds the
 arrays up per (level, key, day) (posexplode + sum) and reads the quantiles there (`percentile`, `n_samples` values
 per group). No Python worker ever holds more than a chunk, whatever the number of series. Keeping a store in one
@@ -48,7 +48,7 @@ def _quantile_knots(mean: np.ndarray, p10: np.ndarray, p50: np.ndarray, p90: np.
 def sample_series(knots: np.ndarray, n_samples: int, rng: np.random.Generator) -> np.ndarray:
     """(rows, n_samples) independent draws through each row's piecewise-linear quantile function."""
     u = rng.random((knots.shape[0], n_samples))
-    seg = np.zeros(u.shape, dtype=np.int8)  # the segment of u: how many inner knots are <= u (cheaper than searchsorted)
+    seg = np.zeros(u.shape, dtype=np.int8)  # segment of u: inner knots <= u (cheaper than searchsorted)
     for knot in _KNOTS[1:-1]:
         seg += u >= knot
     lo_v = np.take_along_axis(knots, seg, axis=1)
