@@ -79,16 +79,14 @@ def discover(
         for path in sorted(day_dir.iterdir()):
             rel = str(path.relative_to(landing))
             if rel not in skip and path.is_file() and path.name.endswith(SUFFIXES[contract.format]):
-                files.append(LandingFile(contract.source, rel, str(path), _sha256(path), path.stat().st_size))
+                files.append(LandingFile(contract.source, rel, str(path), file_sha256(path), path.stat().st_size))
     return files
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256, read in chunks (a landing or import file is never held in memory whole)."""
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def read_files(spark: SparkSession, files: list[LandingFile], contract: Contract) -> DataFrame:

@@ -95,4 +95,4 @@ _WRITERS = {"csv": _csv, "jsonl": _jsonl, "parquet": _parquet}
 def copy_file(out_dir: Path, original: str, copy: str) -> None:
     """Byte-identical re-delivery of a file under the same name in another folder."""
     (out_dir / copy).parent.mkdir(parents=True, exist_ok=True)
-    (out_dir / copy).write_bytes((out_dir / original).read_bytes())
+    shutil.copyfile(out_dir / original, out_dir / copy)

@@ -8,7 +8,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from jobs.bronze.ingest import REGISTRY, batch_id_of, ingest_time, stamp_batch
+from jobs.bronze.ingest import REGISTRY, batch_id_of, file_sha256, ingest_time, stamp_batch
 from jobs.common.config import Config
 from jobs.common.log import event
 from jobs.common.spark import build_spark
@@ -61,8 +61,6 @@ def run_import(
     cfg: Config, kind: str, path: Path, *, mapping_text: str, channel: str | None, fmt: str | None
 ) -> dict[str, Any]:
     """Validate, append to bronze.imported_<kind> once per file content, then process silver."""
-    import hashlib
-
     from pyspark.sql import functions as F
 
     if kind == "orders" and not channel:
@@ -77,7 +75,7 @@ def run_import(
     catalog = Catalog.from_config(spark, cfg)
     contracts = load_contracts(cfg.ingest.contracts_dir)
     source = IMPORT_KINDS[kind].name
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    sha = file_sha256(path)
     registry = catalog.read_or_empty(REGISTRY).where(F.col("source") == source)
     if registry.where(F.col("sha256") == sha).limit(1).count():
         event("import.skip", file=str(path), reason="this file content was imported before")

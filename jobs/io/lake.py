@@ -43,6 +43,22 @@ def read_arrow(cfg: Config, name: str, *, columns: list[str] | None = None, wher
     return dataset(cfg, name).to_table(columns=columns, filter=where)
 
 
+def file_partitions(cfg: Config, name: str, column: str) -> pa.Table | None:
+    """`column` (a partition column of `name`) and `num_records` of every data file, from the Delta log's add
+    actions: no data file is read, the size is the table's file count. None when the table does not exist;
+    TableError when `column` is not a partition column."""
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+    if not exists(cfg, name):
+        return None
+    table = DeltaTable(str(lake_path(cfg, name)))
+    if column not in table.metadata().partition_columns:
+        raise TableError(f"{name} is not partitioned by {column}")
+    files = pa.table(table.get_add_actions(flatten=True))
+    return files.select([f"partition.{column}", "num_records"]).rename_columns([column, "num_records"])
+
+
 def append_arrow(cfg: Config, name: str, rows: pa.Table) -> None:
     """Append `rows` in one commit (the first append creates the table)."""
     from deltalake import write_deltalake

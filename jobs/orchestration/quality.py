@@ -3,7 +3,8 @@
 - quarantine rate: quarantined / bronze_rows of ops.batch_audit over the batches that loaded a landing file
   delivered on one of the run's dates (<landing>/<source>/<YYYY-MM-DD>/..., see ops.file_registry);
 - freshness: the run's last date minus the latest silver.order_lines.order_date on or before it (later dates,
-  present when an old date is rerun, are ignored so a rerun sees what the first run saw).
+  present when an old date is rerun, are ignored so a rerun sees what the first run saw), read from the Delta
+  log's partition values (the table is partitioned by order_date), not from the rows.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from jobs.common.log import event
-from jobs.io.lake import read_arrow
+from jobs.io.lake import file_partitions, read_arrow
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -75,13 +76,16 @@ def quarantine_counts(audit: pa.Table, batch_ids: set[str]) -> tuple[int, int]:
 
 
 def latest_order_date(cfg: Config, *, end: date) -> date | None:
+    """The latest order_date on or before `end` that has rows: silver.order_lines is partitioned by order_date,
+    so it is the largest partition value of a non-empty file in the Delta log (no data file is read)."""
     import pyarrow.compute as pc
 
-    lines = read_arrow(cfg, ORDER_LINES, columns=["order_date"], where=pc.field("order_date") <= end)
-    if lines is None:
+    files = file_partitions(cfg, ORDER_LINES, "order_date")
+    if files is None:
         return None
-    dates = lines.column("order_date")
-    return pc.max(dates).as_py() if len(dates) else None
+    rows = pc.field("num_records")
+    files = files.filter((pc.field("order_date") <= end) & (rows.is_null() | (rows > 0)))  # no stats: may have rows
+    return pc.max(files.column("order_date")).as_py() if files.num_rows else None
 
 
 def check_quality(cfg: Config, *, start: date, end: date, rules: QualitySettings) -> QualityReport:

@@ -30,23 +30,28 @@ class Bounded:
         return {"rows": len(self.frame), "source_rows": self.source_rows, "sampled": self.sampled}
 
 
+def sample_keys(df: DataFrame, *, key: Sequence[str], limits: HandOff, rows: int) -> DataFrame:
+    """`df` when its `rows` fit `limits.max_rows`; else the rows of whole keys kept by a seeded hash of `key`,
+    aimed at 95% of the cap (the same keys on every run and for every frame that shares the key)."""
+    if rows <= limits.max_rows:
+        return df
+    keep = int(_BUCKETS * min(1.0, 0.95 * limits.max_rows / rows))
+    bucket = F.pmod(F.xxhash64(F.lit(limits.seed), *[F.col(k) for k in key]), F.lit(_BUCKETS))
+    return df.where(bucket < keep)
+
+
 def to_pandas_bounded(df: DataFrame, *, key: Sequence[str], limits: HandOff, what: str) -> Bounded:
     """`df` as pandas with at most `limits.max_rows` rows.
 
-    Above the cap, whole keys (e.g. customers) are kept by a seeded hash of `key`, so the sample is the same on
-    every run and for every frame that shares the key. The hash aims at 95% of the cap, so the final cap (a
-    limit, which may cut a key) rarely applies.
+    Above the cap, whole keys (e.g. customers) are kept by a seeded hash of `key` (sample_keys), so the sample is
+    the same on every run and for every frame that shares the key. The hash aims at 95% of the cap, so the final
+    cap (a limit, which may cut a key) rarely applies.
     """
     df = df.persist()
     try:
         rows = df.count()
         sampled = rows > limits.max_rows
-        if sampled:
-            keep = int(_BUCKETS * min(1.0, 0.95 * limits.max_rows / rows))
-            bucket = F.pmod(F.xxhash64(F.lit(limits.seed), *[F.col(k) for k in key]), F.lit(_BUCKETS))
-            df_out = df.where(bucket < keep).limit(limits.max_rows)
-        else:
-            df_out = df
+        df_out = sample_keys(df, key=key, limits=limits, rows=rows).limit(limits.max_rows) if sampled else df
         frame = df_out.toPandas()
     finally:
         df.unpersist()

@@ -84,8 +84,11 @@ class ChurnSettings(ModelSettings):
 
 @section
 class DemandLevels:
-    n_samples: int
+    """Scenario sampling of ml.models.demand.levels.aggregate_levels."""
+
+    n_samples: int  # scenarios per series and day
     seed: int
+    series_per_chunk: int  # series one Python worker draws at a time (memory: ~70 B x n_samples each)
 
 
 @section

@@ -51,7 +51,6 @@ FORECAST_COLUMNS = [
     "model_version",
     "run_id",
 ]
-LEVELS_DDL = "level string, key string, date date, mean double, p10 double, p50 double, p90 double"
 _BASELINE_INPUTS = {"seasonal_naive": ["lag_w1", "weekday_mean_8", "mean_28"], "moving_average": ["mean_28"]}
 
 
@@ -235,19 +234,8 @@ class DemandAdapter(BaseAdapter):
         return [Output(self.table, series, where), Output("gold.demand_forecast_levels", levels, where)]
 
     def _levels(self, scored: DataFrame) -> DataFrame:
-        """aggregate_levels per forecast day (applyInPandas: one day's series at a time, seeded by the day)."""
+        """aggregate_levels of the scored series (a chunk of series per Python worker, seeded per day and chunk)."""
         levels = self.settings.levels
-        n_samples, seed = levels.n_samples, levels.seed
-
-        def per_day(pdf: pd.DataFrame) -> pd.DataFrame:
-            catalog = pdf[["sku", "category"]].fillna({"category": "unknown"})
-            day_seed = seed + int(pd.Timestamp(pdf["date"].iloc[0]).toordinal())
-            out = aggregate_levels(
-                pdf[["store_id", "sku", "date", "mean", "p10", "p50", "p90"]],
-                catalog=catalog,
-                n_samples=n_samples,
-                seed=day_seed,
-            )
-            return out.assign(key=out["key"].astype(str))
-
-        return scored.groupBy("date").applyInPandas(per_day, schema=LEVELS_DDL)
+        return aggregate_levels(
+            scored, n_samples=levels.n_samples, seed=levels.seed, series_per_chunk=levels.series_per_chunk
+        )

@@ -5,11 +5,15 @@ model on the days in that window whose demand was observed (stock-out days are u
 for every model alike). Forecasts and actuals are summed to each level (total, category, store, SKU and the
 store x SKU series) per day before WAPE = sum|actual - forecast| / sum actual and bias = sum(forecast - actual) /
 sum actual are taken, pooled over origins.
+
+An offline check (not on the daily path): every frame it scores is pandas. With `limits` (conf ml.handoff) it
+backtests a seeded hash sample of whole series holding about 95% of `limits.max_rows` history rows when the
+history has more, and every pandas frame (training rows, forecasts, actuals, baseline windows) is rows of those
+series; without, it is for histories known to be small (tests).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 
 import numpy as np
@@ -17,9 +21,11 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from ml.models.demand.features import KEY, build_training_frame
+from jobs.common.config.ml import HandOff
+from ml.models.demand.features import KEY, SERIES, build_training_frame
 from ml.models.demand.forecast import as_spark, baseline_forecast, forecast
 from ml.models.demand.model import DemandParams, train_demand
+from ml.training.handoff import sample_keys
 
 LEVELS: dict[str, list[str]] = {
     "total": [],
@@ -79,21 +85,22 @@ def backtest(
     origins: list[date],
     horizon: int,
     params: DemandParams,
-    to_pandas: Callable[[DataFrame], pd.DataFrame] | None = None,
+    limits: HandOff | None = None,
     baseline_window: int = 28,
 ) -> pd.DataFrame:
     """model, level, wape, bias of the model and both baselines over rolling origins.
 
-    `to_pandas` bounds the training-frame hand-off (e.g. ml.training.handoff.to_pandas_bounded with max_rows and seed);
-    default: collect the whole frame. A model with params.use_plan gets the realised promo/price as its plan.
+    `limits`: above `limits.max_rows` history rows, backtest a hash sample of whole series (module docstring);
+    None: every series. A model with params.use_plan gets the realised promo/price as its plan.
     """
     if not origins:
         raise ValueError("backtest needs at least one origin")
     hist = as_spark(history)
-    collect = to_pandas or (lambda df: df.toPandas())
+    if limits is not None:
+        hist = sample_keys(hist, key=SERIES, limits=limits, rows=hist.count()).persist()
     cells = []
     for origin in sorted(origins):
-        model = train_demand(collect(build_training_frame(hist, as_of=origin, horizon=horizon)), params=params)
+        model = train_demand(build_training_frame(hist, as_of=origin, horizon=horizon).toPandas(), params=params)
         plan = _plan(hist, origin, horizon) if params.use_plan else None
         preds = {MODEL_NAME: forecast(model, hist, as_of=origin, horizon=horizon, plan=plan)}
         for kind in BASELINES:

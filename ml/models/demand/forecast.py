@@ -3,6 +3,11 @@
 Every function reads only history <= as_of. History may be a Spark DataFrame (features.item_store_day) or a
 bounded pandas frame with the same columns; pandas input is turned into Spark through the active SparkSession,
 so the features are computed by exactly the code that built the training frame.
+
+These return pandas frames of every series in the window (series x horizon rows; baselines read series x lookback
+days): they serve the offline backtest (ml.models.demand.backtest, which samples series under ml.handoff.max_rows
+first) and notebooks on bounded histories. The daily forecast never goes through them: DemandAdapter.outputs
+scores the champion in Spark (ml.serving.pyfunc.apply_model, mapInPandas).
 """
 
 from __future__ import annotations

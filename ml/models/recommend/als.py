@@ -16,6 +16,7 @@ from pathlib import Path
 from pyspark.ml.recommendation import ALS, ALSModel
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from ml.models.recommend.interactions import popularity
 
@@ -49,9 +50,16 @@ class AlsRecommender:
 
 
 def _index(df: DataFrame, col: str, idx: str) -> DataFrame:
-    """Distinct ids numbered 0.. in id order (a single ordered pass: the id space must fit ALS' int range)."""
-    ids = df.select(col).distinct()
-    return ids.select(col, (F.row_number().over(Window.orderBy(col)) - 1).cast("int").alias(idx)).cache()
+    """Distinct ids numbered 0.. in id order (ALS wants ints: the id space must fit the int range).
+
+    A distributed sort, then zipWithIndex: one count per sorted partition and a running offset, so no task ever
+    holds all ids (a window ordered without a partition would). The sort's partitions are fixed once the RDD is
+    made, so the numbering is the rank in id order: the same for the same ids on every run.
+    """
+    ids = df.select(col).distinct().orderBy(col)
+    numbered = ids.rdd.zipWithIndex().map(lambda pair: (pair[0][0], pair[1]))
+    schema = T.StructType([ids.schema[col], T.StructField(idx, T.LongType(), nullable=False)])
+    return ids.sparkSession.createDataFrame(numbered, schema).select(col, F.col(idx).cast("int").alias(idx)).cache()
 
 
 def train_als(interactions: DataFrame, *, params: AlsParams) -> AlsRecommender:
@@ -164,12 +172,16 @@ def recommend(
 
 
 def save_recommender(model: AlsRecommender, path: str | Path) -> None:
-    """Write the model as a local directory: als/ (Spark ML), users/, items/, popular/, seen/ (parquet), meta.json."""
+    """Write the model as a local directory: als/ (Spark ML), users/, items/, popular/, seen/ (parquet), meta.json.
+
+    The frames are written as they are partitioned (no coalesce(1): the id maps and the seen pairs grow with
+    customers and items, and one file would be one task).
+    """
     root = Path(path)
     root.mkdir(parents=True, exist_ok=True)
     model.als.write().overwrite().save(str(root / "als"))
     for name in ("users", "items", "popular", "seen"):
-        getattr(model, name).coalesce(1).write.mode("overwrite").parquet(str(root / name))
+        getattr(model, name).write.mode("overwrite").parquet(str(root / name))
     (root / "meta.json").write_text(json.dumps({"params": asdict(model.params), "n_items": model.n_items}, indent=2))
 
 

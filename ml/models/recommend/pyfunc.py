@@ -43,4 +43,6 @@ class AlsPyfunc(mlflow.pyfunc.PythonModel):
         n = int((params or {}).get("n", 10))
         customers = spark.createDataFrame(model_input[["customer_id"]].astype(str))
         recs = recommend(self._model, customers, exclude=self._model.seen, out_of_stock=None, n=n)
+        # pyfunc's contract is pandas out: at most n rows per customer of `model_input`, a batch the caller holds
+        # in memory already. Daily scoring does not come here (the adapter calls recommend() and writes in Spark).
         return recs.orderBy("customer_id", "rank").toPandas()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,10 +13,11 @@ from deltalake import DeltaTable, write_deltalake
 from jobs.common.config import Config
 from jobs.common.config.orchestration import QualitySettings
 from jobs.io.lake import lake_path
+from jobs.io.paths import TableError
 from jobs.io.schemas import arrow_schema
 from jobs.orchestration.exports import export_serving
 from jobs.orchestration.ops import FAILURES, record_failure
-from jobs.orchestration.quality import check_quality, delivery_date
+from jobs.orchestration.quality import ORDER_LINES, check_quality, delivery_date, latest_order_date
 
 RULES = QualitySettings(max_quarantine_rate=0.05, max_freshness_lag_days=1)
 
@@ -131,6 +132,29 @@ def test_gate_breaches_on_stale_data_and_ignores_later_dates(warehouse: Config) 
 def test_gate_breaches_without_any_ingest(cfg: Config) -> None:
     report = check_quality(cfg, start=date(2025, 3, 1), end=date(2025, 3, 1), rules=RULES)
     assert [b.split(" ")[0] for b in report.breaches] == ["no", "freshness:"]
+
+
+def test_latest_order_date_is_the_latest_partition_on_or_before_end_read_from_the_log_only(cfg: Config) -> None:
+    """Against a direct computation over the rows, for every end date; then with every data file overwritten by
+    garbage: the answer comes from the Delta log's partition values, no data file is opened."""
+    days = [date(2025, 2, 27), date(2025, 3, 1), date(2025, 3, 1), date(2025, 3, 4), date(2025, 3, 9)]
+    rows = [{"order_id": f"o{i}", "order_date": d} for i, d in enumerate(days)]
+    _write(cfg, ORDER_LINES, rows, arrow_schema(ORDER_LINES), ["order_date"])
+    late = pa.Table.from_pylist([{"order_id": "late", "order_date": date(2025, 3, 6)}], arrow_schema(ORDER_LINES))
+    write_deltalake(str(lake_path(cfg, ORDER_LINES)), late, mode="append", partition_by=["order_date"])  # a 2nd commit
+    ends = [date(2025, 2, 26) + timedelta(days=k) for k in range(14)]
+    expected = {end: max((d for d in [*days, date(2025, 3, 6)] if d <= end), default=None) for end in ends}
+    assert {end: latest_order_date(cfg, end=end) for end in ends} == expected
+    for data_file in lake_path(cfg, ORDER_LINES).rglob("*.parquet"):
+        data_file.write_bytes(b"not parquet")
+    assert {end: latest_order_date(cfg, end=end) for end in ends} == expected
+
+
+def test_latest_order_date_needs_the_table_partitioned_by_order_date(cfg: Config) -> None:
+    assert latest_order_date(cfg, end=date(2025, 3, 1)) is None  # no table yet
+    _write(cfg, ORDER_LINES, [{"order_id": "o1", "order_date": date(2025, 3, 1)}], arrow_schema(ORDER_LINES))
+    with pytest.raises(TableError, match="not partitioned by order_date"):
+        latest_order_date(cfg, end=date(2025, 3, 1))
 
 
 def _context(task_id: str, error: Exception) -> dict:

@@ -32,7 +32,7 @@ def test_defaults_names_and_model_configs(tmp_path: Path) -> None:
     assert churn.gate.metric == "auc" and churn.gate.guards == {"ece": 0.05}
     assert churn.challenger.kind == "lgbm" and churn.top_reasons == 3
     assert churn.risk_bands == (RiskBand("high", 0.7), RiskBand("medium", 0.4), RiskBand("low", 0.0))
-    assert settings.demand.levels == DemandLevels(n_samples=1000, seed=7)
+    assert settings.demand.levels == DemandLevels(n_samples=1000, seed=7, series_per_chunk=2000)
     recommend = settings.recommend
     assert isinstance(recommend, RecommendSettings) and (recommend.top_n, recommend.evaluate.k) == (10, 10)
     assert recommend.weights == InteractionWeights(purchase=5.0, cart=2.0, view=1.0, imported_default=1.0)

@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from jobs.common.config.ml import HandOff
 from ml.models.demand.backtest import _actuals, _plan, backtest, score_levels
-from ml.models.demand.features import KEY, build_training_frame
+from ml.models.demand.features import KEY, SERIES, build_training_frame
 from ml.models.demand.forecast import FORECAST_COLUMNS, baseline_forecast, forecast
 from ml.models.demand.model import DemandModel, DemandParams, train_demand
+from ml.training.handoff import sample_keys
 from tests.support.demand_sim import START, simulate_panel
 
 HORIZON = 28
@@ -118,6 +120,19 @@ def test_backtest_reports_every_model_and_level(history):
     wape = result.pivot(index="level", columns="model", values="wape")
     assert (wape["lightgbm"] <= 0.95 * wape["seasonal_naive"]).all(), wape
     assert result["bias"].abs().max() < 1.0
+
+
+def test_backtest_under_a_row_cap_scores_a_sample_of_whole_series(spark, history, panel):
+    """With ml.handoff limits below the history's rows, the backtest is the backtest of the kept series alone:
+    whole series, their rows under the cap."""
+    limits = HandOff(max_rows=len(panel) // 2, seed=3)
+    capped = backtest(history, origins=[AS_OF], horizon=HORIZON, params=DemandParams(), limits=limits)
+    kept = sample_keys(history, key=SERIES, limits=limits, rows=len(panel)).select(*SERIES).distinct().toPandas()
+    rows = panel.merge(kept, on=SERIES, how="inner")
+    assert len(rows) <= limits.max_rows and 0 < len(kept) < panel[SERIES].drop_duplicates().shape[0]
+    assert rows.groupby(SERIES).size().eq(panel.groupby(SERIES).size().loc[pd.MultiIndex.from_frame(kept)]).all()
+    alone = backtest(spark.createDataFrame(rows), origins=[AS_OF], horizon=HORIZON, params=DemandParams())
+    pd.testing.assert_frame_equal(capped, alone, rtol=1e-6)
 
 
 def test_save_load_and_mlflow_pyfunc_round_trip(tmp_path, history, model):

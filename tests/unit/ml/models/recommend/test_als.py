@@ -11,6 +11,7 @@ from jobs.common.config.ml import InteractionWeights
 from jobs.gold.sales import sales_lines
 from ml.models.recommend.als import (
     AlsParams,
+    _index,
     load_recommender,
     recommend,
     recommend_popular,
@@ -117,3 +118,22 @@ def test_save_load_and_mlflow_pyfunc(spark, tmp_path, sim, model):
     )
     out = mlflow.pyfunc.load_model(str(tmp_path / "pyfunc")).predict(some, params={"n": 3})
     pd.testing.assert_frame_equal(out.reset_index(drop=True), direct, rtol=1e-5)
+
+
+def test_index_numbers_ids_in_id_order_whatever_the_input_partitioning(spark):
+    """The index is the rank in id order (Spark compares strings as UTF-8 bytes), computed over several sorted
+    partitions, and the same however the input arrives."""
+    ids = [f"c{i:03d}" for i in range(150)] + ["Ω-import", "a b", "", "Z"]
+    expected = spark.createDataFrame(
+        list(enumerate(sorted(ids, key=str.encode))), "user_idx int, customer_id string"
+    ).select("customer_id", "user_idx")
+    df = spark.createDataFrame([(i,) for i in ids * 2], "customer_id string")
+    coalesce = spark.conf.get("spark.sql.adaptive.coalescePartitions.enabled")
+    spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")  # keep the sort's partitions apart
+    try:
+        for frame in (df.repartition(5), df.orderBy(F.rand(3)).repartition(2)):
+            got = _index(frame, "customer_id", "user_idx")
+            assert got.dtypes == [("customer_id", "string"), ("user_idx", "int")]
+            assertDataFrameEqual(got, expected)
+    finally:
+        spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", coalesce)
