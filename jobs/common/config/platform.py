@@ -73,3 +73,4 @@ class GenerateDefaults:
 class Ingest:
     contracts_dir: str
     conflict_retries: int
+    identity_max_rounds: int  # safety limit of identity resolution's rounds (they grow with log of the diameter)
