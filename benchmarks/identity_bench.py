@@ -171,13 +171,14 @@ def main() -> None:
     print(f"\n{'path':<14}{'best s':>9}  runs s")
     for name, times in runs.items():
         print(f"{name:<14}{best[name]:>9.2f}  {', '.join(f'{t:.2f}' for t in times)}")
-    print(f"{'full / incr.':<14}{ratio:>9.1f}x")
+    print(f"{'full / incr.':<14}{ratio:>9.1f}x   (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     write_json(
         args.results / f"{datetime.now(UTC).date().isoformat()}-identity.json",
         {
             "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "load_average_1_5_15": [round(x, 1) for x in os.getloadavg()],  # the cores are shared: read times with it
             "spark": {"master": cfg.spark.master, "shuffle_partitions": cfg.spark.shuffle_partitions},
-            "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "args": {k: v for k, v in vars(args).items() if k != "results"},
             "sizes": sizes,
             "setup_s": round(setup_s, 2),
             "seconds": runs,
