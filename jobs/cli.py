@@ -26,7 +26,7 @@ def cmd_ingest(cfg: Config, args: argparse.Namespace) -> int:
     from jobs.silver.run import run_silver
 
     run_bronze(cfg, landing=Path(args.from_dir) if args.from_dir else None, up_to=args.date)
-    summary = run_silver(cfg)
+    summary = run_silver(cfg, full_identity=args.full_identity)
     audit = summary.get("audit", [])
     print(
         f"ingested {summary['pending_batches']} batch(es): "
@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     ing = sub.add_parser("ingest", help="landing -> bronze -> silver")
     ing.add_argument("--from", dest="from_dir", help="landing folder (default $OMNILAKE_HOME/landing)")
     ing.add_argument("--date", type=iso_date, help="load delivery folders up to and including this date")
+    ing.add_argument(
+        "--full-identity",
+        action="store_true",
+        help="resolve every identity edge again (default: only the customers this run's new edges touch)",
+    )
     ing.set_defaults(fn=cmd_ingest)
     bld = sub.add_parser("build", help="gold analytics or point-in-time features")
     bld.add_argument("layer", choices=["gold", "features"])

@@ -83,6 +83,13 @@ class Catalog:
 
         return dict(DeltaTable.forPath(self.spark, self.path(name)).detail().first()["properties"] or {})
 
+    def set_properties(self, name: str, properties: Mapping[str, str]) -> None:
+        """Set table properties (one metadata commit), e.g. what version of another table this one reflects."""
+        listed = ", ".join(f"'{k}' = '{v}'" for k, v in properties.items())
+        self._with_retries(
+            lambda: self.spark.sql(f"ALTER TABLE delta.`{self.path(name)}` SET TBLPROPERTIES ({listed})"), name
+        )
+
     def change_feed(self, name: str, start: int, end: int) -> DataFrame:
         """The change data feed of versions [start, end] (lazy: an unreadable range fails when collected)."""
         reader = (

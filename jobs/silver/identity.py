@@ -1,11 +1,12 @@
 """Identity resolution: link source accounts across channels through shared identifiers (member id,
 normalised phone or email tokens) into one stable customer_id.
 
-The identifier graph (silver.identity_edges) only grows. Components are found by min-label propagation with
-Spark joins. A component keeps the customer_id its members already had (the smallest, if a new link joins
-two known customers); a component holding an imported id takes that id (imported ids are kept); a new
-component gets `C` + a hash of its smallest node, so ids do not depend on run order.
-"""
+The identifier graph (silver.identity_edges) only grows. Components are found by label propagation with
+hooking and shortcutting in Spark joins (rounds grow with the log of a component's diameter). A component keeps
+the customer_id its members already had (the smallest, if a new link joins two known customers); a component
+holding an imported id takes that id (imported ids are kept); a new component gets `C` + a hash of its smallest
+node, so ids do not depend on run order. Each run resolves only the customers its new edges touch
+(`resolve_incremental`); `resolve_full` resolves every edge and gives the same rows."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pyspark.sql import functions as F
 
 EDGE_COLUMNS = ("src_type", "src_value", "dst_type", "dst_value")
 IMPORTED_PREFIX = "imported:"
+NODE = ("id_type", "id_value")
 
 
 def account_edges(df: DataFrame, *, id_type: str | F.Column, id_col: str, links: dict[str, str]) -> DataFrame:
@@ -44,41 +46,63 @@ def _node(kind: str, value: str) -> F.Column:
     return F.concat_ws("|", F.col(kind), F.col(value))
 
 
-def connected_components(edges: DataFrame, *, max_iterations: int = 30) -> DataFrame:
-    """(id_type, id_value, component) with component = the smallest node key reachable."""
+def connected_components(edges: DataFrame, *, max_rounds: int) -> DataFrame:
+    """(id_type, id_value, component) with component = the smallest node key ('type|value') of the node's component.
+
+    Label propagation with hooking and shortcutting (FastSV, Zhang, Azad & Hu 2020): every node holds a label, a
+    node of its component no larger than itself. Each round, with grand(v) = label(label(v)) and hook(v) = the
+    smallest grand(u) over v's neighbours u: label(v) <- min(label(v), grand(v), hook(v)) (shortcut and hook), and
+    label(label(v)) <- min(..., hook(v)): a node also lowers its parent, so a whole tree moves at once instead of
+    waiting for the smaller label to walk to its root. Rounds grow with the log of the diameter (chains of 100,
+    1,000 and 10,000 nodes: 8, 11 and 15 rounds), not with the diameter as plain min-label propagation does. A
+    round that changes no label proves convergence: label(v) <= grand(v) makes every tree a star, label(v) <=
+    hook(v) gives both ends of every edge the same label, and that label is the component's smallest node (a
+    label never rises above its node). `max_rounds` is a safety limit only."""
     pairs = edges.select(_node("src_type", "src_value").alias("a"), _node("dst_type", "dst_value").alias("b"))
     both = pairs.unionByName(pairs.select(F.col("b").alias("a"), F.col("a").alias("b"))).distinct()
     both = both.localCheckpoint()
-    labels = both.select(F.col("a").alias("node")).distinct().withColumn("label", F.col("node")).localCheckpoint()
-    for _ in range(max_iterations):
-        proposed = (
-            both.join(labels.withColumnRenamed("node", "b"), on="b", how="inner")
-            .groupBy(F.col("a").alias("node"))
-            .agg(F.min("label").alias("candidate"))
-        )
-        updated = (
-            labels.join(proposed, on="node", how="left")
-            .select("node", F.least("label", F.coalesce("candidate", "label")).alias("label"))
-            .localCheckpoint()
-        )
-        changed = (
-            updated.join(labels.withColumnRenamed("label", "old"), on="node", how="inner")
-            .where(F.col("label") != F.col("old"))
-            .limit(1)
-            .count()
-        )
-        labels = updated
-        if changed == 0:
+    labels = (
+        both.groupBy(F.col("a").alias("node")).agg(F.least(F.col("a"), F.min("b")).alias("label")).localCheckpoint()
+    )
+    for _ in range(max_rounds):
+        labels, changed = _round(both, labels)
+        if not changed:
             break
     else:
-        raise RuntimeError(f"identity resolution did not converge in {max_iterations} iterations")
+        raise RuntimeError(f"identity resolution did not converge in {max_rounds} rounds (ingest.identity_max_rounds)")
     split = F.split(F.col("node"), r"\|", 2)
     return labels.select(split[0].alias("id_type"), split[1].alias("id_value"), F.col("label").alias("component"))
 
 
+def _round(both: DataFrame, labels: DataFrame) -> tuple[DataFrame, bool]:
+    """One hook-and-shortcut round over (node, label); the new labels (checkpointed) and whether any changed."""
+    parents = labels.select(F.col("node").alias("label"), F.col("label").alias("grand"))
+    grand = labels.join(parents, on="label", how="left").select(
+        "node", "label", F.coalesce("grand", "label").alias("grand")
+    )
+    hooks = (
+        both.join(grand.select(F.col("node").alias("b"), "grand"), on="b", how="inner")
+        .groupBy(F.col("a").alias("node"))
+        .agg(F.min("grand").alias("hook"))
+    )
+    state = grand.join(hooks, on="node", how="left").withColumn("hook", F.coalesce("hook", "grand"))
+    to_parent = state.groupBy(F.col("label").alias("node")).agg(F.min("hook").alias("from_child"))
+    updated = (
+        state.join(to_parent, on="node", how="left")
+        .select(
+            "node",
+            F.least("label", "grand", "hook", F.coalesce("from_child", "label")).alias("label"),
+            F.col("label").alias("_old"),
+        )
+        .localCheckpoint()
+    )
+    changed = updated.where(F.col("label") != F.col("_old")).limit(1).count() > 0
+    return updated.select("node", "label"), changed
+
+
 def assign_customer_ids(components: DataFrame, *, existing: DataFrame) -> DataFrame:
     """identity_map rows (id_type, id_value, customer_id): keep known ids, imported ids win, else new id."""
-    known = components.join(existing, on=["id_type", "id_value"], how="left")
+    known = components.join(existing, on=list(NODE), how="left")
     imported = F.when(F.col("id_type").startswith(IMPORTED_PREFIX), F.col("id_value"))
     per_component = known.groupBy("component").agg(
         F.min(imported).alias("_imported"),
@@ -93,7 +117,59 @@ def changed_ids(new_map: DataFrame, *, existing: DataFrame) -> DataFrame:
     """Map rows that are new or whose customer_id changed (a merge of two customers)."""
     old = existing.withColumnRenamed("customer_id", "_old")
     return (
-        new_map.join(old, on=["id_type", "id_value"], how="left")
+        new_map.join(old, on=list(NODE), how="left")
         .where(F.col("_old").isNull() | (F.col("_old") != F.col("customer_id")))
         .select("id_type", "id_value", "customer_id")
     )
+
+
+def new_edges(edges: DataFrame, *, known: DataFrame) -> DataFrame:
+    """This run's edges that silver.identity_edges (`known`) does not hold yet."""
+    columns = list(EDGE_COLUMNS)
+    return edges.select(*columns).distinct().join(known.select(*columns), on=columns, how="left_anti")
+
+
+def touched_map(new: DataFrame, *, id_map: DataFrame) -> DataFrame:
+    """The identity_map rows of every customer a new edge touches: all the customer's nodes, not only the
+    edges' endpoints (nodes the map does not know yet have no row; they join through the new edges)."""
+    ends = new.select(F.col("src_type").alias("id_type"), F.col("src_value").alias("id_value")).unionByName(
+        new.select(F.col("dst_type").alias("id_type"), F.col("dst_value").alias("id_value"))
+    )
+    customers = id_map.join(ends, on=list(NODE), how="left_semi").select("customer_id")
+    return id_map.join(customers, on="customer_id", how="left_semi").select(*NODE, "customer_id")
+
+
+def component_edges(edges: DataFrame, *, nodes: DataFrame) -> DataFrame:
+    """The edges whose src node is one of `nodes` (id_type, id_value). When `nodes` holds whole components (every
+    node of a customer), these are all their edges: both ends of an edge are in the same component."""
+    src = nodes.select(F.col("id_type").alias("src_type"), F.col("id_value").alias("src_value"))
+    return edges.join(src, on=["src_type", "src_value"], how="left_semi").select(*EDGE_COLUMNS)
+
+
+def resolve_incremental(
+    new: DataFrame, *, edges: DataFrame, id_map: DataFrame, max_rounds: int
+) -> tuple[DataFrame, DataFrame]:
+    """(changed identity_map rows, the map rows they were resolved against) after adding the `new` edges to the
+    graph `edges` whose resolution is `id_map`. Only the customers the new edges touch are resolved again, on
+    their own edges plus the new ones; every other component is unchanged by new edges, so its rows stay as
+    they are, and the result equals `resolve_full`: a component's id depends only on its own nodes (imported
+    ids, the ids they had, its smallest node). Both frames are checkpointed, so they outlive writes to the
+    tables they were read from."""
+    existing = touched_map(new, id_map=id_map).localCheckpoint()
+    graph = component_edges(edges, nodes=existing).unionByName(new.select(*EDGE_COLUMNS))
+    return _resolve(graph, existing=existing, max_rounds=max_rounds), existing
+
+
+def resolve_full(
+    new: DataFrame, *, edges: DataFrame, id_map: DataFrame, max_rounds: int
+) -> tuple[DataFrame, DataFrame]:
+    """`resolve_incremental` over every edge and every map row: the reference it must equal, and a repair."""
+    existing = id_map.select(*NODE, "customer_id").localCheckpoint()
+    graph = edges.select(*EDGE_COLUMNS).unionByName(new.select(*EDGE_COLUMNS))
+    return _resolve(graph, existing=existing, max_rounds=max_rounds), existing
+
+
+def _resolve(graph: DataFrame, *, existing: DataFrame, max_rounds: int) -> DataFrame:
+    components = connected_components(graph, max_rounds=max_rounds)
+    new_map = assign_customer_ids(components, existing=existing)
+    return changed_ids(new_map, existing=existing).localCheckpoint()

@@ -109,8 +109,12 @@ class Ingest:
             kwargs[name] = self.catalog.read_or_empty(lookup.table)
         return conform.function(good, **kwargs)
 
-    def update_identities(self, valid: dict[str, DataFrame]) -> DataFrame | None:
-        """Add this run's identifier edges, re-resolve, merge silver.identity_map; returns the changed ids."""
+    def update_identities(self, valid: dict[str, DataFrame], *, full: bool = False) -> DataFrame | None:
+        """Add this run's new identifier edges and resolve the customers they touch (`full`: every edge), merge
+        the changed silver.identity_map rows; returns the known nodes whose customer_id moved (None: no new edge).
+
+        The map is written before the edges: a run that stops in between finds the same new edges again and
+        resolves them to the same rows; the other order would leave edges that no run resolves."""
 
         def kind(id_type: str | None) -> str | Column:  # None: the row's channel, as imported:<channel>
             return F.concat(F.lit(IMPORTED_PREFIX), F.col("channel")) if id_type is None else id_type
@@ -127,18 +131,20 @@ class Ingest:
         ]
         if not parts:
             return None
-        edges = parts[0]
-        for part in parts[1:]:
-            edges = edges.unionByName(part)
-        self.catalog.merge(
-            edges.distinct(), "silver.identity_edges", list(identity.EDGE_COLUMNS), update_condition="false"
+        known = self.catalog.read_or_empty("silver.identity_edges")
+        new = identity.new_edges(_union(parts), known=known).localCheckpoint()
+        if not full and not new.limit(1).count():
+            return None
+        resolve = identity.resolve_full if full else identity.resolve_incremental
+        changed, existing = resolve(
+            new,
+            edges=known,
+            id_map=self.catalog.read_or_empty("silver.identity_map"),
+            max_rounds=self.cfg.ingest.identity_max_rounds,
         )
-        existing = self.catalog.read_or_empty("silver.identity_map").localCheckpoint()
-        components = identity.connected_components(self.catalog.read("silver.identity_edges"))
-        new_map = identity.assign_customer_ids(components, existing=existing).localCheckpoint()
-        changed = identity.changed_ids(new_map, existing=existing).localCheckpoint()
-        self.catalog.merge(changed, "silver.identity_map", ["id_type", "id_value"])
-        return changed.join(existing.select("id_type", "id_value"), on=["id_type", "id_value"], how="left_semi")
+        self.catalog.merge(changed, "silver.identity_map", list(identity.NODE))
+        self.catalog.merge(new, "silver.identity_edges", list(identity.EDGE_COLUMNS), update_condition="false")
+        return changed.join(existing.select(*identity.NODE), on=list(identity.NODE), how="left_semi")
 
     def classify_source(self, spec: SourceSpec, good: DataFrame) -> tuple[DataFrame, DataFrame]:
         """(every row classified for the audit, the rows to upsert into the spec's target table)."""
@@ -165,14 +171,17 @@ class Ingest:
         )
 
 
-def run_silver(cfg: Config) -> dict[str, Any]:
-    """Process every pending bronze batch of every declared source into silver."""
+def run_silver(cfg: Config, *, full_identity: bool = False) -> dict[str, Any]:
+    """Process every pending bronze batch of every declared source into silver (`full_identity`: resolve every
+    identity edge again, not only the customers this run's new edges touch)."""
     spark = build_spark(cfg)
     catalog = Catalog.from_config(spark, cfg)
-    return process_silver(cfg, catalog, load_contracts(cfg.ingest.contracts_dir))
+    return process_silver(cfg, catalog, load_contracts(cfg.ingest.contracts_dir), full_identity=full_identity)
 
 
-def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]) -> dict[str, Any]:
+def process_silver(
+    cfg: Config, catalog: Catalog, contracts: dict[str, Contract], *, full_identity: bool = False
+) -> dict[str, Any]:
     """Every pending batch of the sources in `contracts`, in load order (the order of SPECS)."""
     run = Ingest(cfg, catalog)
     all_pending, run_version = run.pending_batches()
@@ -197,9 +206,8 @@ def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]
             vault = _union(vault_parts).dropDuplicates(["token"])
             catalog.merge(vault, "restricted.pii", ["token"], update_condition="false")
         info["quarantined_sources"] = len(bad_parts)
-    map_since = catalog.version("silver.identity_map")  # silver.customers follows the map's changes from here
     with stage("ingest.identity"):
-        changed = run.update_identities({s: c[2] for s, c in checked.items()})
+        changed = run.update_identities({s: c[2] for s, c in checked.items()}, full=full_identity)
 
     def classify(spec: SourceSpec) -> tuple[DataFrame, DataFrame]:
         bronze, chk, good = checked[spec.name]
@@ -225,7 +233,7 @@ def process_silver(cfg: Config, catalog: Catalog, contracts: dict[str, Contract]
         batch_ids = [batch_id_of(s, n) for s, nums in pending.items() for n in nums]
         build_orders(catalog, batch_ids=batch_ids, changed=changed)
         add_unknown_references(catalog, batch_ids=batch_ids)
-        build_customers(catalog, batch_ids=batch_ids, map_since=map_since)
+        build_customers(catalog, batch_ids=batch_ids)
     audit = _union(audits)
     if unbalanced(audit).limit(1).count():
         raise AssertionError(f"lineage does not add up: {unbalanced(audit).collect()}")

@@ -50,19 +50,39 @@ def build_orders(catalog: Catalog, *, batch_ids: Sequence[str], changed: DataFra
     catalog.merge(order_headers(affected), "silver.orders", ["channel", "order_id"], partition_by=["order_date"])
 
 
-def build_customers(catalog: Catalog, *, batch_ids: Sequence[str] = (), map_since: int | None = None) -> None:
-    """silver.customers after a run. With `map_since` (the version of silver.identity_map before the run): only
-    the customers the run touched are recomputed and merged (new or re-linked identifiers, CRM rows and order
-    lines of the run's batches), and customer ids a merge retired are deleted. Without it (a first run, or no map
-    before it): rebuilt whole. Either way the table equals customers() over all of silver."""
+MAP_VERSION = "omnilake.identityMapVersion"  # silver.customers property: the identity_map version it reflects
+
+
+def build_customers(catalog: Catalog, *, batch_ids: Sequence[str] = ()) -> None:
+    """silver.customers after a run. Once built, only the customers the run touched are recomputed and merged:
+    identifiers new or re-linked since the identity_map version the table reflects (its MAP_VERSION property,
+    set after each build: a run that died before setting it is redone from the older version), CRM rows and
+    order lines of the run's batches; customer ids a merge retired are deleted. The first build is whole. Either
+    way the table equals customers() over all of silver."""
     if not catalog.exists("silver.identity_map"):
         return
+    map_now = catalog.version("silver.identity_map")
     id_map = catalog.read("silver.identity_map")
     members = catalog.read_or_empty("silver.members")
     lines = catalog.read_or_empty("silver.order_lines").where(F.col("customer_id").isNotNull())
-    if map_since is None or map_since < 0 or not catalog.exists("silver.customers"):
+    since = catalog.properties("silver.customers").get(MAP_VERSION) if catalog.exists("silver.customers") else None
+    if since is None:
         catalog.overwrite(customers(id_map, members, first_seen(lines)), "silver.customers")
-        return
+    else:
+        _merge_touched(catalog, id_map, members, lines, batch_ids=batch_ids, map_since=int(since))
+    if since is None or int(since) != map_now:
+        catalog.set_properties("silver.customers", {MAP_VERSION: str(map_now)})
+
+
+def _merge_touched(
+    catalog: Catalog,
+    id_map: DataFrame,
+    members: DataFrame,
+    lines: DataFrame,
+    *,
+    batch_ids: Sequence[str],
+    map_since: int,
+) -> None:
     touched = _touched_customers(catalog, id_map, batch_ids=batch_ids, map_since=map_since).localCheckpoint()
     if not touched.limit(1).count():
         return

@@ -10,10 +10,13 @@ import pytest
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.testing import assertDataFrameEqual
 
 from jobs.cli import main
 from jobs.common.config import Config, load_config
+from jobs.io.schemas import ddl
 from jobs.io.tables import Catalog
+from jobs.silver.identity import resolve_full
 from jobs.sources.contracts import load_contracts
 
 pytestmark = pytest.mark.integration
@@ -152,6 +155,20 @@ def test_identity_resolution_matches_the_truth(world: dict) -> None:
         seen[customer] = person["person_id"]
     customers = catalog.read("silver.customers").where(F.col("source") == "landing").count()
     assert customers == truth["persons"] == len(seen)
+
+
+def test_identity_map_is_what_a_full_recompute_gives(world: dict, spark) -> None:
+    """Each ingest resolved only the customers its new edges touched; resolving every edge again moves no node and
+    adds none (every node of silver.identity_edges has its row)."""
+    catalog = world["catalog"]
+    edges = catalog.read("silver.identity_edges")
+    changed, _ = resolve_full(
+        edges.limit(0),
+        edges=edges,
+        id_map=catalog.read("silver.identity_map"),
+        max_rounds=world["cfg"].ingest.identity_max_rounds,
+    )
+    assertDataFrameEqual(changed, spark.createDataFrame([], ddl("silver.identity_map")))
 
 
 def test_lineage_adds_up_for_every_batch(world: dict) -> None:

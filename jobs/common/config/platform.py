@@ -74,3 +74,4 @@ class Ingest:
     contracts_dir: str
     conflict_retries: int
     parallel_tables: Annotated[int, Field(ge=1)]
+    identity_max_rounds: int  # safety limit of identity resolution's rounds (they grow with log of the diameter)

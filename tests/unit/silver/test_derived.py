@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal as D
 
+from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from jobs.io.tables import Catalog
 from jobs.silver.derived import customer_id_for, customers
-from jobs.silver.upkeep import add_unknown_references, build_customers, build_orders
+from jobs.silver.upkeep import MAP_VERSION, add_unknown_references, build_customers, build_orders
 
 MAP = "id_type string, id_value string, customer_id string"
 ORDERS = (
@@ -218,7 +219,6 @@ def test_build_customers_after_a_run_equals_a_rebuild(catalog: Catalog, silver) 
     build_customers(catalog)
     untouched = catalog.read("silver.customers").where("customer_id = 'C5'").collect()
 
-    map_since = catalog.version("silver.identity_map")
     run_map = [("marketplace", "B7", "C1"), ("phone", "p1", "C1"), ("member", "M9", "C9"), ("web", "A9", "C9")]
     catalog.merge(spark.createDataFrame(run_map, MAP), "silver.identity_map", ["id_type", "id_value"])
     run_lines = [
@@ -233,7 +233,7 @@ def test_build_customers_after_a_run_equals_a_rebuild(catalog: Catalog, silver) 
         update_set={"customer_id": "s.c"},
         insert=False,
     )
-    build_customers(catalog, batch_ids=["b2"], map_since=map_since)
+    build_customers(catalog, batch_ids=["b2"])
 
     lines = catalog.read("silver.order_lines").where("customer_id IS NOT NULL")
     first = lines.groupBy("customer_id").agg(F.min("order_ts").alias("first_seen_ts"))
@@ -242,6 +242,10 @@ def test_build_customers_after_a_run_equals_a_rebuild(catalog: Catalog, silver) 
     assertDataFrameEqual(catalog.read("silver.customers"), expected)
     assert {r["customer_id"] for r in catalog.read("silver.customers").collect()} == {"C1", "C5", "C9"}
     assert catalog.read("silver.customers").where("customer_id = 'C5'").collect() == untouched
-    touched = catalog.last_commit_metrics("silver.customers")
-    assert int(touched["numTargetRowsDeleted"]) == 1  # C7 retired
-    assert int(touched["numTargetRowsInserted"]) == 1  # C9
+    property_set, merge = DeltaTable.forPath(spark, catalog.path("silver.customers")).history(2).collect()
+    assert merge["operation"] == "MERGE" and property_set["operation"] == "SET TBLPROPERTIES"
+    assert int(merge["operationMetrics"]["numTargetRowsDeleted"]) == 1  # C7 retired
+    assert int(merge["operationMetrics"]["numTargetRowsInserted"]) == 1  # C9
+    assert int(merge["operationMetrics"]["numTargetRowsUpdated"]) == 1  # C1 (C5 was not touched)
+    version = catalog.properties("silver.customers")[MAP_VERSION]
+    assert version == str(catalog.version("silver.identity_map"))
