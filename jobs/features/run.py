@@ -58,7 +58,8 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, 
     versions = {name: catalog.version(name) for name in INPUTS}
     src = read_inputs(catalog, INPUTS)
     as_of = as_of or default_as_of(src[LINES])
-    all_lines = sales_lines(src[LINES], excluded_statuses=cfg.gold.excluded_statuses)
+    # all history, cached: the planner's first-purchase check and customer_asof read it (item_store_day does not)
+    all_lines = sales_lines(src[LINES], excluded_statuses=cfg.gold.excluded_statuses).cache()
     specs = fact_specs(rules)
     plan = plan_facts(
         catalog, "features", specs, until=as_of, versions=versions, inputs={**src, LINES: all_lines}, full=full
@@ -99,10 +100,9 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, 
             )
         grid.unpersist()
         days, cutoff = snapshot_dates(as_of, since, keep_days=rules.snapshot_retention_days)
-        history = all_lines.cache() if len(days) > 1 else all_lines  # a backfill reads them once per date
         for day in days:
             df = customer_asof(
-                history,
+                all_lines,
                 src["silver.returns"],
                 src["silver.events"],
                 src[PRODUCTS],
@@ -115,5 +115,5 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, 
             summary[CUSTOMER_ASOF] = summary.get(CUSTOMER_ASOF, 0) + rows
         save_watermarks(catalog, plan)
         info["rows"] = sum(summary.values())
-    history.unpersist()
+    all_lines.unpersist()
     return summary

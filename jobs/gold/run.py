@@ -175,8 +175,9 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     table -> rows written.
 
     The facts are built from each input's window the rewritten dates need (jobs.io.changes.read_from), the grid
-    from its window seeded with gold.grid_state; a fact rewritten in full reads all history. Snapshots read all
-    history of their inputs (not cached before the facts are written)."""
+    from its window seeded with gold.grid_state; a fact rewritten in full reads all history. All-history sales
+    lines are cached for what needs them (the planner's first-purchase check, lookups by key, the snapshots); the
+    facts read their window from the files."""
     from jobs.common.spark import build_spark
     from jobs.io.tables import Catalog
 
@@ -186,7 +187,7 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     versions = {name: catalog.version(name) for name in INPUTS}  # before reading: a later change is redone
     src = read_inputs(catalog, INPUTS)
     as_of = as_of or default_as_of(src[LINES])
-    all_lines = sales_lines(src[LINES], excluded_statuses=rules.excluded_statuses)
+    all_lines = sales_lines(src[LINES], excluded_statuses=rules.excluded_statuses).cache()
     specs = fact_specs(rules)
     plan = plan_facts(
         catalog, "gold", specs, until=as_of, versions=versions, inputs={**src, LINES: all_lines}, full=full
@@ -202,7 +203,7 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     )
     win = dated_from(src, starts)
     windowed = starts[LINES] is not None
-    lines = sales_lines(win[LINES], excluded_statuses=rules.excluded_statuses).cache()
+    lines = sales_lines(win[LINES], excluded_statuses=rules.excluded_statuses).cache() if windowed else all_lines
     grid = store_sku_days(
         lines,
         win["silver.daily_sales_imported"],
@@ -230,17 +231,14 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
             )
         for cached in (facts["gold.daily_sales"], facts["gold.funnel"]):
             cached.unpersist()
-        history = lines
-        if windowed:  # snapshots read every line up to their date: all history, cached from here on
-            lines.unpersist()
-            history = all_lines.cache()
         for day in days:
-            for table, df in _snapshots(src, history, grid, rules, day).items():
+            for table, df in _snapshots(src, all_lines, grid, rules, day).items():
                 rows = write_snapshot(catalog, df, table, as_of=day, expire_before=cutoff)
                 summary[table] = summary.get(table, 0) + rows
         save_watermarks(catalog, plan)
         info["rows"] = sum(summary.values())
-    for cached in (history, grid):
+    # the grid last: unpersisting what a cached frame reads from would drop that frame's cache too
+    for cached in (grid, lines, all_lines):
         cached.unpersist()
     return summary
 
