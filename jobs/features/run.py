@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING
 from jobs.common.log import event, stage
 from jobs.features.customer_asof import customer_asof
 from jobs.features.item_store_day import item_store_day
-from jobs.gold.demand import store_sku_days
+from jobs.gold.demand import grid_state, store_sku_days
 from jobs.gold.sales import sales_lines
-from jobs.io.changes import LINES, PRODUCTS, FactSpec, plan_facts, save_watermarks
-from jobs.io.inputs import default_as_of, read_inputs
+from jobs.io.changes import GRID, GRID_SOURCES, LINES, PRODUCTS, FactSpec, plan_facts, read_from, save_watermarks
+from jobs.io.inputs import dated_from, default_as_of, grid_seed, read_inputs
 from jobs.io.writes import snapshot_dates, write_fact, write_snapshot
 
 if TYPE_CHECKING:
     from jobs.common.config import Config
+    from jobs.common.config.gold import FeatureRules
 
 INPUTS = (
     "silver.order_lines",
@@ -28,17 +29,26 @@ INPUTS = (
     "silver.products",
     "silver.daily_sales_imported",
 )
-ITEM_STORE_DAY = FactSpec(
-    "features.item_store_day",
-    "date",
-    {LINES: None, "silver.daily_sales_imported": None, "silver.inventory": None, PRODUCTS: None},
-)
+ITEM_STORE_DAY = "features.item_store_day"
+GRID_STATE = "features.grid_state"
 CUSTOMER_ASOF = "features.customer_asof"
+
+
+def fact_specs(rules: FeatureRules) -> tuple[FactSpec, ...]:
+    """item_store_day (its lags and rolling windows read that many grid days back) and the grid state."""
+    back = max((*rules.lags_days, *rules.rolling_days, 1))  # 1: price_change reads the day before
+    return (
+        FactSpec(ITEM_STORE_DAY, "date", GRID_SOURCES, needs={GRID: back}),
+        FactSpec(GRID_STATE, "date", GRID_SOURCES, needs={GRID: 0}),
+    )
 
 
 def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, full: bool = False) -> dict[str, int]:
     """Rewrite the item_store_day partitions new or late data affects (up to `as_of`), write customer_asof for
-    `as_of` (or every date from `since`) dropping those older than the retention; returns table -> rows written."""
+    `as_of` (or every date from `since`) dropping those older than the retention; returns table -> rows written.
+
+    item_store_day is built on the grid of the window its rewritten dates need, seeded with features.grid_state
+    (all history when it is rewritten in full); customer_asof reads all history."""
     from jobs.common.spark import build_spark
     from jobs.io.tables import Catalog
 
@@ -48,25 +58,51 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, 
     versions = {name: catalog.version(name) for name in INPUTS}
     src = read_inputs(catalog, INPUTS)
     as_of = as_of or default_as_of(src[LINES])
-    lines = sales_lines(src[LINES], excluded_statuses=cfg.gold.excluded_statuses).cache()
+    # all history, cached: the planner's first-purchase check and customer_asof read it (item_store_day does not)
+    all_lines = sales_lines(src[LINES], excluded_statuses=cfg.gold.excluded_statuses).cache()
+    specs = fact_specs(rules)
     plan = plan_facts(
-        catalog, "features", (ITEM_STORE_DAY,), until=as_of, versions=versions, inputs={**src, LINES: lines}, full=full
+        catalog, "features", specs, until=as_of, versions=versions, inputs={**src, LINES: all_lines}, full=full
     )
-    dates = plan.affected[ITEM_STORE_DAY.table]
-    event("features.plan", as_of=as_of, until=plan.until, item_store_day="all" if dates is None else len(dates))
+    starts = read_from(plan, specs)
+    dates = plan.affected[ITEM_STORE_DAY]
+    event(
+        "features.plan",
+        as_of=as_of,
+        until=plan.until,
+        item_store_day="all" if dates is None else len(dates),
+        grid_from=starts[GRID] or "all",
+    )
+    win = dated_from(src, starts)
     summary: dict[str, int] = {}
     with stage("features.run", as_of=as_of) as info:
         grid = store_sku_days(
-            lines, src["silver.daily_sales_imported"], src["silver.inventory"], src[PRODUCTS], until=plan.until
-        )
-        isd = item_store_day(grid, src[PRODUCTS], lags=rules.lags_days, rolling=rules.rolling_days)
-        summary[ITEM_STORE_DAY.table] = write_fact(
-            catalog, isd, ITEM_STORE_DAY.table, date_col="date", dates=dates, until=plan.until
-        )
+            sales_lines(win[LINES], excluded_statuses=cfg.gold.excluded_statuses),
+            win["silver.daily_sales_imported"],
+            win["silver.inventory"],
+            src[PRODUCTS],
+            until=plan.until,
+            start=starts[GRID],
+            seed=grid_seed(catalog, GRID_STATE, starts[GRID]),
+        ).cache()  # item_store_day and the grid state
+        built = {
+            ITEM_STORE_DAY: item_store_day(grid, src[PRODUCTS], lags=rules.lags_days, rolling=rules.rolling_days),
+            GRID_STATE: grid_state(grid),
+        }
+        for spec in specs:
+            summary[spec.table] = write_fact(
+                catalog,
+                built[spec.table],
+                spec.table,
+                date_col=spec.date_col,
+                dates=plan.affected[spec.table],
+                until=plan.until,
+            )
+        grid.unpersist()
         days, cutoff = snapshot_dates(as_of, since, keep_days=rules.snapshot_retention_days)
         for day in days:
             df = customer_asof(
-                lines,
+                all_lines,
                 src["silver.returns"],
                 src["silver.events"],
                 src[PRODUCTS],
@@ -79,5 +115,5 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, 
             summary[CUSTOMER_ASOF] = summary.get(CUSTOMER_ASOF, 0) + rows
         save_watermarks(catalog, plan)
         info["rows"] = sum(summary.values())
-    lines.unpersist()
+    all_lines.unpersist()
     return summary

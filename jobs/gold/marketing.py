@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.gold.sales import SUM_MONEY, order_totals
+from jobs.gold.sales import ORDER_KEY, SUM_MONEY, order_totals
 
 STEPS = ("view", "cart", "order", "paid")
 
@@ -39,13 +39,34 @@ def _touch_key() -> Column:
     return F.coalesce(F.col("customer_id"), F.concat_ws(":", F.col("channel"), F.col("account_id")))
 
 
-def attribute_orders(lines: DataFrame, events: DataFrame, *, window_days: int) -> DataFrame:
+def first_purchases(lines: DataFrame) -> DataFrame:
+    """Each customer's first purchase ever (customer_id, channel, order_id): the earliest of their sales lines by
+    (order_ts, channel, order_id). A narrow aggregate, so a windowed run can take it from all history cheaply."""
+    first = F.min(F.struct("order_ts", "channel", "order_id")).alias("_first")
+    return (
+        lines.where(F.col("customer_id").isNotNull())
+        .groupBy("customer_id")
+        .agg(first)
+        .select("customer_id", F.col("_first.channel").alias("channel"), F.col("_first.order_id").alias("order_id"))
+    )
+
+
+def attribute_orders(
+    lines: DataFrame, events: DataFrame, *, window_days: int, first: DataFrame | None = None
+) -> DataFrame:
     """Each order with its last touch (an event or the order itself carrying a campaign code) in
     [order_ts - window_days, order_ts] by the same customer (or account), and whether it is the customer's
-    first purchase ever. Orders without such a touch get null touch_channel / campaign_id."""
+    first purchase ever (`first`: first_purchases over all history, default: over `lines`). Orders without such
+    a touch get null touch_channel / campaign_id."""
     orders = order_totals(lines)
-    first = Window.partitionBy("customer_id").orderBy("order_ts", "channel", "order_id")
-    orders = orders.withColumn("is_new", F.col("customer_id").isNotNull() & (F.row_number().over(first) == 1))
+    firsts = (
+        (first if first is not None else first_purchases(lines))
+        .select("channel", "order_id", F.lit(True).alias("is_new"))
+        .distinct()
+    )
+    orders = orders.join(firsts, on=ORDER_KEY, how="left").withColumn(
+        "is_new", F.col("customer_id").isNotNull() & F.coalesce(F.col("is_new"), F.lit(False))
+    )
     orders = orders.withColumn("_key", _touch_key())
     touches = (
         events.where(F.col("campaign_code").isNotNull())
@@ -91,13 +112,18 @@ def attribute_orders(lines: DataFrame, events: DataFrame, *, window_days: int) -
     )
 
 
-def channel_roi(lines: DataFrame, events: DataFrame, spend: DataFrame, *, window_days: int) -> DataFrame:
+def channel_roi(
+    lines: DataFrame, events: DataFrame, spend: DataFrame, *, window_days: int, first: DataFrame | None = None
+) -> DataFrame:
     """Per business date x marketing channel x campaign: spend, impressions, clicks, last-touch attributed
     orders, revenue and new customers (first purchase ever), ROI = (revenue - spend) / spend, CAC = spend / new.
 
     A campaign's channel is the one its spend is booked on (a CRM e-mail's code is clicked through to web or app
-    sessions: its revenue counts for crm); a code with no spend rows keeps the channel it was seen on."""
-    attributed = attribute_orders(lines, events, window_days=window_days).where(F.col("campaign_id").isNotNull())
+    sessions: its revenue counts for crm); a code with no spend rows keeps the channel it was seen on. `first`: as in
+    attribute_orders."""
+    attributed = attribute_orders(lines, events, window_days=window_days, first=first).where(
+        F.col("campaign_id").isNotNull()
+    )
     key = ["business_date", "channel", "campaign_id"]
     booked = spend.groupBy("campaign_id").agg(F.min("channel").alias("_booked"))
     revenue = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from jobs.common.config.gold import GoldRules
@@ -12,13 +12,24 @@ from jobs.gold.alerts import alerts
 from jobs.gold.anomalies import anomalies
 from jobs.gold.cohorts import cohort_retention
 from jobs.gold.customers import customer_360, rfm_segments
-from jobs.gold.demand import store_sku_days
+from jobs.gold.demand import grid_state, store_sku_days
 from jobs.gold.inventory import inventory_health, reorder_points_daily
-from jobs.gold.marketing import channel_roi, funnel
+from jobs.gold.marketing import channel_roi, first_purchases, funnel
 from jobs.gold.merch import sell_through, sell_through_daily, sku_matrix
 from jobs.gold.sales import daily_sales, sales_lines
-from jobs.io.changes import CUSTOMERS, LINES, PRODUCTS, RETURNED, FactSpec, plan_facts, save_watermarks
-from jobs.io.inputs import default_as_of, read_inputs
+from jobs.io.changes import (
+    CUSTOMERS,
+    GRID,
+    GRID_SOURCES,
+    LINES,
+    PRODUCTS,
+    RETURNED,
+    FactSpec,
+    plan_facts,
+    read_from,
+    save_watermarks,
+)
+from jobs.io.inputs import dated_from, default_as_of, grid_seed, read_inputs
 from jobs.io.writes import snapshot_dates, write_fact, write_snapshot
 
 if TYPE_CHECKING:
@@ -38,13 +49,11 @@ INPUTS = (
     "ops.batch_audit",
     "gold.demand_forecast",
 )
-# the grid (jobs/gold/demand.py) carries stock and prices forward: a change reaches every later date
-GRID_SOURCES: dict[str, int | None] = {
-    LINES: None,
-    "silver.daily_sales_imported": None,
-    "silver.inventory": None,
-    PRODUCTS: None,
-}
+EVENTS, RETURNS, AUDIT = "silver.events", "silver.returns", "ops.batch_audit"
+GRID_STATE = "gold.grid_state"
+# A business date is a local date, within one day of its timestamp's UTC date (time zone offsets are under 24h):
+# an order's touches [order_ts - window, order_ts] are dated up to window + 2 days before the order's date.
+DATE_SKEW_DAYS = 1
 SNAPSHOTS = (
     "gold.customer_360",
     "gold.rfm_segments",
@@ -55,53 +64,92 @@ SNAPSHOTS = (
 )
 
 
+def _grid_back(rules: GoldRules) -> int:
+    """Grid days before a date that reorder points and sell-through (facts and snapshots) read (trailing windows)."""
+    return max(rules.inventory.demand_window_days, rules.sell_through.window_days) - 1
+
+
 def fact_specs(rules: GoldRules) -> tuple[FactSpec, ...]:
     touch = rules.attribution.window_days
+    touch_back = touch + 2 * DATE_SKEW_DAYS
     return (
-        FactSpec("gold.daily_sales", "business_date", {LINES: 0, RETURNED: 0, "silver.returns": 0, PRODUCTS: 0}),
-        FactSpec("gold.funnel", "business_date", {"silver.events": 0}),
+        FactSpec(
+            "gold.daily_sales",
+            "business_date",
+            {LINES: 0, RETURNED: 0, RETURNS: 0, PRODUCTS: 0},
+            needs={LINES: 0, RETURNS: 0},
+        ),
+        FactSpec("gold.funnel", "business_date", {EVENTS: 0}, needs={EVENTS: 0}),
         FactSpec(
             "gold.channel_roi",
             "business_date",
-            {LINES: touch, "silver.events": touch, "silver.marketing_spend": 0, CUSTOMERS: 0},
+            {LINES: touch, EVENTS: touch, "silver.marketing_spend": 0, CUSTOMERS: 0},
+            needs={LINES: touch_back, EVENTS: touch_back},  # spend: read whole (small; a campaign's channel)
         ),
-        FactSpec("gold.anomalies", "business_date", {LINES: rules.anomalies.window_days - 1}),
+        FactSpec(
+            "gold.anomalies",
+            "business_date",
+            {LINES: rules.anomalies.window_days - 1},
+            needs={LINES: rules.anomalies.window_days - 1},
+        ),
         FactSpec(
             "gold.alerts",
             "business_date",
             {
                 **GRID_SOURCES,
                 RETURNED: 1,
-                "silver.returns": 1,
-                "silver.events": 1,
-                "ops.batch_audit": rules.alerts.quarantine_spike.baseline_days,
+                RETURNS: 1,
+                EVENTS: 1,
+                AUDIT: rules.alerts.quarantine_spike.baseline_days,
+            },
+            # day-over-day rules read the day before; stock rules the grid's trailing windows
+            needs={
+                LINES: 1,
+                RETURNS: 1,
+                EVENTS: 1,
+                GRID: _grid_back(rules),
+                AUDIT: rules.alerts.quarantine_spike.baseline_days,
             },
         ),
+        FactSpec(GRID_STATE, "date", GRID_SOURCES, needs={GRID: 0}),
     )
 
 
-def _facts(src: Mapping[str, DataFrame], lines: DataFrame, grid: DataFrame, rules: GoldRules) -> dict[str, DataFrame]:
+def _facts(
+    win: Mapping[str, DataFrame],
+    lines: DataFrame,
+    grid: DataFrame,
+    rules: GoldRules,
+    *,
+    returned_lines: DataFrame | None,
+    first: DataFrame | None,
+) -> dict[str, DataFrame]:
     # cached: written as facts and read again by the alert rules
-    sales = daily_sales(lines, src["silver.returns"], src["silver.products"]).cache()
-    sessions = funnel(src["silver.events"]).cache()
+    sales = daily_sales(lines, win[RETURNS], win[PRODUCTS], returned_lines=returned_lines).cache()
+    sessions = funnel(win[EVENTS]).cache()
     stock = reorder_points_daily(grid, rules=rules.inventory)
-    st = sell_through_daily(grid, src["silver.products"], rules=rules.sell_through)
+    st = sell_through_daily(grid, win[PRODUCTS], rules=rules.sell_through)
     return {
         "gold.daily_sales": sales,
         "gold.funnel": sessions,
         "gold.channel_roi": channel_roi(
-            lines, src["silver.events"], src["silver.marketing_spend"], window_days=rules.attribution.window_days
+            lines,
+            win[EVENTS],
+            win["silver.marketing_spend"],
+            window_days=rules.attribution.window_days,
+            first=first,
         ),
-        "gold.anomalies": anomalies(src["silver.order_lines"], rules=rules.anomalies),
+        "gold.anomalies": anomalies(win[LINES], rules=rules.anomalies),
         "gold.alerts": alerts(
             sales,
             sessions,
             stock,
             st,
-            src["ops.batch_audit"],
+            win[AUDIT],
             rules=rules.alerts,
             sell_through_flag_below=rules.sell_through.flag_below,
         ),
+        GRID_STATE: grid_state(grid),
     }
 
 
@@ -124,7 +172,12 @@ def _snapshots(
 def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full: bool = False) -> dict[str, int]:
     """Rewrite the fact partitions that new or late silver data affects, write the snapshots for `as_of`
     (every date from `since` to `as_of` for a backfill) dropping those older than the retention; returns
-    table -> rows written."""
+    table -> rows written.
+
+    The facts are built from each input's window the rewritten dates need (jobs.io.changes.read_from), the grid
+    from its window seeded with gold.grid_state; a fact rewritten in full reads all history. All-history sales
+    lines are cached for what needs them (the planner's first-purchase check, lookups by key, the snapshots); the
+    facts read their window from the files."""
     from jobs.common.spark import build_spark
     from jobs.io.tables import Catalog
 
@@ -134,23 +187,40 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     versions = {name: catalog.version(name) for name in INPUTS}  # before reading: a later change is redone
     src = read_inputs(catalog, INPUTS)
     as_of = as_of or default_as_of(src[LINES])
-    lines = sales_lines(src[LINES], excluded_statuses=rules.excluded_statuses).cache()
+    all_lines = sales_lines(src[LINES], excluded_statuses=rules.excluded_statuses).cache()
+    specs = fact_specs(rules)
     plan = plan_facts(
-        catalog, "gold", fact_specs(rules), until=as_of, versions=versions, inputs={**src, LINES: lines}, full=full
+        catalog, "gold", specs, until=as_of, versions=versions, inputs={**src, LINES: all_lines}, full=full
     )
+    days, cutoff = snapshot_dates(as_of, since, keep_days=rules.snapshot_retention_days)
+    starts = read_from(plan, specs, also={GRID: days[0] - timedelta(days=_grid_back(rules))})
     event(
         "gold.plan",
         as_of=as_of,
         until=plan.until,
         **{t.split(".")[1]: "all" if d is None else len(d) for t, d in plan.affected.items()},
+        reads_from=_reads_from(starts),
     )
+    win = dated_from(src, starts)
+    windowed = starts[LINES] is not None
+    lines = sales_lines(win[LINES], excluded_statuses=rules.excluded_statuses).cache() if windowed else all_lines
     grid = store_sku_days(
-        lines, src["silver.daily_sales_imported"], src["silver.inventory"], src[PRODUCTS], until=plan.until
+        lines,
+        win["silver.daily_sales_imported"],
+        win["silver.inventory"],
+        src[PRODUCTS],
+        until=plan.until,
+        start=starts[GRID],
+        seed=grid_seed(catalog, GRID_STATE, starts[GRID]),
     ).cache()
+    key = ["channel", "order_id", "line_no"]
+    # a windowed run looks up the lines its returns return, and first purchases, in all history (narrow reads)
+    returned = all_lines.join(win[RETURNS].select(*key).distinct(), on=key, how="left_semi") if windowed else None
+    first = first_purchases(all_lines) if windowed else None
     summary: dict[str, int] = {}
     with stage("gold.run", as_of=as_of) as info:
-        facts = _facts(src, lines, grid, rules)
-        for spec in fact_specs(rules):
+        facts = _facts(win, lines, grid, rules, returned_lines=returned, first=first)
+        for spec in specs:
             summary[spec.table] = write_fact(
                 catalog,
                 facts[spec.table],
@@ -159,13 +229,20 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
                 dates=plan.affected[spec.table],
                 until=plan.until,
             )
-        days, cutoff = snapshot_dates(as_of, since, keep_days=rules.snapshot_retention_days)
+        for cached in (facts["gold.daily_sales"], facts["gold.funnel"]):
+            cached.unpersist()
         for day in days:
-            for table, df in _snapshots(src, lines, grid, rules, day).items():
+            for table, df in _snapshots(src, all_lines, grid, rules, day).items():
                 rows = write_snapshot(catalog, df, table, as_of=day, expire_before=cutoff)
                 summary[table] = summary.get(table, 0) + rows
         save_watermarks(catalog, plan)
         info["rows"] = sum(summary.values())
-    for cached in (lines, grid, facts["gold.daily_sales"], facts["gold.funnel"]):
+    # the grid last: unpersisting what a cached frame reads from would drop that frame's cache too
+    for cached in (grid, lines, all_lines):
         cached.unpersist()
     return summary
+
+
+def _reads_from(starts: Mapping[str, date | None]) -> str:
+    """`input=first date read` (or `all`) for the inputs a run windows, for the plan event."""
+    return ",".join(f"{name.split('.')[-1]}={start or 'all'}" for name, start in sorted(starts.items()))

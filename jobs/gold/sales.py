@@ -44,10 +44,13 @@ def customer_returns(returns: DataFrame, lines: DataFrame, *, as_of: date) -> Da
     )
 
 
-def daily_sales(lines: DataFrame, returns: DataFrame, products: DataFrame) -> DataFrame:
+def daily_sales(
+    lines: DataFrame, returns: DataFrame, products: DataFrame, *, returned_lines: DataFrame | None = None
+) -> DataFrame:
     """Units, revenue, margin, orders and returns per business date x channel x store x category x SKU.
 
-    Returns count on their own return date, under the channel, store and SKU of the line they return.
+    Returns count on their own return date, under the channel, store and SKU of the line they return, looked up
+    in `returned_lines` (default `lines`; a windowed run passes the returned lines of any date).
     """
     key = ["business_date", "channel", "store_id", "sku"]
     sold = lines.select(
@@ -61,7 +64,9 @@ def daily_sales(lines: DataFrame, returns: DataFrame, products: DataFrame) -> Da
         F.lit(0).cast("long").alias("returned_units"),
         F.lit(None).cast(SUM_MONEY).alias("refund_amount"),
     )
-    store_of_line = lines.select("channel", "order_id", "line_no", "store_id")
+    store_of_line = (lines if returned_lines is None else returned_lines).select(
+        "channel", "order_id", "line_no", "store_id"
+    )
     returned = returns.join(store_of_line, on=["channel", "order_id", "line_no"], how="left").select(
         F.col("return_date").alias("business_date"),
         "channel",

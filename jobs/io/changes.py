@@ -7,12 +7,16 @@ the old first-purchase date of a customer whose first purchase moved; RETURNED r
 returns of changed lines (they take the line's store). Dates newly covered since the last run's `facts_until`
 are always rewritten. A first run, a missing fact table, or a change feed that cannot be read means a full
 rebuild.
+
+Each fact also declares what it reads back (`FactSpec.needs`): per input, how many days before its first rewritten
+date its logic looks (a trailing window, a previous day, an attribution window). `read_from` turns a plan into the
+earliest date to read of each input, so a run that rewrites a few dates reads a window, not all history.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -33,6 +37,15 @@ LINES = "silver.order_lines"
 CUSTOMERS = "silver.order_lines#customers"  # pseudo input: old first-purchase dates of customers that changed
 RETURNED = "silver.order_lines#returns"  # pseudo input: return dates of returns of changed lines
 PSEUDO = {CUSTOMERS: LINES, RETURNED: LINES}
+GRID = "grid"  # pseudo input of FactSpec.needs: the store x SKU x day grid (jobs/gold/demand.py), read from its inputs
+# the grid's inputs; it carries stock and prices forward, so a change reaches every later date
+GRID_SOURCES: dict[str, int | None] = {
+    LINES: None,
+    "silver.daily_sales_imported": None,
+    "silver.inventory": None,
+    PRODUCTS: None,
+}
+GRID_INPUTS = (LINES, "silver.daily_sales_imported", "silver.inventory")  # the dated ones: a grid window reads these
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,8 @@ class FactSpec:
     table: str
     date_col: str
     sources: Mapping[str, int | None]  # input -> lookback days; None: every date from the change on
+    # input -> days before the fact's first rewritten date that its logic reads (inputs not listed: read in full)
+    needs: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -193,6 +208,34 @@ def fact_predicate(date_col: str, dates: tuple[date, ...] | None, until: date) -
         return None
     listed = ", ".join(f"DATE'{d.isoformat()}'" for d in dates)
     return f"{date_col} IN ({listed})"
+
+
+def read_from(
+    plan: Plan, specs: tuple[FactSpec, ...], *, also: Mapping[str, date] | None = None
+) -> dict[str, date | None]:
+    """The earliest date of each input in some spec's `needs` (or in `also`: input -> a start other readers need)
+    that the planned rewrites read: the first rewritten date less the days the fact reads back, the earliest over
+    the facts; None: all history (a fact rewritten in full). An input no rewrite needs starts after `until` (an
+    empty window). The grid's inputs are read from the grid's start on."""
+    starts: dict[str, date | None] = dict(also or {})
+    for spec in specs:
+        dates = plan.affected[spec.table]
+        for source, days in spec.needs.items():
+            if dates is not None and not dates:
+                starts.setdefault(source, plan.until + timedelta(days=1))
+                continue
+            start = None if dates is None else dates[0] - timedelta(days=days)
+            starts[source] = earliest(starts.get(source, start), start)
+    if GRID in starts:
+        for name in GRID_INPUTS:
+            starts[name] = earliest(starts.get(name, starts[GRID]), starts[GRID])
+    return starts
+
+
+def earliest(*starts: date | None) -> date | None:
+    """The earliest of window starts, None (all history) when any is None."""
+    known = [s for s in starts if s is not None]
+    return min(known) if known and len(known) == len(starts) else None
 
 
 def save_watermarks(catalog: Catalog, plan: Plan) -> None:

@@ -8,6 +8,7 @@ reads as null, with a warning naming it.
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
@@ -16,7 +17,7 @@ from jobs.common.log import event
 from jobs.io.schemas import columns, ddl
 
 if TYPE_CHECKING:
-    from datetime import date
+    from collections.abc import Mapping
 
     from pyspark.sql import DataFrame
 
@@ -78,6 +79,25 @@ def read_inputs(catalog: Catalog, names: tuple[str, ...]) -> dict[str, DataFrame
             *[(F.col(f.name) if f.name in df.columns else F.lit(None)).cast(f.dataType).alias(f.name) for f in fields]
         )
     return frames
+
+
+def dated_from(frames: Mapping[str, DataFrame], starts: Mapping[str, date | None]) -> dict[str, DataFrame]:
+    """Each frame restricted to its rows dated (DATE_COLUMNS) on or after its start, so Delta skips the older
+    partitions; a frame without a start, or with None (all history), as it is."""
+    out = dict(frames)
+    for name, start in starts.items():
+        if name in frames and start is not None:
+            out[name] = frames[name].where(F.col(DATE_COLUMNS[name]) >= F.lit(start))
+    return out
+
+
+def grid_seed(catalog: Catalog, state: str, start: date | None) -> DataFrame | None:
+    """The seed of a grid built from `start` on: the `state` table's rows (store_id, sku, on_hand, on_order,
+    price) on start - 1, one date partition; None for a grid over all history (`start` None)."""
+    if start is None:
+        return None
+    day = start - timedelta(days=1)
+    return catalog.read_or_empty(state).where(F.col("date") == F.lit(day)).drop("date")
 
 
 def default_as_of(order_lines: DataFrame) -> date:

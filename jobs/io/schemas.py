@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 MONEY = "decimal(12,2)"
 TOTAL = "decimal(14,2)"  # order header sums
+GRID_STATE = "date date, store_id string, sku string, on_hand long, on_order long, price double"
 TRACKED = "_version long, _batch_id string"  # silver upserts: the source's version and the batch that wrote it
 
 SCHEMAS: dict[str, str] = {
@@ -87,6 +88,9 @@ SCHEMAS: dict[str, str] = {
         "data_interval_start timestamp, data_interval_end timestamp, params string, error_type string, "
         "error string"
     ),
+    # -- the grid state gold and features each keep (jobs/gold/demand.py grid_state): the seed of a windowed grid
+    "gold.grid_state": GRID_STATE,
+    "features.grid_state": GRID_STATE,
     # -- serving tables other jobs read -------------------------------------------------------------------
     "gold.demand_forecast": (
         "store_id string, sku string, date date, mean double, p10 double, p50 double, p90 double, as_of date, "

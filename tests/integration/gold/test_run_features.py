@@ -35,13 +35,13 @@ def test_features_as_of_d_ignore_later_data_and_follow_data_up_to_d(spark, cfg, 
     catalog = Catalog.from_config(spark, feat_cfg)
     copy_warehouse(base_silver, feat_cfg.paths.warehouse, tuple(n.replace(".", "/") for n in INPUTS))
     first = run_features(feat_cfg, D4, since=D4 - timedelta(days=1))  # a backfill of customer_asof from 03-03
-    assert first == {"features.item_store_day": 17, "features.customer_asof": 6}
+    assert first == {"features.item_store_day": 17, "features.grid_state": 17, "features.customer_asof": 6}
     customers, items = _frozen(catalog, "features.customer_asof"), _frozen(catalog, "features.item_store_day")
     assert items.agg(F.max("date")).first()[0] == D4
 
     write_all(catalog, AFTER)
     summary = run_features(feat_cfg, D4)
-    assert summary == {"features.item_store_day": 0, "features.customer_asof": 3}
+    assert summary == {"features.item_store_day": 0, "features.grid_state": 0, "features.customer_asof": 3}
     assertDataFrameEqual(catalog.read("features.customer_asof"), customers)
     assertDataFrameEqual(catalog.read("features.item_store_day"), items)
 

@@ -14,7 +14,7 @@ from jobs.io.inputs import read_inputs
 from jobs.io.tables import Catalog
 from tests.support.silver_tables import LATER, copy_warehouse, with_rules, write_all
 
-FACTS = ("gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.anomalies", "gold.alerts")
+FACTS = ("gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.anomalies", "gold.alerts", "gold.grid_state")
 D4, D5 = date(2025, 3, 4), date(2025, 3, 5)
 
 
@@ -47,6 +47,7 @@ def test_incremental_runs_equal_a_full_rebuild_and_rewrite_only_affected_partiti
         "gold.channel_roi": 2,
         "gold.anomalies": 8,
         "gold.alerts": 12,
+        "gold.grid_state": 19,  # 5 store x SKU pairs on 03-02 .. 03-05 (S3/P1 from 03-03): the late line reaches them
         "gold.customer_360": 3,
         "gold.rfm_segments": 3,
         "gold.sku_matrix": 3,

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal as Dec
 
+from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from jobs.gold.marketing import attribute_orders, channel_roi, funnel
+from jobs.gold.marketing import attribute_orders, channel_roi, first_purchases, funnel
 
 TS = datetime.fromisoformat
 
@@ -137,3 +138,24 @@ def test_last_touch_attribution_within_window_and_roi_cac(spark, silver) -> None
         "attributed_orders long, attributed_revenue decimal(18,2), new_customers long, roi double, cac decimal(18,2)",
     )
     assertDataFrameEqual(channel_roi(lines, events, spend, window_days=7), expected)
+
+
+def test_orders_of_a_window_with_first_purchases_from_all_history_attribute_as_over_all_history(spark, silver) -> None:
+    """A windowed run passes each customer's first purchase from all history: C1 bought before the window, so
+    its order in the window is not new, though it is the first the window holds."""
+    lines = silver(
+        "silver.order_lines",
+        [
+            _order("web", "O0", "2025-02-01T12:00:00", "C1", "10.00"),
+            _order("web", "O1", "2025-03-04T12:00:00", "C1", "100.00", "CAMP_A"),
+            _order("app", "O2", "2025-03-05T12:00:00", "C2", "50.00", "CAMP_A"),
+            _order("app", "O3", "2025-03-06T12:00:00", "C2", "70.00", "CAMP_A"),
+        ],
+    )
+    events = silver("silver.events", [_event("web", "s1", "view", "2025-03-03T10:00:00", "C2", "CAMP_B")])
+    window = lines.where(F.col("order_date") >= date(2025, 3, 1))
+    full = attribute_orders(lines, events, window_days=7)
+    windowed = attribute_orders(window, events, window_days=7, first=first_purchases(lines))
+    assertDataFrameEqual(windowed, full.where(F.col("order_id") != "O0"))
+    assert {r["order_id"]: r["is_new"] for r in windowed.collect()} == {"O1": False, "O2": True, "O3": False}
+    assert attribute_orders(window, events, window_days=7).where("order_id = 'O1'").first()["is_new"]  # no history
