@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from jobs.gold.customers import of_touched
 from jobs.gold.sales import customer_returns, order_totals
 
 ENGAGEMENT_TYPES = ("view", "cart")
@@ -137,3 +138,39 @@ def customer_asof(
         *[F.coalesce(c, F.lit(0)).cast("long").alias(c) for c in counts],
         "days_since_last_event",
     )
+
+
+def customer_asof_since(
+    previous: DataFrame,
+    touched: DataFrame,
+    lines: DataFrame,
+    returns: DataFrame,
+    events: DataFrame,
+    products: DataFrame,
+    *,
+    as_of: date,
+    windows: tuple[int, ...],
+    channels: tuple[str, ...],
+    engagement_days: int,
+) -> DataFrame:
+    """customer_asof as of `as_of` from the snapshot `previous` (an earlier as_of): the `touched` customers
+    (jobs/io/touched.py: with purchases, returns or events since, or leaving a window) recomputed, the others
+    carried with the days since their last purchase, first purchase and last event grown by the days between."""
+    fresh = customer_asof(
+        of_touched(lines, touched),
+        returns,
+        of_touched(events, touched),
+        products,
+        as_of=as_of,
+        windows=windows,
+        channels=channels,
+        engagement_days=engagement_days,
+    )
+    shift = F.datediff(F.lit(as_of), F.col("as_of"))
+    grown = {c: F.col(c) + shift for c in ("recency_days", "tenure_days", "days_since_last_event")}
+    grown["recency_gap_ratio"] = F.round(grown["recency_days"] / F.col("gap_mean_days"), 4)
+    kept = previous.join(touched, on="customer_id", how="left_anti").select(
+        F.lit(as_of).alias("as_of"),
+        *[grown[c].alias(c) if c in grown else F.col(c) for c in fresh.columns if c != "as_of"],
+    )
+    return kept.unionByName(fresh)

@@ -9,12 +9,13 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from jobs.common.log import event, stage
-from jobs.features.customer_asof import customer_asof
+from jobs.features.customer_asof import customer_asof, customer_asof_since
 from jobs.features.item_store_day import item_store_day
 from jobs.gold.demand import grid_state, store_sku_days
 from jobs.gold.sales import sales_lines
 from jobs.io.changes import GRID, GRID_SOURCES, LINES, PRODUCTS, FactSpec, plan_facts, read_from, save_watermarks
 from jobs.io.inputs import dated_from, default_as_of, grid_seed, read_inputs
+from jobs.io.touched import Base, base_rows, save_snapshot_base, snapshot_base, touched_customers
 from jobs.io.writes import snapshot_dates, write_fact, write_snapshot
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ INPUTS = (
 ITEM_STORE_DAY = "features.item_store_day"
 GRID_STATE = "features.grid_state"
 CUSTOMER_ASOF = "features.customer_asof"
+RETURNS, EVENTS = "silver.returns", "silver.events"
 
 
 def fact_specs(rules: FeatureRules) -> tuple[FactSpec, ...]:
@@ -100,19 +102,29 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, 
             )
         grid.unpersist()
         days, cutoff = snapshot_dates(as_of, since, keep_days=rules.snapshot_retention_days)
+        base = None if full else snapshot_base(catalog, "features", (CUSTOMER_ASOF,), as_of=days[0])
+        windows = {LINES: rules.windows_days, RETURNS: (), EVENTS: (rules.engagement_days,)}
         for day in days:
-            df = customer_asof(
-                all_lines,
-                src["silver.returns"],
-                src["silver.events"],
-                src[PRODUCTS],
-                as_of=day,
-                windows=rules.windows_days,
-                channels=rules.channels,
-                engagement_days=rules.engagement_days,
+            touched = (
+                None if base is None else touched_customers(catalog, base, versions, src, as_of=day, windows=windows)
             )
+            args = (all_lines, src[RETURNS], src[EVENTS], src[PRODUCTS])
+            kwargs = {
+                "as_of": day,
+                "windows": rules.windows_days,
+                "channels": rules.channels,
+                "engagement_days": rules.engagement_days,
+            }
+            if base is None or touched is None:
+                df = customer_asof(*args, **kwargs)
+            else:
+                df = customer_asof_since(base_rows(catalog, CUSTOMER_ASOF, base), touched, *args, **kwargs)
             rows = write_snapshot(catalog, df, CUSTOMER_ASOF, as_of=day, expire_before=cutoff)
             summary[CUSTOMER_ASOF] = summary.get(CUSTOMER_ASOF, 0) + rows
+            if touched is not None:
+                touched.unpersist()
+            base = Base("features", day, versions)
+        save_snapshot_base(catalog, Base("features", days[-1], versions))
         save_watermarks(catalog, plan)
         info["rows"] = sum(summary.values())
     all_lines.unpersist()

@@ -17,6 +17,16 @@ def _top(df: DataFrame, key: str, value: str, rank_by: str) -> DataFrame:
     return df.withColumn("_rn", F.row_number().over(w)).where("_rn = 1").select(key, value)
 
 
+def of_touched(df: DataFrame, touched: DataFrame) -> DataFrame:
+    """`df`'s rows of the touched customers (a semi join on customer_id; see jobs/io/touched.py)."""
+    return df.join(touched, on="customer_id", how="left_semi")
+
+
+def carried(previous: DataFrame, touched: DataFrame, *, as_of: date) -> DataFrame:
+    """A base snapshot's rows of the customers not touched, as of `as_of`."""
+    return previous.join(touched, on="customer_id", how="left_anti").withColumn("as_of", F.lit(as_of))
+
+
 def _preferences(lines: DataFrame, products: DataFrame, orders: DataFrame) -> DataFrame:
     by_category = (
         lines.join(products.select("sku", "category"), on="sku", how="left")
@@ -100,6 +110,22 @@ def customer_360(
     )
 
 
+def customer_360_since(
+    previous: DataFrame,
+    touched: DataFrame,
+    lines: DataFrame,
+    returns: DataFrame,
+    products: DataFrame,
+    customers: DataFrame,
+    *,
+    as_of: date,
+) -> DataFrame:
+    """customer_360 as of `as_of` from the snapshot `previous` (an earlier as_of): the `touched` customers
+    recomputed from their history, every other row carried (no column of it measures time since a date)."""
+    fresh = customer_360(of_touched(lines, touched), returns, products, of_touched(customers, touched), as_of=as_of)
+    return carried(previous, touched, as_of=as_of).select(*fresh.columns).unionByName(fresh)
+
+
 def _tier_condition(tier: Tier) -> Column:
     cond = F.lit(True)
     if tier.max_recency_days is not None:
@@ -119,15 +145,39 @@ def _quintile(col: str, ascending: bool) -> Column:
     return F.ceil(F.round(F.cume_dist().over(Window.partitionBy(F.lit(1)).orderBy(order)) * 5, 6)).cast("int")
 
 
-def rfm_segments(lines: DataFrame, *, as_of: date, tiers: RfmTiers) -> DataFrame:
-    """Recency (days since last purchase), lifetime frequency and monetary up to `as_of`, 1-5 quintile scores
-    (5 = most recent / most frequent / highest spend), the first matching business tier and its size."""
+def rfm_measures(lines: DataFrame, *, as_of: date) -> DataFrame:
+    """Per customer with a purchase by `as_of`: recency_days (since the last purchase), frequency (orders) and
+    monetary (revenue), over their whole history."""
     orders = order_totals(lines.where((F.col("order_date") <= F.lit(as_of)) & F.col("customer_id").isNotNull()))
-    rfm = orders.groupBy("customer_id").agg(
+    return orders.groupBy("customer_id").agg(
         F.datediff(F.lit(as_of), F.max("order_date")).alias("recency_days"),
         F.count("*").alias("frequency"),
         F.sum("revenue").cast(SUM_MONEY).alias("monetary"),
     )
+
+
+def rfm_segments(lines: DataFrame, *, as_of: date, tiers: RfmTiers) -> DataFrame:
+    """Recency (days since last purchase), lifetime frequency and monetary up to `as_of`, 1-5 quintile scores
+    (5 = most recent / most frequent / highest spend), the first matching business tier and its size."""
+    return rfm_scored(rfm_measures(lines, as_of=as_of), as_of=as_of, tiers=tiers)
+
+
+def rfm_segments_since(
+    previous: DataFrame, touched: DataFrame, lines: DataFrame, *, as_of: date, tiers: RfmTiers
+) -> DataFrame:
+    """rfm_segments as of `as_of` from the snapshot `previous` (an earlier as_of): the measures of the `touched`
+    customers recomputed, the others' carried (recency grows by the days between), every score recomputed (a
+    quintile is over all customers)."""
+    shift = F.datediff(F.lit(as_of), F.col("as_of"))
+    kept = previous.join(touched, on="customer_id", how="left_anti").select(
+        "customer_id", (F.col("recency_days") + shift).alias("recency_days"), "frequency", "monetary"
+    )
+    fresh = rfm_measures(of_touched(lines, touched), as_of=as_of)
+    return rfm_scored(kept.unionByName(fresh.select(*kept.columns)), as_of=as_of, tiers=tiers)
+
+
+def rfm_scored(rfm: DataFrame, *, as_of: date, tiers: RfmTiers) -> DataFrame:
+    """rfm_segments' rows from the measures: quintile scores over all customers, tier and tier size."""
     tier = F.lit(tiers.default_tier)
     for rule in reversed(tiers.tiers):
         tier = F.when(_tier_condition(rule), F.lit(rule.name)).otherwise(tier)

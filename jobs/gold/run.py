@@ -11,7 +11,13 @@ from jobs.common.log import event, stage
 from jobs.gold.alerts import alerts
 from jobs.gold.anomalies import anomalies
 from jobs.gold.cohorts import cohort_retention
-from jobs.gold.customers import customer_360, rfm_segments
+from jobs.gold.customers import (
+    customer_360,
+    customer_360_since,
+    of_touched,
+    rfm_segments,
+    rfm_segments_since,
+)
 from jobs.gold.demand import grid_state, store_sku_days
 from jobs.gold.inventory import inventory_health, reorder_points_daily
 from jobs.gold.marketing import channel_roi, first_purchases, funnel
@@ -30,6 +36,7 @@ from jobs.io.changes import (
     save_watermarks,
 )
 from jobs.io.inputs import dated_from, default_as_of, grid_seed, read_inputs
+from jobs.io.touched import Base, base_rows, save_snapshot_base, snapshot_base, touched_customers
 from jobs.io.writes import snapshot_dates, write_fact, write_snapshot
 
 if TYPE_CHECKING:
@@ -50,6 +57,11 @@ INPUTS = (
     "gold.demand_forecast",
 )
 EVENTS, RETURNS, AUDIT = "silver.events", "silver.returns", "ops.batch_audit"
+SILVER_CUSTOMERS, CUSTOMER_360, RFM = "silver.customers", "gold.customer_360", "gold.rfm_segments"
+# snapshots of one row per customer, carried from the last one for the customers a run does not touch
+CUSTOMER_SNAPSHOTS = (CUSTOMER_360, RFM)
+# what the customer snapshots read, and the trailing windows they count over besides the lifetime: none
+SNAPSHOT_INPUTS: dict[str, tuple[int, ...]] = {LINES: (), RETURNS: (), SILVER_CUSTOMERS: ()}
 GRID_STATE = "gold.grid_state"
 # A business date is a local date, within one day of its timestamp's UTC date (time zone offsets are under 24h):
 # an order's touches [order_ts - window, order_ts] are dated up to window + 2 days before the order's date.
@@ -154,12 +166,32 @@ def _facts(
 
 
 def _snapshots(
-    src: Mapping[str, DataFrame], lines: DataFrame, grid: DataFrame, rules: GoldRules, as_of: date
+    src: Mapping[str, DataFrame],
+    lines: DataFrame,
+    grid: DataFrame,
+    rules: GoldRules,
+    as_of: date,
+    *,
+    previous: Mapping[str, DataFrame] | None,
+    touched: DataFrame | None,
 ) -> dict[str, DataFrame]:
+    """The snapshots as of `as_of`; the customer ones from `previous` (their base snapshot) and the `touched`
+    customers when given (jobs/io/touched.py), else from all history."""
     products = src["silver.products"]
+    if previous is None or touched is None:
+        customers = {
+            CUSTOMER_360: customer_360(lines, src[RETURNS], products, src[SILVER_CUSTOMERS], as_of=as_of),
+            RFM: rfm_segments(lines, as_of=as_of, tiers=rules.rfm),
+        }
+    else:
+        customers = {
+            CUSTOMER_360: customer_360_since(
+                previous[CUSTOMER_360], touched, lines, src[RETURNS], products, src[SILVER_CUSTOMERS], as_of=as_of
+            ),
+            RFM: rfm_segments_since(previous[RFM], touched, lines, as_of=as_of, tiers=rules.rfm),
+        }
     return {
-        "gold.customer_360": customer_360(lines, src["silver.returns"], products, src["silver.customers"], as_of=as_of),
-        "gold.rfm_segments": rfm_segments(lines, as_of=as_of, tiers=rules.rfm),
+        **customers,
         "gold.sku_matrix": sku_matrix(lines, products, as_of=as_of, rules=rules.sku_matrix),
         "gold.sell_through": sell_through(grid, products, as_of=as_of, rules=rules.sell_through),
         "gold.cohort_retention": cohort_retention(lines, as_of=as_of, repurchase_days=rules.cohort.repurchase_days),
@@ -216,7 +248,8 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     key = ["channel", "order_id", "line_no"]
     # a windowed run looks up the lines its returns return, and first purchases, in all history (narrow reads)
     returned = all_lines.join(win[RETURNS].select(*key).distinct(), on=key, how="left_semi") if windowed else None
-    first = first_purchases(all_lines) if windowed else None
+    # first purchases of the window's customers only: the orders attributed are the window's
+    first = first_purchases(of_touched(all_lines, lines.select("customer_id"))) if windowed else None
     summary: dict[str, int] = {}
     with stage("gold.run", as_of=as_of) as info:
         facts = _facts(win, lines, grid, rules, returned_lines=returned, first=first)
@@ -231,10 +264,21 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
             )
         for cached in (facts["gold.daily_sales"], facts["gold.funnel"]):
             cached.unpersist()
+        base = None if full else snapshot_base(catalog, "gold", CUSTOMER_SNAPSHOTS, as_of=days[0])
         for day in days:
-            for table, df in _snapshots(src, all_lines, grid, rules, day).items():
+            touched = (
+                None
+                if base is None
+                else touched_customers(catalog, base, versions, src, as_of=day, windows=SNAPSHOT_INPUTS)
+            )
+            previous = None if touched is None else {t: base_rows(catalog, t, base) for t in CUSTOMER_SNAPSHOTS}
+            for table, df in _snapshots(src, all_lines, grid, rules, day, previous=previous, touched=touched).items():
                 rows = write_snapshot(catalog, df, table, as_of=day, expire_before=cutoff)
                 summary[table] = summary.get(table, 0) + rows
+            if touched is not None:
+                touched.unpersist()
+            base = Base("gold", day, versions)
+        save_snapshot_base(catalog, Base("gold", days[-1], versions))
         save_watermarks(catalog, plan)
         info["rows"] = sum(summary.values())
     # the grid last: unpersisting what a cached frame reads from would drop that frame's cache too

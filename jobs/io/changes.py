@@ -69,7 +69,7 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def _read_changes(catalog: Catalog, table: str, start: int, end: int) -> DataFrame | None:
+def read_changes(catalog: Catalog, table: str, start: int, end: int) -> DataFrame | None:
     """The change feed of `table` for versions [start, end]; None when the table does not record one."""
     if str(catalog.properties(table).get("delta.enableChangeDataFeed", "false")).lower() != "true":
         event("gold.change_feed_off", table=table, hint="set delta.enableChangeDataFeed=true for incremental runs")
@@ -151,7 +151,8 @@ def _collect_one(df: DataFrame, source: str) -> set[date] | None:
         return None
 
 
-def _watermarks(catalog: Catalog, consumer: str) -> tuple[dict[str, int], date | None]:
+def watermarks(catalog: Catalog, consumer: str) -> tuple[dict[str, int], date | None]:
+    """The input versions `consumer` last recorded and the date that run covered up to (None: never ran)."""
     rows = catalog.read_or_empty(WATERMARKS).where(F.col("consumer") == consumer).collect()
     return {r["source"]: r["version"] for r in rows}, (max(r["facts_until"] for r in rows) if rows else None)
 
@@ -168,7 +169,7 @@ def plan_facts(
 ) -> Plan:
     """The fact partitions to rewrite for `consumer`, given the input versions read by this run (`full`: every
     partition up to `until`, as on a first run, whatever the watermarks say)."""
-    seen, prev_until = ({}, None) if full else _watermarks(catalog, consumer)
+    seen, prev_until = ({}, None) if full else watermarks(catalog, consumer)
     until = max(until, prev_until) if prev_until else until
     changed: dict[str, set[date] | None] = {}
     feeds: dict[str, DataFrame] = {}
@@ -177,7 +178,7 @@ def plan_facts(
         table = PSEUDO.get(source, source)
         last, now = seen.get(table), versions[table]
         if last is not None and now > last and table not in read:
-            read[table] = _read_changes(catalog, table, last + 1, now)
+            read[table] = read_changes(catalog, table, last + 1, now)
         feed = read.get(table)
         if last is None or now < last or (now > last and feed is None):
             changed[source] = None

@@ -57,6 +57,8 @@ SHORT = {
     "FEATURES__SNAPSHOT_RETENTION_DAYS": "0",
     "FEATURES__LAGS_DAYS": "[1, 2]",
     "FEATURES__ROLLING_DAYS": "[2]",
+    "FEATURES__WINDOWS_DAYS": "[2, 5]",
+    "FEATURES__ENGAGEMENT_DAYS": "3",
 }
 DAYS = [date(2025, 3, 1) + timedelta(days=i) for i in range(11)]  # 03-01 .. 03-11
 LAST = date(2025, 3, 12)
@@ -68,7 +70,7 @@ def _history() -> dict[str, list[tuple]]:
     """Eleven days: POS and web sales (some with a campaign), sessions, stock every third day (S2/P3 once, on the
     first day), stock-outs, spend, deliveries, a return, an imported daily sale on the second day."""
     data: dict[str, list[tuple]] = {name: [] for name in (*BASE, "silver.returns")}
-    data["silver.products"] = BASE["silver.products"]
+    data["silver.products"] = [*BASE["silver.products"], P4]
     data["silver.customers"] = BASE["silver.customers"]
     for i, d in enumerate(DAYS):
         day, c = d.isoformat(), f"C{i % 4 + 1}"
@@ -102,10 +104,18 @@ def _history() -> dict[str, list[tuple]]:
             ("web_orders", f"web_orders-{i}", 100, 100 - i, 0, 0, i, datetime(2025, 3, i + 2, 6), d)
         )
     data["silver.order_lines"].append(line("web", "V0", "2025-03-01", "C7", "a7", "P2", 1, "20.00"))  # C7: once
+    data["silver.order_lines"].append(line("web", "W40", "2025-03-10", "C5", "a5", "P4", 1, "30.00"))  # P4: once
     data["silver.inventory"].append((DAYS[0], "S2", "P3", 4, 0))
     data["silver.returns"].append(_return("R1", "T3", "P1", DAYS[4]))
     data["silver.daily_sales_imported"].append(("S3", "P1", DAYS[1], 3.0, Decimal("9.50"), True))
     return data
+
+
+P4 = ("P4", "Jug", "A", "brand", Decimal("30.00"), Decimal("12.00"), date(2024, 1, 1), True, None)
+
+
+def _customer(customer_id: str, tier: str, first_seen: datetime) -> tuple:
+    return (customer_id, None, None, None, tier, True, False, 1980, None, ["web"], first_seen, "generated")
 
 
 def _return(return_id: str, order_id: str, sku: str, day: date) -> tuple:
@@ -123,9 +133,17 @@ def _return(return_id: str, order_id: str, sku: str, day: date) -> tuple:
     )
 
 
-# The next day, a late POS line for 03-08, a return (on 03-12) of a line of 03-02, a stock correction for 03-07
+# The next day, a late POS line for 03-08, a return (on 03-12) of a line of 03-02, a stock correction for 03-07;
+# for the customer snapshots: C3's line of 03-07 moves to C1 (an identity merge), C3 changes tier, C8 is new, P4
+# (bought once, by C5) changes category. C4 is the customer the day does not touch: its rows are carried.
 LATE: dict[str, list[tuple]] = {
+    "silver.customers": [
+        _customer("C3", "silver", datetime(2025, 2, 1)),
+        _customer("C8", "gold", datetime(2025, 3, 12)),
+    ],
+    "silver.products": [(*P4[:2], "B", *P4[3:])],
     "silver.order_lines": [
+        line("pos", "T6", "2025-03-07", "C1", "mC3", "P1", 1, "10.00", store="S1", phone="ph0"),
         line("pos", "T11", "2025-03-12", "C2", "mC2", "P3", 1, "50.00", store="S1"),
         line("web", "W11", "2025-03-12", "C7", "a7", "P1", 1, "10.00", campaign="CAMP1", hour=15),  # C7: not new
         line("web", "W12", "2025-03-12", "C9", "a9", "P2", 1, "20.00", campaign="CAMP1", hour=16),  # C9: new
@@ -151,7 +169,7 @@ class _Plans(logging.Handler):
         self.fields: dict[str, dict] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().endswith(".plan"):
+        if record.getMessage().endswith((".plan", "snapshot_touched")):
             self.fields[record.getMessage()] = dict(getattr(record, "fields", {}))
 
 
@@ -179,10 +197,11 @@ def test_a_windowed_day_with_late_data_equals_a_full_rebuild(spark, cfg, tmp_pat
     # grid reads 2 days back and channel_roi 3, so silver before 03-05 is not read (but for the returned line
     # and first purchases, looked up by key)
     gold_plan, features_plan = plans.fields["gold.plan"], plans.fields["features.plan"]
-    assert (gold_plan["daily_sales"], gold_plan["alerts"], gold_plan["grid_state"]) == (2, 6, 6)
+    # daily_sales: 03-07 (a line moved to another customer), 03-08 (a late line), 03-10 (P4 changed), 03-12
+    assert (gold_plan["daily_sales"], gold_plan["alerts"], gold_plan["grid_state"]) == (4, 6, 6)
     assert dict(kv.split("=") for kv in gold_plan["reads_from"].split(",")) == {
-        "order_lines": "2025-03-05",
-        "events": "2025-03-05",
+        "order_lines": "2025-03-04",  # channel_roi rewrites 03-07 (the moved line): 3 days back
+        "events": "2025-03-04",
         "returns": "2025-03-06",
         "batch_audit": "2025-03-06",
         "inventory": "2025-03-05",
@@ -190,6 +209,9 @@ def test_a_windowed_day_with_late_data_equals_a_full_rebuild(spark, cfg, tmp_pat
         "grid": "2025-03-05",
     }
     assert (features_plan["item_store_day"], features_plan["grid_from"]) == (6, DAYS[4])
+    # the customer snapshots start from 03-11's: all but C4 are touched (new or moved lines, a return, a tier, P4)
+    assert plans.fields["gold.snapshot_touched"]["customers"] == 7
+    assert plans.fields["features.snapshot_touched"]["customers"] == 6  # features do not read silver.customers (C8)
 
     copy_warehouse(Path(inc_cfg.paths.warehouse), full_cfg.paths.warehouse)
     run_gold(full_cfg, LAST)  # a first run: every table from all history
