@@ -7,25 +7,48 @@ from datetime import date
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from jobs.gold.customers import carried, of_touched
 from jobs.gold.sales import order_totals
 
 
+def cohort_members(lines: DataFrame, *, as_of: date) -> DataFrame:
+    """One row per customer with a purchase by `as_of`: the dates of their first and second orders (by order_ts,
+    channel, order_id) and the months they ordered in (active_months, sorted): what cohort_retention counts."""
+    orders = order_totals(lines.where((F.col("order_date") <= F.lit(as_of)) & F.col("customer_id").isNotNull()))
+    nth = Window.partitionBy("customer_id").orderBy("order_ts", "channel", "order_id")
+    ranked = orders.withColumn("n", F.row_number().over(nth))
+    return (
+        ranked.groupBy("customer_id")
+        .agg(
+            F.max(F.when(F.col("n") == 1, F.col("order_date"))).alias("first_date"),
+            F.max(F.when(F.col("n") == 2, F.col("order_date"))).alias("second_date"),
+            F.array_sort(F.collect_set(F.trunc("order_date", "month"))).alias("active_months"),
+        )
+        .select(F.lit(as_of).alias("as_of"), "customer_id", "first_date", "second_date", "active_months")
+    )
+
+
+def cohort_members_since(previous: DataFrame, touched: DataFrame, lines: DataFrame, *, as_of: date) -> DataFrame:
+    """cohort_members as of `as_of` from the snapshot `previous` (an earlier as_of): the `touched` customers
+    recomputed, the others carried (a customer without orders since keeps the same rows)."""
+    fresh = cohort_members(of_touched(lines, touched), as_of=as_of)
+    return carried(previous, touched, as_of=as_of).select(*fresh.columns).unionByName(fresh)
+
+
 def cohort_retention(lines: DataFrame, *, as_of: date, repurchase_days: int) -> DataFrame:
-    """One row per (cohort_month, month_n) for month_n from 0 to the month of `as_of`.
+    """gold.cohort_retention from the order lines (see cohort_retention_of)."""
+    return cohort_retention_of(cohort_members(lines, as_of=as_of), as_of=as_of, repurchase_days=repurchase_days)
+
+
+def cohort_retention_of(members: DataFrame, *, as_of: date, repurchase_days: int) -> DataFrame:
+    """One row per (cohort_month, month_n) for month_n from 0 to the month of `as_of`, from cohort_members.
 
     cohort_month is the month of a customer's first purchase. repurchased: customers whose second order came
     within `repurchase_days` of the first; eligible: customers whose first purchase is at least
     `repurchase_days` before `as_of` (the rate uses only those, so young cohorts are not understated).
     active_customers: cohort customers with an order in calendar month cohort_month + month_n.
     """
-    orders = order_totals(lines.where((F.col("order_date") <= F.lit(as_of)) & F.col("customer_id").isNotNull()))
-    nth = Window.partitionBy("customer_id").orderBy("order_ts", "channel", "order_id")
-    ranked = orders.withColumn("n", F.row_number().over(nth))
-    firsts = ranked.where("n = 1").select("customer_id", F.col("order_date").alias("first_date"))
-    seconds = ranked.where("n = 2").select("customer_id", F.col("order_date").alias("second_date"))
-    people = firsts.join(seconds, on="customer_id", how="left").withColumn(
-        "cohort_month", F.trunc("first_date", "month")
-    )
+    people = members.withColumn("cohort_month", F.trunc("first_date", "month"))
     cohorts = people.groupBy("cohort_month").agg(
         F.count("*").alias("customers"),
         F.sum(F.when(F.date_add("first_date", repurchase_days) <= F.lit(as_of), 1).otherwise(0)).alias(
@@ -43,10 +66,10 @@ def cohort_retention(lines: DataFrame, *, as_of: date, repurchase_days: int) -> 
     months = F.months_between(F.trunc(F.lit(as_of), "month"), F.col("cohort_month")).cast("int")
     grid = cohorts.withColumn("month_n", F.explode(F.sequence(F.lit(0), months)))
     active = (
-        orders.join(people.select("customer_id", "cohort_month"), on="customer_id", how="inner")
-        .withColumn("month_n", F.months_between(F.trunc("order_date", "month"), F.col("cohort_month")).cast("int"))
+        people.select("cohort_month", F.explode("active_months").alias("month"))
+        .withColumn("month_n", F.months_between(F.col("month"), F.col("cohort_month")).cast("int"))
         .groupBy("cohort_month", "month_n")
-        .agg(F.countDistinct("customer_id").alias("active_customers"))
+        .agg(F.count("*").alias("active_customers"))
     )
     return grid.join(active, on=["cohort_month", "month_n"], how="left").select(
         F.lit(as_of).alias("as_of"),

@@ -10,7 +10,7 @@ from jobs.common.config.gold import GoldRules
 from jobs.common.log import event, stage
 from jobs.gold.alerts import alerts
 from jobs.gold.anomalies import anomalies
-from jobs.gold.cohorts import cohort_retention
+from jobs.gold.cohorts import cohort_members, cohort_members_since, cohort_retention_of
 from jobs.gold.customers import (
     customer_360,
     customer_360_since,
@@ -59,7 +59,8 @@ INPUTS = (
 EVENTS, RETURNS, AUDIT = "silver.events", "silver.returns", "ops.batch_audit"
 SILVER_CUSTOMERS, CUSTOMER_360, RFM = "silver.customers", "gold.customer_360", "gold.rfm_segments"
 # snapshots of one row per customer, carried from the last one for the customers a run does not touch
-CUSTOMER_SNAPSHOTS = (CUSTOMER_360, RFM)
+COHORT_MEMBERS = "gold.cohort_members"  # internal: what cohort_retention counts, per customer
+CUSTOMER_SNAPSHOTS = (CUSTOMER_360, RFM, COHORT_MEMBERS)
 # what the customer snapshots read, and the trailing windows they count over besides the lifetime: none
 SNAPSHOT_INPUTS: dict[str, tuple[int, ...]] = {LINES: (), RETURNS: (), SILVER_CUSTOMERS: ()}
 GRID_STATE = "gold.grid_state"
@@ -73,6 +74,7 @@ SNAPSHOTS = (
     "gold.sell_through",
     "gold.cohort_retention",
     "gold.inventory_health",
+    "gold.cohort_members",
 )
 
 
@@ -182,6 +184,7 @@ def _snapshots(
         customers = {
             CUSTOMER_360: customer_360(lines, src[RETURNS], products, src[SILVER_CUSTOMERS], as_of=as_of),
             RFM: rfm_segments(lines, as_of=as_of, tiers=rules.rfm),
+            COHORT_MEMBERS: cohort_members(lines, as_of=as_of),
         }
     else:
         customers = {
@@ -189,12 +192,17 @@ def _snapshots(
                 previous[CUSTOMER_360], touched, lines, src[RETURNS], products, src[SILVER_CUSTOMERS], as_of=as_of
             ),
             RFM: rfm_segments_since(previous[RFM], touched, lines, as_of=as_of, tiers=rules.rfm),
+            COHORT_MEMBERS: cohort_members_since(previous[COHORT_MEMBERS], touched, lines, as_of=as_of),
         }
+    members = customers[COHORT_MEMBERS].cache()  # written, and counted by cohort_retention (run_gold unpersists)
+    customers[COHORT_MEMBERS] = members
     return {
         **customers,
         "gold.sku_matrix": sku_matrix(lines, products, as_of=as_of, rules=rules.sku_matrix),
         "gold.sell_through": sell_through(grid, products, as_of=as_of, rules=rules.sell_through),
-        "gold.cohort_retention": cohort_retention(lines, as_of=as_of, repurchase_days=rules.cohort.repurchase_days),
+        "gold.cohort_retention": cohort_retention_of(
+            members, as_of=as_of, repurchase_days=rules.cohort.repurchase_days
+        ),
         "gold.inventory_health": inventory_health(
             grid, src["gold.demand_forecast"], as_of=as_of, rules=rules.inventory
         ),
@@ -272,9 +280,11 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
                 else touched_customers(catalog, base, versions, src, as_of=day, windows=SNAPSHOT_INPUTS)
             )
             previous = None if touched is None else {t: base_rows(catalog, t, base) for t in CUSTOMER_SNAPSHOTS}
-            for table, df in _snapshots(src, all_lines, grid, rules, day, previous=previous, touched=touched).items():
+            snapshots = _snapshots(src, all_lines, grid, rules, day, previous=previous, touched=touched)
+            for table, df in snapshots.items():
                 rows = write_snapshot(catalog, df, table, as_of=day, expire_before=cutoff)
                 summary[table] = summary.get(table, 0) + rows
+            snapshots[COHORT_MEMBERS].unpersist()
             if touched is not None:
                 touched.unpersist()
             base = Base("gold", day, versions)

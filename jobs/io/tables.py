@@ -60,10 +60,15 @@ class Catalog:
     def exists(self, name: str) -> bool:
         return is_table(self.path(name))
 
-    def read(self, name: str) -> DataFrame:
+    def read(self, name: str, *, version: int | None = None) -> DataFrame:
+        """The table; its latest version at each action, or `version` (pinned: a later write to the table, even by
+        the same job, does not change what the frame reads)."""
         if not self.exists(name):
             raise TableError(f"table {name} does not exist at {self.path(name)} (has its job run?)")
-        return self.spark.read.format("delta").load(self.path(name))
+        reader = self.spark.read.format("delta")
+        if version is not None:
+            reader = reader.option("versionAsOf", version)
+        return reader.load(self.path(name))
 
     def read_or_empty(self, name: str) -> DataFrame:
         """The table, or an empty frame of its registered schema (jobs.io.schemas) before its first write."""

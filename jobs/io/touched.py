@@ -129,5 +129,7 @@ def touched_customers(
 
 
 def base_rows(catalog: Catalog, table: str, base: Base) -> DataFrame:
-    """The rows of `table`'s base snapshot (its as_of partition)."""
-    return catalog.read(table).where(F.col("as_of") == F.lit(base.as_of))
+    """The rows of `table`'s base snapshot (its as_of partition), pinned to the table's current version: the run
+    writes the same table (and retention may drop the base partition), and Spark recomputes a frame whose cache a
+    write to a table it reads invalidates."""
+    return catalog.read(table, version=catalog.version(table)).where(F.col("as_of") == F.lit(base.as_of))
