@@ -54,6 +54,7 @@ def test_incremental_runs_equal_a_full_rebuild_and_rewrite_only_affected_partiti
         "gold.sell_through": 5,
         "gold.cohort_retention": 1,
         "gold.inventory_health": 4,
+        "gold.cohort_members": 3,
     }
 
     metrics, removed, added = _last_commit(inc, "gold.daily_sales")
