@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from jobs.common.log import event, stage
 from jobs.features.customer_asof import customer_asof, customer_asof_since
 from jobs.features.item_store_day import item_store_day
-from jobs.gold.demand import grid_state, store_sku_days
+from jobs.gold.demand import grid_state
+from jobs.gold.run import windowed_grid
 from jobs.gold.sales import sales_lines
 from jobs.io.changes import GRID, GRID_SOURCES, LINES, PRODUCTS, FactSpec, plan_facts, read_from, save_watermarks
-from jobs.io.inputs import dated_from, default_as_of, grid_seed, read_inputs
+from jobs.io.inputs import dated_from, default_as_of, read_inputs
 from jobs.io.touched import Base, base_rows, save_snapshot_base, snapshot_base, touched_customers
-from jobs.io.writes import snapshot_dates, write_fact, write_snapshot
+from jobs.io.writes import snapshot_dates, write_facts, write_snapshot
 
 if TYPE_CHECKING:
     from jobs.common.config import Config
@@ -78,28 +79,14 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, 
     win = dated_from(src, starts)
     summary: dict[str, int] = {}
     with stage("features.run", as_of=as_of) as info:
-        grid = store_sku_days(
-            sales_lines(win[LINES], excluded_statuses=cfg.gold.excluded_statuses),
-            win["silver.daily_sales_imported"],
-            win["silver.inventory"],
-            src[PRODUCTS],
-            until=plan.until,
-            start=starts[GRID],
-            seed=grid_seed(catalog, GRID_STATE, starts[GRID]),
-        ).cache()  # item_store_day and the grid state
+        lines = sales_lines(win[LINES], excluded_statuses=cfg.gold.excluded_statuses)
+        grid = windowed_grid(catalog, GRID_STATE, lines, win, until=plan.until, start=starts[GRID])
+        grid = grid.cache()  # item_store_day and the grid state
         built = {
             ITEM_STORE_DAY: item_store_day(grid, src[PRODUCTS], lags=rules.lags_days, rolling=rules.rolling_days),
             GRID_STATE: grid_state(grid),
         }
-        for spec in specs:
-            summary[spec.table] = write_fact(
-                catalog,
-                built[spec.table],
-                spec.table,
-                date_col=spec.date_col,
-                dates=plan.affected[spec.table],
-                until=plan.until,
-            )
+        summary.update(write_facts(catalog, built, specs, plan))
         grid.unpersist()
         days, cutoff = snapshot_dates(as_of, since, keep_days=rules.snapshot_retention_days)
         base = None if full else snapshot_base(catalog, "features", (CUSTOMER_ASOF,), as_of=days[0])

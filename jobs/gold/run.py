@@ -37,12 +37,13 @@ from jobs.io.changes import (
 )
 from jobs.io.inputs import dated_from, default_as_of, grid_seed, read_inputs
 from jobs.io.touched import Base, base_rows, save_snapshot_base, snapshot_base, touched_customers
-from jobs.io.writes import snapshot_dates, write_fact, write_snapshot
+from jobs.io.writes import snapshot_dates, write_facts, write_snapshot
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
     from jobs.common.config import Config
+    from jobs.io.tables import Catalog
 
 INPUTS = (
     "silver.order_lines",
@@ -76,6 +77,22 @@ SNAPSHOTS = (
     "gold.inventory_health",
     "gold.cohort_members",
 )
+
+
+def windowed_grid(
+    catalog: Catalog, state: str, lines: DataFrame, win: Mapping[str, DataFrame], *, until: date, start: date | None
+) -> DataFrame:
+    """The store x SKU x day grid up to `until` from the sales `lines` and the windowed inputs `win`: from `start`
+    on, seeded with the `state` table's rows of the day before (all history when `start` is None)."""
+    return store_sku_days(
+        lines,
+        win["silver.daily_sales_imported"],
+        win["silver.inventory"],
+        win[PRODUCTS],
+        until=until,
+        start=start,
+        seed=grid_seed(catalog, state, start),
+    )
 
 
 def _grid_back(rules: GoldRules) -> int:
@@ -244,15 +261,7 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     win = dated_from(src, starts)
     windowed = starts[LINES] is not None
     lines = sales_lines(win[LINES], excluded_statuses=rules.excluded_statuses).cache() if windowed else all_lines
-    grid = store_sku_days(
-        lines,
-        win["silver.daily_sales_imported"],
-        win["silver.inventory"],
-        src[PRODUCTS],
-        until=plan.until,
-        start=starts[GRID],
-        seed=grid_seed(catalog, GRID_STATE, starts[GRID]),
-    ).cache()
+    grid = windowed_grid(catalog, GRID_STATE, lines, win, until=plan.until, start=starts[GRID]).cache()
     key = ["channel", "order_id", "line_no"]
     # a windowed run looks up the lines its returns return, and first purchases, in all history (narrow reads)
     returned = all_lines.join(win[RETURNS].select(*key).distinct(), on=key, how="left_semi") if windowed else None
@@ -261,15 +270,7 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     summary: dict[str, int] = {}
     with stage("gold.run", as_of=as_of) as info:
         facts = _facts(win, lines, grid, rules, returned_lines=returned, first=first)
-        for spec in specs:
-            summary[spec.table] = write_fact(
-                catalog,
-                facts[spec.table],
-                spec.table,
-                date_col=spec.date_col,
-                dates=plan.affected[spec.table],
-                until=plan.until,
-            )
+        summary.update(write_facts(catalog, facts, specs, plan))
         for cached in (facts["gold.daily_sales"], facts["gold.funnel"]):
             cached.unpersist()
         base = None if full else snapshot_base(catalog, "gold", CUSTOMER_SNAPSHOTS, as_of=days[0])

@@ -13,8 +13,11 @@ from jobs.common.log import stage
 from jobs.io.changes import fact_predicate
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pyspark.sql import DataFrame
 
+    from jobs.io.changes import FactSpec, Plan
     from jobs.io.tables import Catalog
 
 
@@ -34,6 +37,23 @@ def write_fact(
         catalog.overwrite_where(df.where(where).repartition(date_col), table, where, partition_by=[date_col])
         info["rows"] = rows_written(catalog, table)
     return info["rows"]
+
+
+def write_facts(
+    catalog: Catalog, frames: Mapping[str, DataFrame], specs: tuple[FactSpec, ...], plan: Plan
+) -> dict[str, int]:
+    """Write each spec's frame (`frames[spec.table]`) over the dates `plan` rewrites; table -> rows written."""
+    return {
+        spec.table: write_fact(
+            catalog,
+            frames[spec.table],
+            spec.table,
+            date_col=spec.date_col,
+            dates=plan.affected[spec.table],
+            until=plan.until,
+        )
+        for spec in specs
+    }
 
 
 def write_snapshot(catalog: Catalog, df: DataFrame, table: str, *, as_of: date, expire_before: date) -> int:
