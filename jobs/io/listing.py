@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -55,16 +56,22 @@ def export_table(
         raise TableError(f"{name} has no as_of column: export it whole (without --as-of)")
     wanted = None if as_of is None else pc.field("as_of") == as_of
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    # a temp file of this export's own beside the target (exports to the same file at once do not share one),
+    # renamed over it when complete: readers see the old file or the new one, never a part
+    handle, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(handle)
     rows = 0
     csv = out.suffix == ".csv"
     schema = _csv_schema(dataset.schema) if csv else dataset.schema
     writer_cls = pacsv.CSVWriter if csv else pq.ParquetWriter
-    with writer_cls(str(tmp), schema) as writer:
-        for batch in dataset.to_batches(filter=wanted):
-            writer.write_batch(_flatten_nested(batch, schema) if csv else batch)
-            rows += batch.num_rows
-    os.replace(tmp, out)
+    try:
+        with writer_cls(tmp, schema) as writer:
+            for batch in dataset.to_batches(filter=wanted):
+                writer.write_batch(_flatten_nested(batch, schema) if csv else batch)
+                rows += batch.num_rows
+        os.replace(tmp, out)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     return rows
 
 
