@@ -36,8 +36,9 @@ def generate(out_dir: Path, params: GenerateParams, *, progress: Callable[[str],
         write_source(out_dir, name, frame, plan.extra_columns.get(name), say)
     for original, copy in plan.copies:
         copy_file(out_dir, original, copy)
-    manifest = build_manifest(world, harvest_pii(frames), plan.entries)
+    manifest = build_manifest(world, harvest_pii(frames), plan.entries, plan.skipped)
     text = json.dumps(manifest, indent=1, ensure_ascii=False)
     (out_dir / "_manifest.json").write_bytes((text + "\n").encode("utf-8"))
-    say(f"manifest: {manifest['truth']['persons']:,} persons, {len(manifest['dirt']):,} dirt entries")
+    skipped = f", {len(plan.skipped)} skipped (dirt_skipped)" if plan.skipped else ""
+    say(f"manifest: {manifest['truth']['persons']:,} persons, {len(manifest['dirt']):,} dirt entries{skipped}")
     return manifest

@@ -39,6 +39,7 @@ _BRANDS = (
     "Halden",
 )
 _ADJ = ("Classic", "Pro", "Eco", "Ultra", "Essential", "Premium", "Mini", "Max", "Everyday", "Signature")
+PROMO_MIN_DAYS = 10  # a promotion window starts on day 5 or later and lasts up to 5 days
 
 
 @dataclass
@@ -81,7 +82,10 @@ def build_assortment(params: GenerateParams, cal: Calendar) -> Assortment:
     """Draw SKUs, prices, popularity, slow movers, promotions and price changes."""
     rng = rng_for(params.seed, "catalog")  # the stream keeps its old name: a new one would change every dataset
     n = params.skus
-    cat = np.concatenate([np.arange(len(CATEGORIES)), rng.integers(0, len(CATEGORIES), n - len(CATEGORIES))])
+    # every category once, the rest at random (fewer SKUs than categories: the first n categories)
+    cat = np.concatenate(
+        [np.arange(len(CATEGORIES))[:n], rng.integers(0, len(CATEGORIES), max(0, n - len(CATEGORIES)))]
+    )
     rng.shuffle(cat)
     raw = _MEDIAN_PRICE[cat] * rng.lognormal(0.0, 0.45, n)
     price = np.maximum(np.floor(raw), 0.0) + 0.99
@@ -94,7 +98,8 @@ def build_assortment(params: GenerateParams, cal: Calendar) -> Assortment:
     rank = rng.permutation(n)
     pop = 1.0 / (rank + 1.0) ** 1.05
     slow = np.zeros(n, dtype=bool)
-    slow[rng.choice(np.flatnonzero(rank >= n // 2), size=max(3, n // 25), replace=False)] = True
+    tail = np.flatnonzero(rank >= n // 2)
+    slow[rng.choice(tail, size=min(max(3, n // 25), len(tail), n - 1), replace=False)] = True  # 1 SKU: not slow
     pop[slow] *= 0.01
     assortment = Assortment(
         sku=fmt_ids("SKU-", unique_ints(rng, n, 100000, 1000000)),
@@ -118,11 +123,20 @@ def build_assortment(params: GenerateParams, cal: Calendar) -> Assortment:
 
 
 def _promotions(rng: np.random.Generator, params: GenerateParams, cat: Assortment) -> list[Promotion]:
-    """Non-overlapping 2-5 day windows, each on its own set of popular, non-slow SKUs."""
+    """Non-overlapping 2-5 day windows, each on its own set of popular, non-slow SKUs.
+
+    The first window starts on day 5 and lasts up to 5 days, so periods under PROMO_MIN_DAYS have none; with fewer
+    non-slow SKUs than the promotions need, each gets fewer SKUs (at least one), then there are fewer promotions."""
+    if params.days < PROMO_MIN_DAYS:
+        return []
     n_promos = max(1, round(params.days / 45))
     per = int(np.clip(params.skus // 40, 3, 12))
-    candidates = np.argsort(-cat.popularity, kind="stable")
-    candidates = candidates[~cat.slow[candidates]][: max(per * n_promos, params.skus // 4)]
+    ranked = np.argsort(-cat.popularity, kind="stable")
+    ranked = ranked[~cat.slow[ranked]]  # never empty: at least one SKU is not slow
+    if len(ranked) < per * n_promos:
+        per = min(per, len(ranked))
+        n_promos = min(n_promos, len(ranked) // per)
+    candidates = ranked[: max(per * n_promos, params.skus // 4)]
     chosen = rng.choice(candidates, size=per * n_promos, replace=False)
     seg = (params.days - 10) / n_promos
     promos = []
@@ -137,7 +151,10 @@ def _promotions(rng: np.random.Generator, params: GenerateParams, cat: Assortmen
 
 
 def _price_changes(rng: np.random.Generator, cat: Assortment, days: int) -> None:
-    """List price steps (markdowns / increases) and unit cost increases, delivered as product updates."""
+    """List price steps (markdowns / increases) and unit cost increases, delivered as product updates (on a day in
+    [3, days - 3]: periods under 6 days have none)."""
+    if days < 6:
+        return
     promoted = np.zeros(cat.n, dtype=bool)
     for promo in cat.promos:
         promoted[promo.skus] = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .assortment import Assortment
+from .assortment import CATEGORIES, Assortment
 from .demand import Occasions
 from .marketing import Campaign, active_codes
 from .params import GenerateParams
@@ -119,8 +119,9 @@ def _campaigns(rng: np.random.Generator, campaigns: list[Campaign], orders: pd.D
 
 
 def sku_table(cat: Assortment) -> tuple[np.ndarray, np.ndarray]:
-    """Blocked cumulative weights: value d*C + c + share for SKUs sorted by category, per day."""
-    n_cat = int(cat.category.max()) + 1
+    """Blocked cumulative weights: value d*C + c + share for SKUs sorted by category, per day (a category without
+    SKUs has an empty block: it must never be drawn)."""
+    n_cat = len(CATEGORIES)
     order = np.argsort(cat.category, kind="stable")
     c_sorted = cat.category[order]
     cs = np.cumsum(cat.weight[:, order], axis=1)
@@ -173,7 +174,7 @@ def _lines(
     orders: pd.DataFrame,
 ) -> pd.DataFrame:
     """Lines by category taste x SKU weights x item taste; POS lines must be stocked and not stocked out."""
-    n_cat = int(cat.category.max()) + 1
+    n_cat = len(CATEGORIES)
     table = sku_table(cat)
     n_lines = 1 + np.minimum(rng.poisson(np.where(orders["channel"] == POS, 1.0, 0.7)), 5)
     order = np.repeat(np.arange(len(orders)), n_lines)

@@ -37,7 +37,8 @@ def generate_landing(
     folder = Path(out or cfg.paths.landing)
     with stage("generate", customers=params.customers, days=params.days, out=str(folder)):
         manifest = generate(folder, params, progress=lambda msg: event("generate.progress", msg=msg))
+    skipped = f", {len(manifest['dirt_skipped'])} skipped: dirt_skipped" if manifest.get("dirt_skipped") else ""
     return (
         f"generated {params.customers} customers x {params.days} days into {folder} "
-        f"({len(manifest['dirt'])} planted dirt rows; manifest: {folder / '_manifest.json'})"
+        f"({len(manifest['dirt'])} planted dirt rows{skipped}; manifest: {folder / '_manifest.json'})"
     )

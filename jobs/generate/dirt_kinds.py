@@ -138,6 +138,7 @@ class DirtCtx:
     rng: np.random.Generator
     frames: dict[str, pd.DataFrame]
     entries: list[dict] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
     pending: dict[str, list[dict]] = field(default_factory=dict)
     fresh: dict[str, int] = field(default_factory=dict)
 
@@ -154,6 +155,10 @@ class DirtCtx:
             }
         )
         return len(self.entries) - 1
+
+    def skip(self, kind: str, source: str, reason: str) -> None:
+        """Record dirt that had nothing (or too little) to land on."""
+        self.skipped.append({"kind": kind, "source": source, "reason": reason})
 
     def add(self, source: str, row: dict, entry_id: int) -> None:
         """Queue an extra raw row."""

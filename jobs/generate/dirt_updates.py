@@ -78,7 +78,7 @@ def record_update(ctx: DirtCtx, source: str, recs: list[dict]) -> None:
     for rec in recs:
         new = dict(rec)
         if source == "stores":
-            day = int(ctx.rng.integers(1, last))
+            day = int(ctx.rng.integers(1, last)) if last > 1 else last
         else:
             day = rec["_day"] + min(int(ctx.rng.integers(1, 4)), last - rec["_day"])
         ts = ctx.cal.epoch0 + day * DAY + int(ctx.rng.integers(3_600, 80_000))

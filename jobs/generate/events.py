@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .assortment import Assortment
+from .assortment import CATEGORIES, Assortment
 from .baskets import draw_tasted, sku_table
 from .marketing import Campaign, active_codes
 from .params import GenerateParams
@@ -68,7 +68,7 @@ def _order_sessions(
     gap = rng.integers(8_000, 90_000, len(pre))
     total = np.bincount(pre["order"].to_numpy(), weights=gap, minlength=len(orders))
     before = np.cumsum(gap) - gap
-    first = np.r_[0, np.flatnonzero(np.diff(pre["order"].to_numpy())) + 1]
+    first = np.flatnonzero(np.diff(pre["order"].to_numpy(), prepend=-1))  # each order's first event (none: [])
     start = np.repeat(before[first], np.diff(np.r_[first, len(pre)]))
     t_order = orders["ts_ms"].to_numpy()
     o_pre = pre["order"].to_numpy()
@@ -157,7 +157,7 @@ def _browse_events(
     s = np.repeat(np.arange(n), count)
     k = np.arange(len(s)) - np.repeat(np.cumsum(count) - count, count)
     kind = np.where(k < views[s], "view", np.where(k == views[s], "cart", "checkout"))
-    n_cat = int(cat.category.max()) + 1
+    n_cat = len(CATEGORIES)
     share = np.bincount(cat.category, weights=cat.popularity, minlength=n_cat)
     person = np.where(ident >= 0, idents.person[np.maximum(ident, 0)], -1)[s]
     category = rng.choice(n_cat, len(s), p=share / share.sum())

@@ -23,9 +23,12 @@ def add_fraud(
     lines: pd.DataFrame,
     dropout: np.ndarray,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Append fraud identities to `idents`; return orders and lines with the fraud orders added."""
+    """Append fraud identities to `idents`; return orders and lines with the fraud orders added.
+
+    Short periods squeeze the patterns: the ring's two days and the velocity day are the period's first days when
+    the usual ones do not fit, and large amounts need web buyers who joined 3+ days before the end (maybe none)."""
     rng = rng_for(params.seed, "fraud")
-    expensive = np.flatnonzero(~cat.slow & (cat.base_price >= np.quantile(cat.base_price, 0.9)))
+    expensive = _expensive(cat)
     taken = set(people.email.tolist())
     new_orders, new_lines = [], []
     ring = _new_idents(
@@ -37,25 +40,25 @@ def add_fraud(
         person=people.n,
         phone=people.spare_phones[0],
     )
-    r0 = int(rng.integers(cal.days // 3, cal.days - 3))
+    r0 = int(rng.integers(cal.days // 3, cal.days - 3)) if cal.days > 4 else 0
     per = rng.integers(2, 5, len(ring))
     who = np.repeat(ring, per)
-    ts = cal.epoch0 + r0 * DAY + rng.integers(3600, 2 * DAY - 3600, len(who))
+    ts = cal.epoch0 + r0 * DAY + rng.integers(3600, min(2, cal.days) * DAY - 3600, len(who))
     new_orders.append(_frame(cal, who, idents, ts, "ring"))
     new_lines.append(_basket(rng, expensive, len(who), (1, 4), (1, 4)))
     velo = _new_idents(rng, idents, taken, count=1, channel=APP, person=people.n + 1, phone=people.spare_phones[1])
-    v0 = int(rng.integers(1, cal.days - 1))
+    v0 = int(rng.integers(1, cal.days - 1)) if cal.days > 2 else 0
     k = int(rng.integers(30, 61))
     ts = cal.epoch0 + v0 * DAY + np.sort(rng.integers(2 * 3600, 22 * 3600, k))
     new_orders.append(_frame(cal, np.repeat(velo, k), idents, ts, "velocity"))
     mid = np.argsort(-cat.popularity)[: max(10, cat.n // 10)]
     new_lines.append(_basket(rng, mid[~cat.slow[mid]], k, (1, 2), (1, 3)))
     web_ok = np.flatnonzero((people.ident_of[:, WEB] >= 0) & (dropout < 0) & (people.join_day < cal.days - 2))
-    victims = rng.choice(web_ok, size=3, replace=False)
-    days = np.array([int(rng.integers(people.join_day[v], cal.days)) for v in victims])
-    ts = cal.epoch0 + days * DAY + rng.integers(3600, DAY - 3600, 3)
+    victims = rng.choice(web_ok, size=min(3, len(web_ok)), replace=False)
+    days = np.array([int(rng.integers(people.join_day[v], cal.days)) for v in victims], dtype=np.int64)
+    ts = cal.epoch0 + days * DAY + rng.integers(3600, DAY - 3600, len(victims))
     new_orders.append(_frame(cal, people.ident_of[victims, WEB], idents, ts, "large_amount"))
-    new_lines.append(_basket(rng, expensive, 3, (1, 3), (40, 101)))
+    new_lines.append(_basket(rng, expensive, len(victims), (1, 3), (40, 101)))
     offset = len(orders)
     for frame, basket in zip(new_orders, new_lines, strict=True):
         basket["order"] += offset
@@ -65,6 +68,14 @@ def add_fraud(
     add_l["price"] = cat.price[add_o["day"].to_numpy()[add_l["order"].to_numpy() - len(orders)], add_l["sku"]]
     add_l["discount"] = 0.0
     return pd.concat([orders, add_o], ignore_index=True), pd.concat([lines, add_l], ignore_index=True)
+
+
+def _expensive(cat: Assortment) -> np.ndarray:
+    """Non-slow SKUs in the top price decile (few SKUs: the priciest non-slow SKU when the decile is all slow)."""
+    top = np.flatnonzero(~cat.slow & (cat.base_price >= np.quantile(cat.base_price, 0.9)))
+    if len(top):
+        return top
+    return np.flatnonzero(~cat.slow & (cat.base_price == cat.base_price[~cat.slow].max()))
 
 
 def _new_idents(

@@ -14,12 +14,13 @@ from .world import World
 _FRAUD_KINDS = ("ring", "velocity", "large_amount")
 
 
-def build_manifest(w: World, pii: dict[str, list[str]], dirt: list[dict]) -> dict:
-    """Assemble the manifest dict (JSON-serializable, deterministic order)."""
+def build_manifest(w: World, pii: dict[str, list[str]], dirt: list[dict], skipped: list[dict] | None = None) -> dict:
+    """Assemble the manifest dict (JSON-serializable, deterministic order); `dirt_skipped` lists the dirt that had
+    nothing (or too little) to land on and is written only when there is some."""
     p, cal = w.params, w.cal
     params = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in asdict(p).items()}
     keys = person_keys(w)
-    return {
+    manifest = {
         "seed": p.seed,
         "customers": p.customers,
         "days": p.days,
@@ -61,6 +62,9 @@ def build_manifest(w: World, pii: dict[str, list[str]], dirt: list[dict]) -> dic
         },
         "dirt": [{k: e[k] for k in ("kind", "source", "file", "expected_reason", "match", "note")} for e in dirt],
     }
+    if skipped:
+        manifest["dirt_skipped"] = [{k: s[k] for k in ("kind", "source", "reason")} for s in skipped]
+    return manifest
 
 
 def _seen_idents(w: World) -> np.ndarray:

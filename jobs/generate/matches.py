@@ -84,6 +84,20 @@ class _FileView:
         raise RuntimeError(f"{self.spec.name}: no uniquely matchable row")
 
 
+def matchable(
+    frame: pd.DataFrame, source: str, path: str, extra: dict[str, tuple[str, str]], column: str | None
+) -> bool:
+    """Whether the file has a row matchable on its own (with `column` set, if given), as file-level dirt needs."""
+    rows = np.flatnonzero(frame["_file"].to_numpy() == path)
+    if not len(rows):
+        return False
+    try:
+        _FileView(frame, SPECS[source], rows, extra).representative(column)
+    except RuntimeError:
+        return False
+    return True
+
+
 def fill_matches(entries: list[dict], frames: dict[str, pd.DataFrame], extra: dict[str, tuple[str, str]]) -> None:
     """Set file + match on every entry; raise if a match does not find exactly the expected rows."""
     by_source: dict[str, list[dict]] = {}

@@ -33,11 +33,11 @@ class GenerateParams:
     taste_groups: int = 16  # latent taste groups, shared by people with similar category taste
 
     def __post_init__(self) -> None:
-        """Reject parameter values the generator cannot honour."""
-        limits = {"customers": 50, "days": 14, "stores": 2, "skus": 40}
-        for name, low in limits.items():
-            if getattr(self, name) < low:
-                raise ValueError(f"{name} must be >= {low}")
+        """Reject parameter values the generator cannot honour (any size down to 1 x 1 x 1 x 1 generates; what a
+        small world has no room for is left out and listed in the manifest, see README)."""
+        for name in ("customers", "days", "stores", "skus"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
         if not 0.0 <= self.dirt_rate < 0.2:
             raise ValueError("dirt_rate must be in [0, 0.2)")
         if not 0.0 < self.churn_share < 0.95:

@@ -71,8 +71,11 @@ class People:
         return len(self.person_id)
 
 
-def build_people(params: GenerateParams, cal: Calendar, stores: Stores, n_cat: int) -> tuple[People, Idents]:
-    """Draw persons, their PII and their identities in every channel they use."""
+def build_people(
+    params: GenerateParams, cal: Calendar, stores: Stores, n_cat: int, *, offered: np.ndarray | None = None
+) -> tuple[People, Idents]:
+    """Draw persons, their PII and their identities in every channel they use; `offered` (bool per category, default
+    all) limits the category taste to categories that have SKUs."""
     rng = rng_for(params.seed, "people")
     n = params.customers
     join = np.where(rng.random(n) < 0.6, 0, (rng.random(n) ** 1.3 * cal.days).astype(int))
@@ -93,7 +96,7 @@ def build_people(params: GenerateParams, cal: Calendar, stores: Stores, n_cat: i
         join_day=join,
         store=home,
         mix=mix / mix.sum(axis=1, keepdims=True),
-        cat_pref=rng.dirichlet(np.full(n_cat, 0.8), n),
+        cat_pref=_offered_only(rng.dirichlet(np.full(n_cat, 0.8), n), offered),
         member_id=np.where(is_member, fmt_ids("M", unique_ints(rng, n, 10_000_000, 90_000_000)), None),
         tier=np.array(TIERS, dtype=object)[rng.choice(4, n, p=[0.55, 0.25, 0.15, 0.05])],
         joined_ts=np.where(
@@ -110,6 +113,15 @@ def build_people(params: GenerateParams, cal: Calendar, stores: Stores, n_cat: i
     people.spare_phones = people.phone[n:]
     people.phone = people.phone[:n]
     return people, _identities(rng, people, present)
+
+
+def _offered_only(pref: np.ndarray, offered: np.ndarray | None) -> np.ndarray:
+    """Category taste renormalized over the offered categories (unchanged when every category is offered)."""
+    if offered is None or offered.all():
+        return pref
+    pref = pref * offered
+    total = pref.sum(axis=1, keepdims=True)
+    return np.where(total > 0, pref / np.where(total > 0, total, 1.0), offered / offered.sum())
 
 
 def _dropout_probs(

@@ -90,7 +90,7 @@ def build_stores(params: GenerateParams, cal: Calendar, cat: Assortment) -> Stor
     stocked = np.zeros((n, cat.n), dtype=bool)
     w = cat.popularity**0.6
     for s in range(n):
-        size = int(cat.n * rng.uniform(0.35, 0.6))
+        size = max(1, int(cat.n * rng.uniform(0.35, 0.6)))  # a store stocks at least one SKU
         stocked[s, rng.choice(cat.n, size=size, replace=False, p=w / w.sum())] = True
     stores = Stores(
         store_id=np.array([f"S{i + 1:03d}" for i in range(n)], dtype=object),
@@ -110,7 +110,10 @@ def build_stores(params: GenerateParams, cal: Calendar, cat: Assortment) -> Stor
 def _stockouts(
     rng: np.random.Generator, params: GenerateParams, cat: Assortment, stocked: np.ndarray
 ) -> list[Stockout]:
-    """3-7 day windows on popular stocked SKUs, never on promoted or slow SKUs."""
+    """3-7 day windows on popular stocked SKUs, never on promoted or slow SKUs, starting on day 1 or later and
+    ending before the last day (a window that does not fit the period is not planted: under 6 days, none fits)."""
+    if params.days < 6:
+        return []
     promoted = cat.promo_day.any(axis=0)
     count = max(2, round(params.stores * params.days / 60))
     out: list[Stockout] = []
@@ -126,8 +129,10 @@ def _stockouts(
         sku = int(rng.choice(cat.n, p=w / w.sum()))
         if (store, sku) in used:
             continue
-        used.add((store, sku))
         length = int(rng.integers(3, 8))
+        if length > params.days - 3:
+            continue
+        used.add((store, sku))
         start = int(rng.integers(1, params.days - length - 1))
         out.append(Stockout(store, sku, start, start + length - 1))
     return sorted(out, key=lambda s: (s.start, s.store, s.sku))

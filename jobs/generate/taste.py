@@ -64,7 +64,7 @@ def build_taste(params: GenerateParams, people: People, cat: Assortment) -> Tast
     group = np.minimum((rng.random(people.n)[:, None] * cum[:, -1:] >= cum).sum(axis=1), n_groups - 1)
     noise = rng.normal(size=(people.n, TASTE_DIMS)) * PERSON_NOISE / np.sqrt(TASTE_DIMS)
     factors = _unit(centre[group] + noise)
-    best = np.stack([(factors @ sku_factors[cat.category == c].T).max(axis=1) for c in range(n_cat)], axis=1)
+    best = np.stack([_best(factors, sku_factors[cat.category == c]) for c in range(n_cat)], axis=1)
     return Taste(
         strength=params.taste_strength,
         brands=brands.astype(object),
@@ -77,6 +77,11 @@ def build_taste(params: GenerateParams, people: People, cat: Assortment) -> Tast
         factors=factors,
         cap=np.exp(params.taste_strength * best),
     )
+
+
+def _best(factors: np.ndarray, skus: np.ndarray) -> np.ndarray:
+    """Each person's highest affinity among the SKUs (0 for a category without SKUs: nobody shops it)."""
+    return (factors @ skus.T).max(axis=1) if len(skus) else np.zeros(len(factors))
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

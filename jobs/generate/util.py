@@ -92,6 +92,8 @@ def iso_utc(epoch_s: np.ndarray) -> np.ndarray:
 def local_naive(epoch_s: np.ndarray, offset_s: np.ndarray) -> np.ndarray:
     """Epoch seconds shifted by a UTC offset -> 'YYYY-MM-DD HH:MM:SS' (no offset)."""
     t = (np.asarray(epoch_s, dtype=np.int64) + offset_s).astype("datetime64[s]")
+    if not t.size:  # np.char.replace cannot size an empty array
+        return np.array([], dtype=object)
     return np.char.replace(np.datetime_as_string(t, unit="s"), "T", " ").astype(object)
 
 

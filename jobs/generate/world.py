@@ -50,7 +50,8 @@ def build_world(params: GenerateParams) -> World:
     cat = build_assortment(params, cal)
     stores = build_stores(params, cal, cat)
     campaigns = build_campaigns(params, cal)
-    people, idents = build_people(params, cal, stores, len(CATEGORIES))
+    offered = np.bincount(cat.category, minlength=len(CATEGORIES)) > 0  # all, unless fewer SKUs than categories
+    people, idents = build_people(params, cal, stores, len(CATEGORIES), offered=offered)
     taste = build_taste(params, people, cat)
     occ = simulate(params, cal, people, stores)
     orders, lines = build_orders(params, cal, people, taste, stores, cat, occ, campaigns)

@@ -117,6 +117,7 @@ def test_layout_and_columns(run: tuple[Path, dict]) -> None:
 def test_every_dirt_kind_planted_and_matchable(run: tuple[Path, dict]) -> None:
     root, manifest = run
     assert {e["kind"] for e in manifest["dirt"]} == KINDS
+    assert "dirt_skipped" not in manifest  # written only when some dirt had nothing to land on
     cache: dict[str, list[dict]] = {}
     for e in manifest["dirt"]:
         assert e["expected_reason"] == REASONS.get(e["kind"]), e
