@@ -102,7 +102,7 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, 
                 "channels": rules.channels,
                 "engagement_days": rules.engagement_days,
             }
-            if base is None or touched is None:
+            if touched is None:  # no base, or one the change feeds cannot bring forward
                 df = customer_asof(*args, **kwargs)
             else:
                 df = customer_asof_since(base_rows(catalog, CUSTOMER_ASOF, base), touched, *args, **kwargs)

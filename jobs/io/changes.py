@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
 
+from jobs.common.frames import union_all
 from jobs.common.log import event
 from jobs.io.inputs import DATE_COLUMNS
 from jobs.io.schemas import ddl
@@ -130,9 +131,7 @@ def _collect_dates(frames: dict[str, DataFrame]) -> dict[str, set[date] | None]:
     """
     if not frames:
         return {}
-    union = None
-    for source, df in frames.items():
-        union = _distinct_dates(df, source) if union is None else union.unionByName(_distinct_dates(df, source))
+    union = union_all([_distinct_dates(df, source) for source, df in frames.items()])
     try:
         rows = union.collect()
     except Exception:  # py4j-wrapped Delta errors: find which feed is unreadable

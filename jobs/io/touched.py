@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
 
+from jobs.common.frames import union_all
 from jobs.common.log import event
 from jobs.io.changes import LINES, PRODUCTS, Plan, read_changes, save_watermarks, watermarks
 from jobs.io.inputs import DATE_COLUMNS
@@ -114,9 +115,7 @@ def touched_customers(
             since, until = base.as_of - timedelta(days=days), as_of - timedelta(days=days)
             if until > since:
                 parts.append(_customers_of(source, inputs[source].where(_between(_DATED[source], since, until)), lines))
-    union = parts[0] if parts else lines.limit(0).select("customer_id")
-    for part in parts[1:]:
-        union = union.unionByName(part)
+    union = union_all(parts) if parts else lines.limit(0).select("customer_id")
     touched = union.where(F.col("customer_id").isNotNull()).distinct().cache()
     try:
         count = touched.count()

@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 
 from jobs.bronze.ingest import REGISTRY, batch_id_of
 from jobs.common.config import Config
+from jobs.common.frames import union_all
 from jobs.common.log import event, stage
 from jobs.common.parallel import map_parallel
 from jobs.common.secrets import pii_key
@@ -132,7 +133,7 @@ class Ingest:
         if not parts:
             return None
         known = self.catalog.read_or_empty("silver.identity_edges")
-        new = identity.new_edges(_union(parts), known=known).localCheckpoint()
+        new = identity.new_edges(union_all(parts), known=known).localCheckpoint()
         if not full and not new.limit(1).count():
             return None
         resolve = identity.resolve_full if full else identity.resolve_incremental
@@ -162,7 +163,7 @@ class Ingest:
         """One MERGE per target table for every source that feeds it (the channels' keys never collide: the
         channel is part of each key), newer `_version` wins."""
         keys = list(target.keys)
-        rows = _union(winners, allow_missing=True)
+        rows = union_all(winners, allow_missing=True)
         if len(winners) > 1:  # an import may name a landing channel: one row per key, the newest version
             newest = Window.partitionBy(*keys).orderBy(F.col("_version").desc())
             rows = rows.withColumn("_rank", F.row_number().over(newest)).where("_rank = 1").drop("_rank")
@@ -198,12 +199,12 @@ def process_silver(
             checked[spec.name] = (bronze, chk, good)
             bad_parts.append(bad)
             vault_parts += [vault] if vault is not None else []
-        quarantine = _union(bad_parts)
+        quarantine = union_all(bad_parts)
         catalog.append_once(
             quarantine, "silver.quarantine", app_id="silver.quarantine", version=run_version, partition_by=["source"]
         )
         if vault_parts:
-            vault = _union(vault_parts).dropDuplicates(["token"])
+            vault = union_all(vault_parts).dropDuplicates(["token"])
             catalog.merge(vault, "restricted.pii", ["token"], update_condition="false")
         info["quarantined_sources"] = len(bad_parts)
     with stage("ingest.identity"):
@@ -234,18 +235,10 @@ def process_silver(
         build_orders(catalog, batch_ids=batch_ids, changed=changed)
         add_unknown_references(catalog, batch_ids=batch_ids)
         build_customers(catalog, batch_ids=batch_ids)
-    audit = _union(audits)
+    audit = union_all(audits)
     if unbalanced(audit).limit(1).count():
         raise AssertionError(f"lineage does not add up: {unbalanced(audit).collect()}")
     catalog.merge(
         audit.withColumn("processed_at", F.current_timestamp()), AUDIT, ["source", "batch_id"], schema_evolution=True
     )  # delivery_date came later: older audits gain the column
     return {"pending_batches": sum(len(b) for b in pending.values()), "audit": [r.asDict() for r in audit.collect()]}
-
-
-def _union(frames: list[DataFrame], *, allow_missing: bool = False) -> DataFrame:
-    """Frames stacked by column name (`allow_missing`: a column one frame lacks is null in its rows)."""
-    out = frames[0]
-    for frame in frames[1:]:
-        out = out.unionByName(frame, allowMissingColumns=allow_missing)
-    return out
