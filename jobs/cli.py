@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_ml(sub)  # train, score
     # demo checks which Spark steps this command line has: it gets the parser factory, it does not import us
-    register_orchestration(sub, build_parser=build_parser)  # quality, export-serving, demo
+    register_orchestration(sub, build_parser=build_parser, run_command=main)  # quality, export-serving, demo, runner
     return parser
 
 

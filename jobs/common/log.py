@@ -39,7 +39,10 @@ def _fmt(value: Any) -> str:
 
 
 def setup_logging(level: str = "INFO", as_json: bool = False) -> None:
-    """Route omnilake's logger to stderr; libraries stay at WARNING, py4j at ERROR."""
+    """Route omnilake's logger to stderr; libraries stay at WARNING, py4j at ERROR. Elapsed times count from here
+    (a warm runner sets up each command's logging anew)."""
+    global _START
+    _START = time.monotonic()
     logger = logging.getLogger(LOGGER_NAME)
     logger.handlers.clear()
     handler = logging.StreamHandler(sys.stderr)

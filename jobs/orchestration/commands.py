@@ -10,7 +10,7 @@ from functools import partial
 
 from jobs.common.argtypes import iso_date
 from jobs.common.config import Config
-from jobs.common.errors import EXIT_BAD_INPUT, EXIT_BREACH
+from jobs.common.errors import EXIT_BAD_INPUT, EXIT_BREACH, UserError
 
 
 def cmd_quality(cfg: Config, args: argparse.Namespace) -> int:
@@ -60,9 +60,36 @@ def cmd_demo(cfg: Config, args: argparse.Namespace, *, build_parser: Callable[[]
         return EXIT_BAD_INPUT
 
 
-def register(sub: argparse._SubParsersAction, *, build_parser: Callable[[], argparse.ArgumentParser]) -> None:
-    """Add `quality`, `export-serving` and `demo` to the `omnilake` command's sub-parsers; `build_parser` builds
-    the whole command's parser (the demo checks which Spark steps it has)."""
+def cmd_runner(cfg: Config, args: argparse.Namespace, *, run_command: Callable[[list[str]], int]) -> int:
+    """The warm Spark driver of the DAGs' Spark steps (jobs/orchestration/runner.py): serve, status or stop."""
+    from jobs.orchestration import runner
+
+    if args.action == "serve":
+        return runner.serve(cfg, args.identity, run_command)
+    if args.action == "exec":
+        if not args.argv:
+            raise UserError("omnilake runner exec needs a command, e.g. `omnilake runner exec build gold`")
+        return runner.run_step(cfg, args.argv)
+    if args.action == "stop":
+        print("stopped the Spark runner" if runner.stop_runner(cfg) else "no Spark runner was running")
+        return 0
+    info = runner.read_info(cfg)
+    if info is None or not runner.alive(info.pid):
+        print(f"no Spark runner for {cfg.home}")
+        return 1
+    print(f"Spark runner pid {info.pid} on 127.0.0.1:{info.port}; log {info.log}")
+    return 0
+
+
+def register(
+    sub: argparse._SubParsersAction,
+    *,
+    build_parser: Callable[[], argparse.ArgumentParser],
+    run_command: Callable[[list[str]], int],
+) -> None:
+    """Add `quality`, `export-serving`, `demo` and `runner` to the `omnilake` command's sub-parsers; `build_parser`
+    builds the whole command's parser (the demo checks which Spark steps it has); `run_command` is the command's
+    main(argv) (the runner serves it)."""
     qual = sub.add_parser("quality", help="quarantine rate and freshness of business dates (exit 1 on a breach)")
     qual.add_argument("--end", type=iso_date, required=True, help="last business date, inclusive")
     qual.add_argument("--start", type=iso_date, help="first business date (default: --end)")
@@ -77,3 +104,12 @@ def register(sub: argparse._SubParsersAction, *, build_parser: Callable[[], argp
     demo.add_argument("--daily-days", type=int, help="last days run one by one (default: conf)")
     demo.add_argument("--reset", action="store_true", help="first remove this OMNILAKE_HOME's demo state")
     demo.set_defaults(fn=partial(cmd_demo, build_parser=build_parser))
+    run = sub.add_parser("runner", help="the warm Spark driver that runs the DAGs' Spark steps (status, stop, exec)")
+    run.add_argument(
+        "action",
+        choices=["status", "stop", "exec", "serve"],
+        help="exec CMD...: run an omnilake command in the runner (started when needed); serve: what a step starts",
+    )
+    run.add_argument("argv", nargs=argparse.REMAINDER, help="the command of exec")
+    run.add_argument("--identity", default="", help=argparse.SUPPRESS)
+    run.set_defaults(fn=partial(cmd_runner, run_command=run_command))

@@ -53,7 +53,11 @@ class _Clock:
 
 
 def _reset(cfg: Config) -> None:
-    """Remove the demo's state folders, only those inside OMNILAKE_HOME."""
+    """Remove the demo's state folders, only those inside OMNILAKE_HOME, after stopping its Spark runner (a warm
+    driver must not outlive the tables it has read)."""
+    from jobs.orchestration.runner import stop_runner
+
+    stop_runner(cfg)
     home = Path(cfg.home).resolve()
     for folder in (
         cfg.paths.landing,
@@ -112,6 +116,7 @@ def run_demo(
     """Run the whole demo; 0 when every Airflow run succeeded. `build_parser` builds the `omnilake` command's
     parser: a Spark step it has no command for is marked successful instead of run."""
     from jobs.generate.command import generate_landing
+    from jobs.orchestration.runner import stop_runner
 
     clock = _Clock(echo)
     landing, logs = Path(cfg.paths.landing), Path(cfg.paths.airflow_home) / "demo-logs"
@@ -141,13 +146,16 @@ def run_demo(
             echo(summary)
     manifest = json.loads((landing / "_manifest.json").read_text())
     first, last = date.fromisoformat(manifest["start_date"]), date.fromisoformat(manifest["end_date"])
-    for number, (label, dag_id, conf) in enumerate(_runs(first, last, params.daily_days), start=1):
-        log = logs / f"{number:02d}-{dag_id}-{label.split()[-1]}.log"
-        with clock.stage(f"{dag_id}: {label}"):
-            result = dags_test(dag_id, env=env, conf=conf, log=log, mark_success=skipped, echo=echo)
-        if not result.ok:
-            echo(f"{clock.stamp()} {dag_id} ({label}) failed after {result.seconds:.0f} s; Airflow output: {log}")
-            return 1
+    try:
+        for number, (label, dag_id, conf) in enumerate(_runs(first, last, params.daily_days), start=1):
+            log = logs / f"{number:02d}-{dag_id}-{label.split()[-1]}.log"
+            with clock.stage(f"{dag_id}: {label}"):
+                result = dags_test(dag_id, env=env, conf=conf, log=log, mark_success=skipped, echo=echo)
+            if not result.ok:
+                echo(f"{clock.stamp()} {dag_id} ({label}) failed after {result.seconds:.0f} s; Airflow output: {log}")
+                return 1
+    finally:  # the runs' warm Spark runner (conf orchestration.spark_steps) is not left holding memory
+        stop_runner(cfg)
     print_summary(cfg, airflow_env_file=env_file, echo=echo)
     echo(f"\n{clock.stamp()} demo finished")
     return 0

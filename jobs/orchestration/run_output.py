@@ -25,7 +25,9 @@ class OutputFollower:
     def errors(self) -> dict[str, str]:
         """task_id -> "<exception headline>[ Driver: <driver error line>]" for every task that raised."""
         return {
-            task: f"{error} Driver: {self.driver_errors[task]}" if task in self.driver_errors else error
+            task: f"{error} Driver: {self.driver_errors[task]}"
+            if self.driver_errors.get(task, error) not in error
+            else error
             for task, error in self.exceptions.items()
         }
 
@@ -42,7 +44,7 @@ class OutputFollower:
             self.in_traceback = True
         elif (progress := _progress(line)) is not None:
             self.echo(f"      {progress}")
-        elif (message := _driver_message(line)) is not None and _is_driver_error(message):
+        elif (message := _driver_message(line)) is not None and is_driver_error(message):
             self.driver_errors[self.task] = message
 
     def _traceback_line(self, line: str) -> None:
@@ -55,7 +57,8 @@ class OutputFollower:
 
 _STARTING = "[DAG TEST] starting task_id="
 _PROGRESS = "[omnilake "  # the jobs' own progress lines: jobs/common/log.py
-_HOOK = " [airflow.task.hooks."  # what Airflow appends to a line the Spark driver printed
+_LOGGER = " [airflow.task."  # what Airflow appends to a line the Spark driver printed: the hook's or step's logger
+_DRIVER_LOGGERS = ("SparkSubmitHook]", "RunnerStepOperator]")  # spark-submit's hook, the warm runner's step
 
 
 def _is_log_line(line: str) -> bool:
@@ -78,10 +81,11 @@ def _progress(line: str) -> str | None:
 
 
 def _driver_message(line: str) -> str | None:
-    """A line the Spark driver printed, as the Spark hook logged it (between the level and the hook's name)."""
-    if _HOOK not in line or "SparkSubmitHook]" not in line:
+    """A line the Spark driver printed, as the Spark hook or the runner's step logged it (between the level and the
+    logger's name)."""
+    if _LOGGER not in line or not any(name in line for name in _DRIVER_LOGGERS):
         return None
-    return line.split("] ", 1)[-1].split(_HOOK, 1)[0].strip()
+    return line.split("] ", 1)[-1].split(_LOGGER, 1)[0].strip()
 
 
 def _is_exception(text: str) -> bool:
@@ -89,7 +93,7 @@ def _is_exception(text: str) -> bool:
     return name.replace(".", "_").isidentifier() and name.endswith(("Exception", "Error", "Exit"))
 
 
-def _is_driver_error(message: str) -> bool:
+def is_driver_error(message: str) -> bool:
     words = message.split(" ")
     is_cli_error = len(words) > 2 and words[0] == "omnilake" and words[2] == "error:"
     return is_cli_error or (_is_exception(message) and not message.split(":", 1)[0].endswith("Exit"))

@@ -14,12 +14,13 @@ from typing import Any
 
 import pendulum
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
-from airflow.sdk import Asset, CronDataIntervalTimetable, Param
+from airflow.sdk import Asset, BaseOperator, Context, CronDataIntervalTimetable, Param
 
 from jobs.common.config import PROJECT_ROOT, Config, ConfigError, load_config
 from jobs.common.config.orchestration import Orchestration
 from jobs.common.spark import DELTA_CONF, delta_jars
 from jobs.orchestration.assets import EXPORTS, asset_uri
+from jobs.orchestration.run_output import is_driver_error
 
 SUBMIT_APP = PROJECT_ROOT / "jobs" / "__main__.py"
 LOG4J = PROJECT_ROOT / "conf" / "log4j2.properties"
@@ -43,6 +44,43 @@ def driver_env(cfg: Config) -> dict[str, str]:
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
     }
+
+
+class RunnerStepError(RuntimeError):
+    """A Spark step's command ended with a non-zero status in the warm runner."""
+
+
+class RunnerStepOperator(BaseOperator):
+    """`omnilake <argv>` in this home's warm Spark runner (jobs/orchestration/runner.py), started on first use.
+    The command's output becomes the task log line by line; a non-zero exit status fails the task."""
+
+    template_fields: Sequence[str] = ("argv",)
+
+    def __init__(self, *, argv: Sequence[Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.argv = list(argv)
+
+    def execute(self, context: Context) -> None:
+        from jobs.orchestration.runner import run_step
+
+        pending, last_error = [""], [""]
+
+        def log(line: str) -> None:
+            self.log.info("%s", line)
+            if is_driver_error(line.strip()):
+                last_error[0] = line.strip()
+
+        def out(text: str) -> None:
+            *lines, pending[0] = (pending[0] + text).split("\n")
+            for line in lines:
+                log(line)
+
+        code = run_step(load_config(), [str(a) for a in self.argv], out=out)
+        if pending[0]:
+            log(pending[0])
+        if code:
+            tail = f" Driver: {last_error[0]}" if last_error[0] else ""
+            raise RunnerStepError(f"omnilake {' '.join(map(str, self.argv))} exited with status {code}.{tail}")
 
 
 def date_param(description: str) -> Param:
@@ -90,8 +128,13 @@ class DagFactory:
     def exports_asset(self) -> Asset:
         return Asset(name=EXPORTS, uri=f"file://{self.cfg.paths.exports}", group="omnilake")
 
-    def spark_step(self, task_id: str, argv: Sequence[Any], *, outlets: Sequence[Asset]) -> SparkSubmitOperator:
-        """One spark-submit of `omnilake <argv>` (argv may hold XComArgs) to the configured master."""
+    def spark_step(self, task_id: str, argv: Sequence[Any], *, outlets: Sequence[Asset]) -> BaseOperator:
+        """`omnilake <argv>` (argv may hold XComArgs) as a step of the warm runner or as one spark-submit to the
+        configured master (conf orchestration.spark_steps.mode)."""
+        if self.settings.spark_steps.mode == "runner":
+            return RunnerStepOperator(
+                task_id=task_id, argv=argv, execution_timeout=self.settings.spark_timeout, outlets=list(outlets)
+            )
         return SparkSubmitOperator(
             task_id=task_id,
             conn_id=self.settings.spark_conn_id,

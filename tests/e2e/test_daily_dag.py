@@ -1,7 +1,8 @@
-"""End to end: omnilake_daily through `airflow dags test` (embedded SQLite Airflow, spark-submit to local[2]) on
-tiny generated data. Module-scoped fixtures, in order: a history run over every day but the last two (one
-date-range run), small champion models trained on it (`omnilake train all`, as a user would), a one-day run that
-scores with them, then the spike test delivers a bad last day."""
+"""End to end: omnilake_daily through `airflow dags test` (embedded SQLite Airflow; the Spark steps in the warm
+runner on local[2], conf orchestration.spark_steps) on tiny generated data. Module-scoped fixtures, in order: a
+history run over every day but the last two (one date-range run), small champion models trained on it (`omnilake
+train all`, as a user would, in its own process), a one-day run that scores with them, then the spike test delivers
+a bad last day."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from jobs.io.listing import table_summaries
 from jobs.orchestration.assets import FEATURES, GOLD, SERVING
 from jobs.orchestration.harness import RunResult, airflow_env, dags_test, migrate, missing_steps
 from jobs.orchestration.ops import FAILURES
+from jobs.orchestration.runner import stop_runner
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -31,7 +34,7 @@ CUSTOMERS, DAYS, SEED = 300, 21, 3  # the generator's smallest comfortable size;
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Generated landing data, a migrated Airflow DB, and the environment every `airflow` command gets."""
     root = tmp_path_factory.mktemp("e2e")
     base = {**os.environ, "OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(root / "home")}
@@ -59,7 +62,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         capture_output=True,
     )
     manifest = json.loads((Path(cfg.paths.landing) / "_manifest.json").read_text())
-    return {
+    yield {
         "cfg": cfg,
         "env": env,
         "logs": root / "logs",
@@ -67,6 +70,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "first": date.fromisoformat(manifest["start_date"]),
         "last": date.fromisoformat(manifest["end_date"]),
     }
+    stop_runner(cfg)  # the steps' warm Spark runner (started by the first run's first Spark step)
 
 
 def _run(stack: dict[str, Any], name: str, conf: dict[str, str]) -> RunResult:

@@ -31,12 +31,21 @@ class DemoSettings:
 
 
 @section
+class SparkStepSettings:
+    mode: Literal["runner", "submit"]
+    idle_seconds: float
+    start_timeout_seconds: float
+    max_commands: int
+
+
+@section
 class Orchestration:
     timezone: str
     start_date: date
     daily_schedule: str
     retrain_schedule: str
     spark_conn_id: str
+    spark_steps: SparkStepSettings
     retries: int
     retry_delay_seconds: float
     retry_backoff: float

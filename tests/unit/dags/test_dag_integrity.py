@@ -80,28 +80,49 @@ def test_schedule_has_one_period_data_intervals(dagbag, dag_id: str, cron: str) 
     assert timetable.expression == cron and str(timetable.timezone) == "America/New_York"
 
 
-def test_spark_steps_submit_the_omnilake_command(dagbag, cfg: Config) -> None:
-    from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
-
-    dag = dagbag.dags["omnilake_daily"]
-    args = {
-        t.task_id: [a if isinstance(a, str) else "<dates>" for a in t.application_args]
+def _spark_args(dag, task_ids: set[str], field: str) -> dict[str, list[str]]:
+    return {
+        t.task_id: [a if isinstance(a, str) else "<dates>" for a in getattr(t, field)]
         for t in dag.tasks
-        if t.task_id in SPARK_TASKS["omnilake_daily"]
+        if t.task_id in task_ids
     }
-    assert args == {
-        "ingest": ["ingest", "--date", "<dates>"],
-        "build_features": ["build", "features", "--as-of", "<dates>", "--since", "<dates>"],
-        "score": ["score", "all", "--as-of", "<dates>"],
-        "build_gold": ["build", "gold", "--as-of", "<dates>", "--since", "<dates>"],
-    }
-    for task_id in args:
+
+
+DAILY_STEPS = {
+    "ingest": ["ingest", "--date", "<dates>"],
+    "build_features": ["build", "features", "--as-of", "<dates>", "--since", "<dates>"],
+    "score": ["score", "all", "--as-of", "<dates>"],
+    "build_gold": ["build", "gold", "--as-of", "<dates>", "--since", "<dates>"],
+}
+
+
+def test_spark_steps_run_the_omnilake_command_in_the_warm_runner(dagbag, cfg: Config) -> None:
+    from jobs.orchestration.wiring import RunnerStepOperator
+
+    assert cfg.orchestration.spark_steps.mode == "runner"  # conf/base.yaml's default
+    dag = dagbag.dags["omnilake_daily"]
+    assert _spark_args(dag, SPARK_TASKS["omnilake_daily"], "argv") == DAILY_STEPS
+    for task_id in DAILY_STEPS:
         op = dag.get_task(task_id)
-        assert isinstance(op, SparkSubmitOperator)
-        assert op._conn_id == "omnilake_spark" and op.application == str(SUBMIT_APP) and SUBMIT_APP.exists()
-        assert op.conf["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
-        assert op._driver_memory == cfg.spark.driver_memory
-        assert op.env_vars["OMNILAKE_HOME"] == cfg.home and op.env_vars["OMNILAKE_ENV"] == "test"
+        assert isinstance(op, RunnerStepOperator) and "argv" in op.template_fields
+
+
+def test_spark_steps_submit_the_omnilake_command_in_submit_mode(cfg: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+    from airflow.sdk import DAG
+
+    from jobs.common.config import load_config
+    from jobs.orchestration.wiring import DagFactory
+
+    monkeypatch.setenv("OMNILAKE__ORCHESTRATION__SPARK_STEPS__MODE", "submit")
+    submit_cfg = load_config()
+    with DAG("submit_mode", schedule=None):
+        op = DagFactory(cfg=submit_cfg).spark_step("build_gold", ["build", "gold"], outlets=[])
+    assert isinstance(op, SparkSubmitOperator) and op.application_args == ["build", "gold"]
+    assert op._conn_id == "omnilake_spark" and op.application == str(SUBMIT_APP) and SUBMIT_APP.exists()
+    assert op.conf["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
+    assert op._driver_memory == submit_cfg.spark.driver_memory
+    assert op.env_vars["OMNILAKE_HOME"] == cfg.home and op.env_vars["OMNILAKE_ENV"] == "test"
 
 
 def test_assets_declared_for_the_tables_each_step_updates(dagbag, cfg: Config) -> None:
