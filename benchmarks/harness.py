@@ -57,24 +57,47 @@ def _tree_rss(proc: Any) -> int:
     return total
 
 
-def _watch_rss(pid: int, peak: list[int], done: threading.Event) -> None:
+def _watch_rss(pid: int, peak: list[int], done: threading.Event, runner: Path | None = None) -> None:
+    """Sample the step's process tree, plus the warm runner's (a process of its own session) when there is one."""
     import psutil
 
     try:
         proc = psutil.Process(pid)
         while not done.wait(0.2):
-            peak[0] = max(peak[0], _tree_rss(proc))
+            total = _tree_rss(proc)
+            runner_pid = _runner_pid(runner)
+            if runner_pid is not None and runner_pid not in {p.pid for p in proc.children(recursive=True)}:
+                with contextlib.suppress(psutil.Error):
+                    total += _tree_rss(psutil.Process(runner_pid))
+            peak[0] = max(peak[0], total)
     except psutil.Error:
         return
 
 
-def spark_memory(event_dir: Path) -> tuple[float | None, float | None]:
-    """(peak on-heap + off-heap execution memory of any executor/driver, largest task peak), MB, from event logs."""
-    executor, task = None, None
+def _runner_pid(info: Path | None) -> int | None:
+    if info is None:
+        return None
+    try:
+        return int(json.loads(info.read_text())["pid"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def event_logs(event_dir: Path) -> dict[Path, int]:
+    """Every event log file under `event_dir` and its size now."""
     # Spark 4 writes a folder per application (eventlog_v2_<app>/events_<n>_<app>, rolled); older ones one file
-    logs = [p for p in event_dir.rglob("*") if p.is_file() and not p.name.startswith((".", "appstatus"))]
-    for log in sorted(logs):
+    return {
+        p: p.stat().st_size for p in event_dir.rglob("*") if p.is_file() and not p.name.startswith((".", "appstatus"))
+    }
+
+
+def spark_memory(event_dir: Path, since: Mapping[Path, int] | None = None) -> tuple[float | None, float | None]:
+    """(peak on-heap + off-heap execution memory of any executor/driver, largest task peak), MB, from event logs;
+    only what was logged after the sizes in `since` (a warm runner's application spans several steps)."""
+    executor, task = None, None
+    for log in sorted(event_logs(event_dir)):
         with log.open() as fh:
+            fh.seek((since or {}).get(log, 0))
             for line in fh:
                 if '"SparkListenerTaskEnd"' in line:
                     peak = json.loads(line).get("Task Metrics", {}).get("Peak Execution Memory")
@@ -147,12 +170,23 @@ def run_step(
     inputs: Iterable[str] | None = None,
     input_zones: Iterable[str] = (),
     output_zones: Iterable[str] | None = None,
+    runner: Path | None = None,
+    cold: bool = False,
 ) -> Step:
     """Run `omnilake <argv>` and measure it. Input rows: the rows of `inputs` before the step, plus the rows the
     step wrote to `input_zones` (ingest: bronze, i.e. the landing records it read). Output rows: the rows it
-    wrote to tables in `output_zones` (default: every zone but the input zones)."""
+    wrote to tables in `output_zones` (default: every zone but the input zones).
+
+    With `runner` (the warm runner's info file) the step is `omnilake runner exec <argv>`, as a DAG's Spark step runs:
+    `cold` stops the runner first, so the step pays a new driver's start (a daily run's first step does). Its event
+    log and RSS are the runner's, counted from the step's start. `event_dir` must then be the same for every step
+    (it is part of the runner's environment)."""
     print(f"-- {name}: omnilake {' '.join(argv)}", file=sys.stderr, flush=True)
     event_dir.mkdir(parents=True, exist_ok=True)
+    if runner is not None and cold:
+        subprocess.run([OMNILAKE, "runner", "stop"], env=dict(env), check=True, stdout=subprocess.DEVNULL)
+    command = [OMNILAKE, *(["runner", "exec"] if runner is not None else []), *argv]
+    logged = event_logs(event_dir)
     spark_args = (
         "--conf spark.eventLog.enabled=true --conf spark.eventLog.compress=false "
         f"--conf spark.eventLog.logStageExecutorMetrics=true --conf spark.eventLog.dir=file://{event_dir} "
@@ -164,17 +198,15 @@ def run_step(
     read = sum(table_rows(warehouse, inputs).values()) if inputs is not None else 0
     peak, done = [0], threading.Event()
     started = time.monotonic()
-    proc = subprocess.Popen(
-        [OMNILAKE, *argv], env={**env, "PYSPARK_SUBMIT_ARGS": spark_args}, stdout=subprocess.PIPE, text=True
-    )
-    watcher = threading.Thread(target=_watch_rss, args=(proc.pid, peak, done), daemon=True)
+    proc = subprocess.Popen(command, env={**env, "PYSPARK_SUBMIT_ARGS": spark_args}, stdout=subprocess.PIPE, text=True)
+    watcher = threading.Thread(target=_watch_rss, args=(proc.pid, peak, done, runner), daemon=True)
     watcher.start()
     stdout, _ = proc.communicate()
     wall = time.monotonic() - started
     done.set()
     watcher.join()
     if proc.returncode != 0:
-        raise subprocess.CalledProcessError(proc.returncode, [OMNILAKE, *argv], stdout)
+        raise subprocess.CalledProcessError(proc.returncode, command, stdout)
     written = rows_written(warehouse, before)
     zones = set(input_zones)
 
@@ -184,7 +216,7 @@ def run_step(
     read += sum(v for t, v in written.items() if zone(t) in zones)
     wanted = None if output_zones is None else set(output_zones)
     out = sum(v for t, v in written.items() if zone(t) not in zones and (wanted is None or zone(t) in wanted))
-    executor, task = spark_memory(event_dir)
+    executor, task = spark_memory(event_dir, logged)
     return Step(
         name=name,
         argv=argv,

@@ -1,8 +1,13 @@
 """Scale-factor benchmark: the whole chain at SF0.01 / SF0.1 / SF1 (100k x SF customers x 365 days).
 
 Usage: .venv/bin/python benchmarks/scale_bench.py --sf 0.01|0.1|1 [--home DIR] [--skip-ml] [--skip-duckdb]
+       [--steps-via runner|process]
 
-Each step is its own `omnilake` process, as Airflow runs it (JVM start included):
+The Spark steps run as the DAGs run them: by default in the warm runner (`omnilake runner exec`, conf
+orchestration.spark_steps), which a step marked cold below starts afresh (JVM start, cold JIT and Delta logs): the
+history ingest, the last day's ingest (a daily run's first step: the runner has idled out since the day before) and
+the cold `build gold --full` of the engine comparison. `--steps-via process` runs each step as its own `omnilake`
+process instead (JVM start in every step), as `spark_steps.mode: submit` does.
 1. generate; ingest every delivery but the last day's; build features and gold as of that day (first build:
    every partition); unless --skip-ml train and score every model as of it;
 2. the incremental day: ingest the last day, build features and gold as of it (only the affected fact
@@ -18,6 +23,7 @@ Prints the tables and the ratios and writes benchmarks/results/<YYYY-MM-DD>-sf<N
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import sys
@@ -156,6 +162,7 @@ def main() -> None:
     parser.add_argument("--skip-ml", action="store_true", help="no train / score steps")
     parser.add_argument("--skip-duckdb", action="store_true", help="no DuckDB comparison")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--steps-via", choices=("runner", "process"), default="runner", help="see the module doc")
     # hidden: the smoke test's tiny size and its own results folder
     parser.add_argument("--customers", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--days", type=int, help=argparse.SUPPRESS)
@@ -166,45 +173,57 @@ def main() -> None:
     home = Path(args.home or tempfile.mkdtemp(prefix="omnilake_scale_")).resolve()
     env = {**os.environ, "OMNILAKE_HOME": str(home), "OMNILAKE_ENV": os.environ.get("OMNILAKE_ENV", "local")}
     from jobs.common.config import load_config
+    from jobs.orchestration.runner import info_path, stop_runner
 
     cfg = load_config(environ=env)
     warehouse, landing = Path(cfg.paths.warehouse), Path(cfg.paths.landing)
     steps: dict[str, Step] = {}
     reads = layer_inputs()
 
-    def step(name: str, argv: list[str], **kw: Any) -> None:
-        event_dir = home / "bench" / "eventlog" / _slug(name)
-        steps[name] = run_step(name, argv, env, warehouse=warehouse, event_dir=event_dir, **kw)
+    runner = info_path(cfg) if args.steps_via == "runner" else None
+    atexit.register(stop_runner, cfg)  # also when a step fails: no warm driver left holding memory
 
-    def layer(name: str, kind: str, as_of: date, *extra: str) -> None:
-        step(name, ["build", kind, "--as-of", as_of.isoformat(), *extra], inputs=reads[kind], output_zones=(kind,))
+    def step(name: str, argv: list[str], *, spark: bool = True, cold: bool = False, **kw: Any) -> None:
+        shared = runner is not None and spark  # one event log folder: it is part of the runner's environment
+        event_dir = home / "bench" / "eventlog" / ("runner" if shared else _slug(name))
+        via = runner if shared else None
+        steps[name] = run_step(name, argv, env, warehouse=warehouse, event_dir=event_dir, runner=via, cold=cold, **kw)
+
+    def layer(name: str, kind: str, as_of: date, *extra: str, cold: bool = False) -> None:
+        argv = ["build", kind, "--as-of", as_of.isoformat(), *extra]
+        step(name, argv, inputs=reads[kind], output_zones=(kind,), cold=cold)
 
     def ml(name: str, command: str, as_of: date) -> None:
         if not args.skip_ml:
             zones = ("gold",) if command == "score" else ()  # train writes to MLflow, not to tables
             step(name, [command, "all", "--as-of", as_of.isoformat()], inputs=ML_INPUTS, output_zones=zones)
 
-    step("generate", ["generate", "--customers", str(customers), "--days", str(days), "--seed", str(args.seed)])
+    step(
+        "generate",
+        ["generate", "--customers", str(customers), "--days", str(days), "--seed", str(args.seed)],
+        spark=False,
+    )
     generated = steps["generate"]
     generated.output_rows = landing_records(landing)
     generated.rows_per_s = round(generated.output_rows / generated.wall_s, 1)
     manifest = json.loads((landing / "_manifest.json").read_text())
     last = date.fromisoformat(manifest["end_date"])
     before = last - timedelta(days=1)
-    step("ingest (all but the last day)", ["ingest", "--date", before.isoformat()], input_zones=("bronze",))
+    step("ingest (all but the last day)", ["ingest", "--date", before.isoformat()], input_zones=("bronze",), cold=True)
     layer("build features (first, all partitions)", "features", before)
     layer("build gold (first, all partitions)", "gold", before)
     ml("train all", "train", before)
     ml("score all (first)", "score", before)
-    step("ingest (last day)", ["ingest", "--date", last.isoformat()], input_zones=("bronze",))
+    step("ingest (last day)", ["ingest", "--date", last.isoformat()], input_zones=("bronze",), cold=True)
     layer("build features (incremental day)", "features", last)
     layer("build gold (incremental day)", "gold", last)
     ml("score all (incremental day)", "score", last)
     incremental = fact_snapshot(warehouse, last)
     layer("build features (--full)", "features", last, "--full")
-    layer("build gold (--full)", "gold", last, "--full")
+    layer("build gold (--full)", "gold", last, "--full", cold=True)
     ml("score all (--full)", "score", last)
     full = fact_snapshot(warehouse, last)
+    stop_runner(cfg)
     equal = {name: incremental[name].equals(full[name]) for name in incremental}
 
     summary = ratios(steps, label, args.results)
@@ -234,6 +253,7 @@ def main() -> None:
         "end_date": last,
         "promotions": len(manifest["truth"]["promotions"]),
         "machine": {"cpus": os.cpu_count(), "spark_master": cfg.spark.master, "driver_memory": cfg.spark.driver_memory},
+        "steps_via": args.steps_via,
         "home": str(home),
         "steps": {name: s.as_json() for name, s in steps.items()},
         "ratios": summary,

@@ -5,8 +5,8 @@ daily run pays the JVM start, the JIT warm-up and the first loads of every Delta
 At demo size that halves the Spark steps of a day (see the README's "Spark steps" section for the numbers).
 
 Protocol: loopback TCP, one command per connection. The client sends one JSON line {token, identity, argv}; the
-runner streams the command's Python output (fds 1 and 2) as JSON lines {"out": text} and ends with {"exit": code}.
-`<run_dir>/spark-runner.json` (mode 0600) holds pid, port, token, identity and the runner's log path.
+runner streams the command's Python output as JSON lines {"out": text} (fd 1) and {"err": text} (fd 2) and ends
+with {"exit": code}. `<run_dir>/spark-runner.json` (mode 0600) holds pid, port, token, identity and the log path.
 
 The identity is a hash of the OMNILAKE*/PYSPARK*/SPARK*/JAVA*/MLFLOW* environment, the interpreter and the
 modification times of the code and conf files: a client whose identity differs stops that runner and starts its
@@ -194,11 +194,13 @@ def run_step(
     *,
     environ: Mapping[str, str] | None = None,
     out: Callable[[str], Any] | None = None,
+    err: Callable[[str], Any] | None = None,
 ) -> int:
-    """Run `omnilake <argv>` in this home's warm runner (started when needed); its output goes to `out` (default:
-    this process's stdout) as it comes. Returns the command's exit status."""
+    """Run `omnilake <argv>` in this home's warm runner (started when needed); its stdout goes to `out` and its
+    stderr to `err` (default: this process's, or `out` when only that is given) as they come. Returns the command's
+    exit status."""
     environ = os.environ if environ is None else environ
-    write = out or _write_stdout
+    streams = {"out": out or _writer(sys.stdout), "err": err or out or _writer(sys.stderr)}
     for attempt in (1, 2):
         info = ensure_runner(cfg, environ)
         try:
@@ -214,8 +216,8 @@ def run_step(
             sock.settimeout(None)
             _send(sock, {"token": info.token, "identity": info.identity, "argv": list(argv)})
             for message in _messages(stream):
-                if "out" in message:
-                    write(message["out"])
+                if key := next((k for k in streams if k in message), None):
+                    streams[key](message[key])
                 elif "exit" in message:
                     return int(message["exit"])
                 elif message.get("error") == "identity" and attempt == 1:
@@ -231,9 +233,12 @@ def run_step(
     raise RunnerError("the Spark runner kept another identity after a restart")
 
 
-def _write_stdout(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+def _writer(stream: Any) -> Callable[[str], None]:
+    def write(text: str) -> None:
+        stream.write(text)
+        stream.flush()
+
+    return write
 
 
 # ---------------------------------------------------------------------------------------------------- server
@@ -307,7 +312,8 @@ def _read_request(conn: socket.socket) -> dict[str, Any] | None:
 
 
 def _run_one(conn: socket.socket, argv: list[str], run_command: Callable[[list[str]], int]) -> int:
-    """Run one command with fds 1 and 2 sent to the client; the process ends if the client goes away."""
+    """Run one command with its fds 1 and 2 sent to the client ("out" and "err"); the process ends if the client
+    goes away."""
     done = threading.Event()
 
     def watch() -> None:  # the client sends nothing after its request: a read returns only when it is gone
@@ -316,24 +322,27 @@ def _run_one(conn: socket.socket, argv: list[str], run_command: Callable[[list[s
         if not done.is_set():
             os._exit(EXIT_CLIENT_GONE)
 
-    def pump(read_fd: int) -> None:
+    def pump(read_fd: int, key: str) -> None:
         with os.fdopen(read_fd, "rb", buffering=0) as pipe:
             while chunk := pipe.read(65536):
                 try:
-                    _send(conn, {"out": chunk.decode(errors="replace")})
+                    with lock:
+                        _send(conn, {key: chunk.decode(errors="replace")})
                 except OSError:
                     os._exit(EXIT_CLIENT_GONE)
 
+    lock = threading.Lock()
     threading.Thread(target=watch, daemon=True).start()
-    read_fd, write_fd = os.pipe()
-    reader = threading.Thread(target=pump, args=(read_fd,), daemon=True)
-    reader.start()
     sys.stdout.flush()
     sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    os.dup2(write_fd, 1)
-    os.dup2(write_fd, 2)
-    os.close(write_fd)
+    saved, pumps = [], []
+    for fd, key in ((1, "out"), (2, "err")):
+        read_fd, write_fd = os.pipe()
+        pumps.append(threading.Thread(target=pump, args=(read_fd, key), daemon=True))
+        pumps[-1].start()
+        saved.append(os.dup(fd))
+        os.dup2(write_fd, fd)
+        os.close(write_fd)
     try:
         code = run_command(argv)
     except SystemExit as exc:
@@ -344,11 +353,11 @@ def _run_one(conn: socket.socket, argv: list[str], run_command: Callable[[list[s
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in saved:
-            os.close(fd)
-        reader.join()
+        for fd, old in zip((1, 2), saved, strict=True):
+            os.dup2(old, fd)
+            os.close(old)
+        for thread in pumps:
+            thread.join()
         done.set()
     return code
 
