@@ -49,7 +49,9 @@ def test_reset_removes_only_state_inside_the_home(cfg: Config) -> None:
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="omnilake")
-    register(parser.add_subparsers(dest="command", required=True), build_parser=lambda: parser, run_command=lambda argv: 0)
+    register(
+        parser.add_subparsers(dest="command", required=True), build_parser=lambda: parser, run_command=lambda argv: 0
+    )
     return parser.parse_args(argv)
 
 
