@@ -3,12 +3,15 @@
 The file registry (ops.file_registry) remembers every file by its landing-relative path and content hash:
 a path seen before is skipped, and a byte-identical copy under another folder is registered as
 `duplicate_content` and not loaded. The bronze append carries a Delta transaction id (source, batch number),
-so a run that died between the bronze commit and the registry commit cannot load a batch twice.
+so a run that died between the bronze commit and the registry commit cannot load a batch twice; and the next run
+first registers the files of such a batch from bronze itself (`recover_batches`), so they are neither lost under
+a reused batch number nor loaded again (issue 11, defect 1).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -144,6 +147,36 @@ def read_registry(catalog: Catalog) -> list[tuple[str, str, str, int]]:
     return [tuple(r) for r in rows.collect()]
 
 
+def recover_batches(
+    catalog: Catalog, source: str, known: list[tuple[str, str, str, int]], locate: Callable[[str], Path]
+) -> tuple[int, list[tuple]]:
+    """(the next batch number of `source`, registry rows of the batches bronze committed but the registry never
+    recorded). A run killed between the two commits leaves such a batch: its files are read back from bronze's
+    `_source_file` (`locate` turns one into the file on disk, for its hash and size: empty when it is gone)."""
+    from pyspark.sql import functions as F
+
+    registered = max((r[3] for r in known), default=0)
+    committed = catalog.txn_version(f"bronze.{source}", app_id=f"bronze.{source}") or 0
+    if committed <= registered:
+        return registered + 1, []
+    lost = (
+        catalog.read(f"bronze.{source}")
+        .where(F.col("_batch_no") > registered)
+        .select("_source_file", "_batch_no")
+        .distinct()
+        .collect()  # the files of the unrecorded batches: a few per source
+    )
+    rows = []
+    for r in sorted(lost, key=lambda r: (r["_batch_no"], r["_source_file"])):
+        path = locate(r["_source_file"])
+        sha, size = (file_sha256(path), path.stat().st_size) if path.is_file() else ("", 0)
+        rows.append(
+            (source, r["_source_file"], sha, size, batch_id_of(source, r["_batch_no"]), r["_batch_no"], "loaded")
+        )
+    event("bronze.recovered", source=source, batches=committed - registered, files=len(rows))
+    return committed + 1, rows
+
+
 def ingest_source(
     spark: SparkSession,
     catalog: Catalog,
@@ -156,9 +189,10 @@ def ingest_source(
     """Append the source's new files to bronze as one batch; returns the rows to add to the file registry
     (written once per run by the caller, after every bronze commit)."""
     known = [r for r in registered if r[0] == contract.source]
+    batch_no, recovered = recover_batches(catalog, contract.source, known, lambda rel: landing / rel)
+    known += [(r[0], r[1], r[2], r[5]) for r in recovered]
     seen_paths = frozenset(r[1] for r in known)
     loaded_hashes = {r[2] for r in known}
-    batch_no = max((r[3] for r in known), default=0) + 1
     batch_id = batch_id_of(contract.source, batch_no)
     new, dupes = [], []
     for f in discover(landing, contract, up_to=up_to, skip=seen_paths):
@@ -173,7 +207,7 @@ def ingest_source(
         )
     if new or dupes:
         event("bronze.batch", source=contract.source, batch=batch_id, files=len(new), duplicate_files=len(dupes))
-    return [
+    return recovered + [
         (f.source, f.rel_path, f.sha256, f.size, batch_id, batch_no, "loaded" if f in new else "duplicate_content")
         for f in new + dupes
     ]

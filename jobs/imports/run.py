@@ -8,7 +8,15 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from jobs.bronze.ingest import REGISTRY, batch_id_of, file_sha256, ingest_time, stamp_batch
+from jobs.bronze.ingest import (
+    REGISTRY,
+    batch_id_of,
+    file_sha256,
+    ingest_time,
+    read_registry,
+    recover_batches,
+    stamp_batch,
+)
 from jobs.common.config import Config
 from jobs.common.log import event
 from jobs.common.spark import build_spark
@@ -76,26 +84,25 @@ def run_import(
     contracts = load_contracts(cfg.ingest.contracts_dir)
     source = IMPORT_KINDS[kind].name
     sha = file_sha256(path)
-    registry = catalog.read_or_empty(REGISTRY).where(F.col("source") == source)
-    if registry.where(F.col("sha256") == sha).limit(1).count():
+    known = [r for r in read_registry(catalog) if r[0] == source]
+    if any(r[2] == sha for r in known):
         event("import.skip", file=str(path), reason="this file content was imported before")
         return {"pending_batches": 0, "skipped": True}
-    batch_no = (registry.agg(F.max("batch_no")).first()[0] or 0) + 1
-    batch_id = batch_id_of(source, batch_no)
-    reader = (
-        spark.read.parquet(str(path))
-        if fmt == "parquet"
-        else spark.read.csv(str(path), header=True, inferSchema=False, multiLine=True, escape='"')
-    )
-    df = reader.select(*[F.col(f"`{c}`").cast("string").alias(k) for k, c in mapping.items()])
-    if channel:
-        df = df.withColumn("channel", F.lit(channel))
-    df = stamp_batch(
-        df.withColumn("_source_file", F.lit(str(path))), source=source, batch_no=batch_no, ingested_at=ingest_time()
-    )
-    catalog.append_once(df, f"bronze.{source}", app_id=f"bronze.{source}", version=batch_no, merge_schema=True)
-    reg = spark.createDataFrame(
-        [(source, str(path), sha, path.stat().st_size, batch_id, batch_no, "loaded")], ddl(REGISTRY)
-    )
-    catalog.merge(reg, REGISTRY, ["source", "file", "sha256"])
+    batch_no, register = recover_batches(catalog, source, known, Path)
+    if not any(r[2] == sha for r in register):  # else a killed run appended this very file: register it only
+        batch_id = batch_id_of(source, batch_no)
+        reader = (
+            spark.read.parquet(str(path))
+            if fmt == "parquet"
+            else spark.read.csv(str(path), header=True, inferSchema=False, multiLine=True, escape='"')
+        )
+        df = reader.select(*[F.col(f"`{c}`").cast("string").alias(k) for k, c in mapping.items()])
+        if channel:
+            df = df.withColumn("channel", F.lit(channel))
+        df = stamp_batch(
+            df.withColumn("_source_file", F.lit(str(path))), source=source, batch_no=batch_no, ingested_at=ingest_time()
+        )
+        catalog.append_once(df, f"bronze.{source}", app_id=f"bronze.{source}", version=batch_no, merge_schema=True)
+        register.append((source, str(path), sha, path.stat().st_size, batch_id, batch_no, "loaded"))
+    catalog.merge(spark.createDataFrame(register, ddl(REGISTRY)), REGISTRY, ["source", "file", "sha256"])
     return process_silver(cfg, catalog, contracts)  # every pending batch: one transaction version per run

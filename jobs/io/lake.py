@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jobs.io.faults import after_commit
 from jobs.io.paths import TableError, is_table, table_path
 
 if TYPE_CHECKING:
@@ -66,3 +67,4 @@ def append_arrow(cfg: Config, name: str, rows: pa.Table) -> None:
     path = lake_path(cfg, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_deltalake(str(path), rows, mode="append")
+    after_commit(name)

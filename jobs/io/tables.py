@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from jobs.common.log import event
+from jobs.io.faults import after_commit
 from jobs.io.paths import TableError, is_table, table_path
 from jobs.io.schemas import ddl
 
@@ -104,6 +105,14 @@ class Catalog:
             .option("endingVersion", end)
         )
         return reader.load(self.path(name))
+
+    def txn_version(self, name: str, app_id: str) -> int | None:
+        """The last transaction version `append_once` committed for `app_id` (None: none, or no table)."""
+        from deltalake import DeltaTable
+
+        if not self.exists(name):
+            return None
+        return DeltaTable(self.path(name)).transaction_version(app_id)
 
     def _last_commit(self, name: str) -> Any:
         from delta.tables import DeltaTable
@@ -223,7 +232,9 @@ class Catalog:
         """Retry optimistic-concurrency conflicts (another process committed first) with backoff."""
         for attempt in range(1, self.retries + 1):
             try:
-                return fn()
+                result = fn()
+                after_commit(name)
+                return result
             except Exception as exc:
                 if attempt == self.retries or not is_conflict(exc):
                     raise

@@ -219,17 +219,21 @@ def process_silver(
         return audit, winners
 
     workers = cfg.ingest.parallel_tables
-    audits, upserts, targets = [], {}, {}
-    for spec, (audit, winners) in zip(specs, map_parallel(classify, specs, workers=workers), strict=True):
-        audits.append(audit)
-        upserts.setdefault(spec.target.name, []).append(winners)
-        targets[spec.target.name] = spec.target
+    audits: list[DataFrame] = []
+    # tables other sources look up while conforming (silver.stores: the POS time zones) are written first, so rows
+    # that arrive in the same run as their store are conformed with it, as when the store came in an earlier run
+    lookups = {lookup.table for spec in specs for lookup in spec.conform.lookups.values()}
+    for wave in ([s for s in specs if s.target.name in lookups], [s for s in specs if s.target.name not in lookups]):
+        upserts: dict[str, tuple[SilverTable, list[DataFrame]]] = {}
+        for spec, (audit, winners) in zip(wave, map_parallel(classify, wave, workers=workers), strict=True):
+            audits.append(audit)
+            upserts.setdefault(spec.target.name, (spec.target, []))[1].append(winners)
 
-    def upsert(name: str) -> None:
-        with stage("ingest.silver", table=name, sources=len(upserts[name])):
-            run.upsert(targets[name], upserts[name])
+        def upsert(target: tuple[SilverTable, list[DataFrame]]) -> None:
+            with stage("ingest.silver", table=target[0].name, sources=len(target[1])):
+                run.upsert(*target)
 
-    map_parallel(upsert, list(upserts), workers=workers)  # one MERGE per target table: independent commits
+        map_parallel(upsert, list(upserts.values()), workers=workers)  # one MERGE per target table: independent commits
     with stage("ingest.derived"):
         batch_ids = [batch_id_of(s, n) for s, nums in pending.items() for n in nums]
         build_orders(catalog, batch_ids=batch_ids, changed=changed)
