@@ -9,6 +9,7 @@ A rerun finds no new files and no pending batch, so it writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
@@ -49,9 +50,8 @@ class Ingest:
         }
         self.tz = cfg.business.channel_timezones
 
-    def pending_batches(self) -> tuple[dict[str, list[int]], int]:
-        """Loaded-but-unaudited batch numbers per source, and the count of loaded batches so far (it grows
-        with every batch, so it serves as the transaction version of this run's once-per-run appends)."""
+    def pending_batches(self) -> dict[str, list[int]]:
+        """Loaded-but-unaudited batch numbers per source."""
         registry = (
             self.catalog.read_or_empty(REGISTRY)
             .where(F.col("status") == "loaded")
@@ -63,7 +63,7 @@ class Ingest:
         pending: dict[str, list[int]] = {}
         for row in rows:
             pending.setdefault(row["source"], []).append(row["batch_no"])
-        return {s: sorted(b) for s, b in pending.items()}, registry.count()
+        return {s: sorted(b) for s, b in pending.items()}
 
     def check(
         self, contract: Contract, batches: list[int]
@@ -172,6 +172,13 @@ class Ingest:
         )
 
 
+def batch_filter(pending: Mapping[str, Sequence[int]]) -> str:
+    """A SQL predicate selecting the rows of the given batches (sources first: the tables are partitioned by it)."""
+    sources = ", ".join(f"'{s}'" for s in sorted(pending))
+    batches = ", ".join(f"'{batch_id_of(s, n)}'" for s in sorted(pending) for n in pending[s])
+    return f"source IN ({sources}) AND batch_id IN ({batches})"
+
+
 def run_silver(cfg: Config, *, full_identity: bool = False) -> dict[str, Any]:
     """Process every pending bronze batch of every declared source into silver (`full_identity`: resolve every
     identity edge again, not only the customers this run's new edges touch)."""
@@ -185,7 +192,7 @@ def process_silver(
 ) -> dict[str, Any]:
     """Every pending batch of the sources in `contracts`, in load order (the order of SPECS)."""
     run = Ingest(cfg, catalog)
-    all_pending, run_version = run.pending_batches()
+    all_pending = run.pending_batches()
     pending = {s.name: all_pending[s.name] for s in SPECS if s.name in all_pending and s.name in contracts}
     if not pending:
         event("ingest.silver", pending_batches=0)
@@ -200,9 +207,9 @@ def process_silver(
             bad_parts.append(bad)
             vault_parts += [vault] if vault is not None else []
         quarantine = union_all(bad_parts)
-        catalog.append_once(
-            quarantine, "silver.quarantine", app_id="silver.quarantine", version=run_version, partition_by=["source"]
-        )
+        # the run's batches' rows replace whatever an earlier, interrupted run of the same batches wrote: a rerun
+        # (even one that brings new batches too) never appends them twice (issue 11, defect 9)
+        catalog.overwrite_where(quarantine, "silver.quarantine", batch_filter(pending), partition_by=["source"])
         if vault_parts:
             vault = union_all(vault_parts).dropDuplicates(["token"])
             catalog.merge(vault, "restricted.pii", ["token"], update_condition="false")
