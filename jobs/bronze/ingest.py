@@ -10,6 +10,7 @@ a reused batch number nor loaded again (issue 11, defect 1).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -126,8 +127,6 @@ def _all_strings(header: tuple[str, ...]) -> str:
 
 def _by_csv_header(paths: list[str]) -> dict[tuple[str, ...], list[str]]:
     """Group CSV files by their header line so a new column in some files never shifts values."""
-    import csv
-
     groups: dict[tuple[str, ...], list[str]] = {}
     for path in paths:
         with open(path, newline="", encoding="utf-8") as handle:
@@ -198,16 +197,38 @@ def ingest_source(
     for f in discover(landing, contract, up_to=up_to, skip=seen_paths):
         (dupes if f.sha256 in loaded_hashes else new).append(f)
         loaded_hashes.add(f.sha256)
-    if new:
+    empty = [f for f in new if is_empty(Path(f.abs_path), contract.format)]
+    readable = [f for f in new if f not in empty]
+    if readable:
         df = stamp_batch(
-            read_files(spark, new, contract), source=contract.source, batch_no=batch_no, ingested_at=ingest_time()
+            read_files(spark, readable, contract), source=contract.source, batch_no=batch_no, ingested_at=ingest_time()
         )
         catalog.append_once(
             df, f"bronze.{contract.source}", app_id=f"bronze.{contract.source}", version=batch_no, merge_schema=True
         )
     if new or dupes:
-        event("bronze.batch", source=contract.source, batch=batch_id, files=len(new), duplicate_files=len(dupes))
+        event(
+            "bronze.batch",
+            source=contract.source,
+            batch=batch_id,
+            files=len(readable),
+            empty_files=len(empty),
+            duplicate_files=len(dupes),
+        )
+    status = {**{f: "loaded" for f in readable}, **{f: "empty" for f in empty}}
     return recovered + [
-        (f.source, f.rel_path, f.sha256, f.size, batch_id, batch_no, "loaded" if f in new else "duplicate_content")
+        (f.source, f.rel_path, f.sha256, f.size, batch_id, batch_no, status.get(f, "duplicate_content"))
         for f in new + dupes
     ]
+
+
+def is_empty(path: Path, fmt: str) -> bool:
+    """A file with nothing to load: no bytes, or a CSV without even a header line. It is registered as `empty` and
+    never read (reading it would fail every run after it; issue 11, defect 5). A header-only CSV is not empty: it
+    loads as a batch of no rows, audited with zeros."""
+    if path.stat().st_size == 0:
+        return True
+    if fmt != "csv":
+        return False
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        return not any(cell.strip() for cell in next(csv.reader(handle), []))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -59,14 +61,28 @@ def quarantine_rows(
     )
 
 
-def audit_counts(source: str, *, bronze: DataFrame, checked: DataFrame, classified: DataFrame | None) -> DataFrame:
+def audit_counts(
+    source: str,
+    *,
+    bronze: DataFrame,
+    checked: DataFrame,
+    classified: DataFrame | None,
+    batches: Sequence[str] = (),
+) -> DataFrame:
     """Per batch: bronze rows and their outcomes (they add up to bronze_rows), and the batch's delivery date: its
-    latest delivery folder (an imported file, which has none: the day it was ingested, UTC)."""
+    latest delivery folder (an imported file, which has none: the day it was ingested, UTC). Every batch id in
+    `batches` gets a row, so a batch of header-only files (no bronze rows) is audited with zeros and not left pending
+    forever (issue 11, defect 5); its delivery date is null."""
     folder = F.to_date(F.nullif(F.regexp_extract("_source_file", DELIVERY_DATE, 1), F.lit("")))
     totals = bronze.groupBy(F.col("_batch_id").alias("batch_id")).agg(
         F.count(F.lit(1)).alias("bronze_rows"),
         F.coalesce(F.max(folder), F.to_date(F.max("_ingested_at"))).alias("delivery_date"),
     )
+    if batches:
+        expected = bronze.sparkSession.createDataFrame([(b,) for b in batches], "batch_id string")
+        totals = expected.join(totals, on="batch_id", how="left").withColumn(
+            "bronze_rows", F.coalesce("bronze_rows", F.lit(0)).cast("long")
+        )
     quarantined = (
         checked.where(F.col(VIOLATION).isNotNull())
         .groupBy(F.col("_batch_id").alias("batch_id"))

@@ -221,7 +221,9 @@ def process_silver(
         bronze, chk, good = checked[spec.name]
         with stage("ingest.classify", source=spec.name) as info:
             classified, winners = run.classify_source(spec, good)
-            audit = audit_counts(spec.name, bronze=bronze, checked=chk, classified=classified).localCheckpoint()
+            batches = [batch_id_of(spec.name, n) for n in pending[spec.name]]
+            audit = audit_counts(spec.name, bronze=bronze, checked=chk, classified=classified, batches=batches)
+            audit = audit.localCheckpoint()
             info.update({r["batch_id"]: r["bronze_rows"] for r in audit.collect()})
         return audit, winners
 
