@@ -9,7 +9,8 @@ from pathlib import Path
 
 from jobs.common.argtypes import iso_date
 from jobs.common.config import Config, ConfigError, load_config
-from jobs.common.errors import EXIT_BAD_INPUT, UserError
+from jobs.common.errors import EXIT_BAD_INPUT, EXIT_BUSY, UserError
+from jobs.common.locks import LockBusy, run_lock
 from jobs.common.log import setup_logging
 from jobs.sources.specs import IMPORT_KINDS
 
@@ -144,10 +145,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cfg = load_config(args.env)
         setup_logging(cfg.logging.level, cfg.logging.json)
-        return int(args.fn(cfg, args) or 0)
+        lock = lock_name(args)
+        if lock is None:
+            return int(args.fn(cfg, args) or 0)
+        wait = cfg.orchestration.lock_wait_seconds
+        with run_lock(cfg.home, lock, command=" ".join(map(str, argv or sys.argv[1:])), wait_seconds=wait):
+            return int(args.fn(cfg, args) or 0)
+    except LockBusy as exc:
+        print(f"omnilake {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     except (UserError, ConfigError, FileNotFoundError, *_input_errors()) as exc:
         print(f"omnilake {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def lock_name(args: argparse.Namespace) -> str | None:
+    """The run lock a command holds while it runs (jobs/common/locks.py): one per table family it writes.
+    ingest and import share one (bronze batch numbers, the file registry, silver); read-only commands take none."""
+    if args.command in ("ingest", "import"):
+        return "silver"
+    if args.command == "build":
+        return f"build-{args.layer}"
+    if args.command in ("train", "score"):
+        return args.command
+    return None
 
 
 def _input_errors() -> tuple[type[Exception], ...]:

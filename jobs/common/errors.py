@@ -6,6 +6,7 @@ stderr and EXIT_BAD_INPUT, so nothing needs to import the command line to report
 from __future__ import annotations
 
 EXIT_OK, EXIT_BREACH, EXIT_USAGE, EXIT_BAD_INPUT = 0, 1, 2, 3
+EXIT_BUSY = 4  # another run holds the command's run lock (jobs/common/locks.py): nothing was changed
 
 
 class UserError(Exception):

@@ -46,6 +46,7 @@ class Orchestration:
     retrain_schedule: str
     spark_conn_id: str
     spark_steps: SparkStepSettings
+    lock_wait_seconds: float
     retries: int
     retry_delay_seconds: float
     retry_backoff: float
