@@ -63,10 +63,12 @@ def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
     from jobs.imports.run import run_import
 
     summary = run_import(cfg, args.kind, Path(args.file), mapping_text=args.map, channel=args.channel, fmt=args.format)
-    if summary.get("skipped"):
+    audit = next((a for a in summary.get("audit", []) if a["source"] == IMPORT_KINDS[args.kind].name), None)
+    if audit is None:
         print(f"{args.file}: already imported (same content); nothing to do")
         return 0
-    audit = next(a for a in summary["audit"] if a["source"] == IMPORT_KINDS[args.kind].name)
+    if summary.get("skipped"):
+        print(f"{args.file}: already imported; a run stopped before silver: its rows are loaded now")
     print(
         f"imported {args.file}: {audit['bronze_rows']:,} rows, {audit['loaded']:,} loaded, "
         f"{audit['duplicate'] + audit['superseded']:,} duplicate/superseded, {audit['quarantined']:,} quarantined "

@@ -86,8 +86,9 @@ def run_import(
     sha = file_sha256(path)
     known = [r for r in read_registry(catalog) if r[0] == source]
     if any(r[2] == sha for r in known):
+        # registered before; a run killed after the registry left its batch unprocessed: finish it (no-op if done)
         event("import.skip", file=str(path), reason="this file content was imported before")
-        return {"pending_batches": 0, "skipped": True}
+        return {**process_silver(cfg, catalog, contracts), "skipped": True}
     batch_no, register = recover_batches(catalog, source, known, Path)
     if not any(r[2] == sha for r in register):  # else a killed run appended this very file: register it only
         batch_id = batch_id_of(source, batch_no)

@@ -109,3 +109,32 @@ def test_interactions_and_sales(tmp_path: Path, catalog: Catalog) -> None:
     )
     assert rows == [("S1", "P1", "2025-01-01", 4.0), ("S1", "P1", "2025-01-02", 0.0), ("S2", "P9", "2025-01-03", 1.0)]
     assert {r.store_id: r.is_known for r in catalog.read("silver.stores").collect()} == {"S1": False, "S2": False}
+
+
+@pytest.mark.parametrize("kill_after", [1, 2, "silver.identity_map"])
+def test_a_killed_import_then_the_same_import_again_loads_the_file_once(
+    kill_after: int | str, tmp_path: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: killed after the bronze append (1), after the registry (2: the file is registered, silver is not
+    written) or mid-silver, the same import again loads the file's rows exactly once."""
+    from tests.integration.test_kill_and_rerun import Killed, _kill_at
+
+    path = tmp_path / "orders.csv"
+    path.write_text(ORDERS)
+    argv = ["import", "orders", str(path), "--channel", "shopify", "--map", ORDERS_MAP]
+    with monkeypatch.context() as m:
+        _kill_at(kill_after, m)
+        with pytest.raises(Killed):
+            main(argv)
+    assert main(argv) == 0
+    lines = catalog.read("silver.order_lines")
+    assert sorted((r.order_id, r.line_no, r.customer_id) for r in lines.collect()) == [
+        ("o-1", 1, "u-001"),
+        ("o-1", 2, "u-001"),
+        ("o-2", 1, "u-002"),
+        ("o-3", 1, "u-001"),
+    ]
+    assert catalog.read("bronze.imported_orders").count() == 4
+    assert [(r.status, r.batch_no) for r in catalog.read("ops.file_registry").collect()] == [("loaded", 1)]
+    audit = catalog.read("ops.batch_audit").collect()
+    assert [(a.bronze_rows, a.loaded) for a in audit] == [(4, 4)]
