@@ -49,6 +49,16 @@ def test_train_score_rescore_churn_and_fallback_ltv(spark, cfg, catalog, capsys,
     assertDataFrameEqual(after.where(F.col("as_of") == earlier), before)
     assert after.count() == after.select("customer_id", "as_of", "horizon_days").distinct().count()
 
+    # issue 11: a scoring run killed right after its score commit (before it returns), then rerun: the same rows
+    from tests.integration.test_kill_and_rerun import Killed, _kill_at
+
+    with pytest.MonkeyPatch.context() as m:
+        _kill_at("gold.churn_scores", m)
+        with pytest.raises(Killed):
+            omnilake(cfg, "score", "churn", "--as-of", str(earlier))
+    assert omnilake(cfg, "score", "churn", "--as-of", str(earlier)) == 0
+    assertDataFrameEqual(catalog.read("gold.churn_scores").where(F.col("as_of") == earlier), before)
+
     early = START + timedelta(days=60)  # less than 2H of labels: the probabilistic model serves
     assert omnilake(cfg, "train", "ltv", "--as-of", str(early), "--horizon-days", "30") == 0
     assert "fallback (history too short" in capsys.readouterr().out
