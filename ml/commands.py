@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from jobs.common.argtypes import iso_date
+from jobs.common.clock import check_as_of
 from jobs.common.config import Config
 from jobs.common.errors import UserError
 
@@ -42,6 +43,7 @@ def make_adapter(model: str, env: MlEnv) -> ModelAdapter:
 
 
 def _run(cfg: Config, args: argparse.Namespace, action: Callable[..., object]) -> int:
+    check_as_of(cfg, args.as_of)  # a future as-of: nothing to learn from, no snapshot to write (exit 3)
     from ml.training.adapter import ml_env
     from ml.training.windows import HistoryError
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from jobs.common.clock import check_as_of
 from jobs.common.log import event, stage
 from jobs.features.customer_asof import customer_asof, customer_asof_since
 from jobs.features.item_store_day import item_store_day
@@ -60,7 +61,10 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, 
     catalog = Catalog.from_config(spark, cfg)
     versions = {name: catalog.version(name) for name in INPUTS}
     src = read_inputs(catalog, INPUTS)
+    explicit = as_of is not None
     as_of = as_of or default_as_of(src[LINES])
+    # before any write: a future as-of would expire every real snapshot and move the watermarks past every date
+    check_as_of(cfg, as_of, what="--as-of" if explicit else "the as-of (latest order date in silver.order_lines)")
     # all history, cached: the planner's first-purchase check and customer_asof read it (item_store_day does not)
     all_lines = sales_lines(src[LINES], excluded_statuses=cfg.gold.excluded_statuses).cache()
     specs = fact_specs(rules)
@@ -106,7 +110,7 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, 
                 df = customer_asof(*args, **kwargs)
             else:
                 df = customer_asof_since(base_rows(catalog, CUSTOMER_ASOF, base), touched, *args, **kwargs)
-            rows = write_snapshot(catalog, df, CUSTOMER_ASOF, as_of=day, expire_before=cutoff)
+            rows = write_snapshot(catalog, df, CUSTOMER_ASOF, as_of=day, expire_before=cutoff, run_days=days)
             summary[CUSTOMER_ASOF] = summary.get(CUSTOMER_ASOF, 0) + rows
             if touched is not None:
                 touched.unpersist()

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from jobs.common.clock import check_as_of
 from jobs.common.config.gold import GoldRules
 from jobs.common.log import event, stage
 from jobs.gold.alerts import alerts
@@ -243,7 +244,10 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     catalog = Catalog.from_config(spark, cfg)
     versions = {name: catalog.version(name) for name in INPUTS}  # before reading: a later change is redone
     src = read_inputs(catalog, INPUTS)
+    explicit = as_of is not None
     as_of = as_of or default_as_of(src[LINES])
+    # before any write: a future as-of would expire every real snapshot and move the watermarks past every date
+    check_as_of(cfg, as_of, what="--as-of" if explicit else "the as-of (latest order date in silver.order_lines)")
     all_lines = sales_lines(src[LINES], excluded_statuses=rules.excluded_statuses).cache()
     specs = fact_specs(rules)
     plan = plan_facts(
@@ -283,7 +287,7 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
             previous = None if touched is None else {t: base_rows(catalog, t, base) for t in CUSTOMER_SNAPSHOTS}
             snapshots = _snapshots(src, all_lines, grid, rules, day, previous=previous, touched=touched)
             for table, df in snapshots.items():
-                rows = write_snapshot(catalog, df, table, as_of=day, expire_before=cutoff)
+                rows = write_snapshot(catalog, df, table, as_of=day, expire_before=cutoff, run_days=days)
                 summary[table] = summary.get(table, 0) + rows
             snapshots[COHORT_MEMBERS].unpersist()
             if touched is not None:

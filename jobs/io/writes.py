@@ -13,7 +13,7 @@ from jobs.common.log import stage
 from jobs.io.changes import fact_predicate
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Collection, Iterable, Mapping
 
     from pyspark.sql import DataFrame
 
@@ -56,11 +56,39 @@ def write_facts(
     }
 
 
-def write_snapshot(catalog: Catalog, df: DataFrame, table: str, *, as_of: date, expire_before: date) -> int:
+def expired_snapshots(existing: Iterable[date], *, cutoff: date, run_days: Collection[date]) -> list[date]:
+    """The snapshot partitions retention drops (issue 11, defect 3): those older than `cutoff`, except the newest
+    partition the run does not write itself. So a jump in as-of (a typo, one far-future row) keeps the last good
+    snapshot instead of leaving the table with the run's dates only; in steady state that newest partition is the
+    day before and lies within the retention anyway, so nothing more is kept."""
+    others = sorted(set(existing) - set(run_days))
+    return [d for d in others[:-1] if d < cutoff]
+
+
+def _snapshot_partitions(catalog: Catalog, table: str) -> list[date]:
+    """The as_of partitions of `table` (a few dozen, bounded by the retention); none before its first write."""
+    if not catalog.exists(table):
+        return []
+    return [r["as_of"] for r in catalog.read(table).select("as_of").distinct().collect()]
+
+
+def write_snapshot(
+    catalog: Catalog,
+    df: DataFrame,
+    table: str,
+    *,
+    as_of: date,
+    expire_before: date,
+    run_days: Collection[date] = (),
+) -> int:
     """Replace the `as_of` partition of `table` with `df` (whose rows all carry that as_of) and, in the same
-    commit, drop the partitions older than `expire_before` (snapshot retention, relative to the data)."""
-    where = f"as_of = DATE'{as_of.isoformat()}' OR as_of < DATE'{expire_before.isoformat()}'"
-    with stage("gold.write_snapshot", table=table, as_of=as_of) as info:
+    commit, drop the partitions older than `expire_before` (snapshot retention, relative to the data) but the
+    newest one outside `run_days` (the run's snapshot dates; `as_of` is always one): see expired_snapshots."""
+    expired = expired_snapshots(_snapshot_partitions(catalog, table), cutoff=expire_before, run_days={as_of, *run_days})
+    where = f"as_of = DATE'{as_of.isoformat()}'"
+    if expired:
+        where += f" OR {fact_predicate('as_of', tuple(expired), as_of)}"
+    with stage("gold.write_snapshot", table=table, as_of=as_of, expired=len(expired)) as info:
         catalog.overwrite_where(df.repartition(1), table, where, partition_by=["as_of"])
         info["rows"] = rows_written(catalog, table)
     return info["rows"]

@@ -1,5 +1,9 @@
 """Applying data contracts (loaded by jobs/sources/contracts.py) to raw bronze rows: typing and validation, without
-any knowledge of how the data was made. A row either gets typed columns, or one violation (the first by priority)."""
+any knowledge of how the data was made. A row either gets typed columns, or one violation (the first by priority).
+
+Every date and timestamp column is also bounded (issue 11, defect 3): a value after the accepted range's ceiling
+(today + conf ingest.max_future_days) or before its floor (conf ingest.min_date, or the column's own `min_date`) is
+DATE_OUT_OF_RANGE, so one far-future order can neither become the default as-of nor move any watermark."""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from jobs.common.clock import DateRange
 from jobs.sources.contracts import ColumnRule, Contract
 
-REASONS = ("MALFORMED", "MISSING_KEY", "BAD_TYPE", "NULL_REQUIRED", "BAD_ENUM", "OUT_OF_RANGE")
+REASONS = ("MALFORMED", "MISSING_KEY", "BAD_TYPE", "NULL_REQUIRED", "BAD_ENUM", "OUT_OF_RANGE", "DATE_OUT_OF_RANGE")
 META_COLUMNS = ("_corrupt_record", "_source_file", "_batch_id", "_batch_no", "_row_id", "_ingested_at")
 TS_FORMATS = {"iso": "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS]XXX", "local": "yyyy-MM-dd HH:mm:ss"}
 # user files (imports): the first pattern that parses wins; times without an offset are read as UTC
@@ -58,7 +63,7 @@ def _typed(df: DataFrame, rule: ColumnRule) -> Column:
     return raw.try_cast(rule.type)
 
 
-def _violations(df: DataFrame, contract: Contract) -> Column:
+def _violations(df: DataFrame, contract: Contract, dates: DateRange | None) -> Column:
     """The first violation of a row as struct(code, column, detail), or null when the row is valid."""
     checks: dict[str, list[Column]] = {r: [] for r in REASONS}
     for rule in contract.columns:
@@ -95,6 +100,16 @@ def _violations(df: DataFrame, contract: Contract) -> Column:
                     typed.isNotNull() & cond,
                     F.concat(F.lit(f"{rule.name}="), shown, F.lit(f" {op} {bound}")),
                 )
+        if dates is not None and rule.type in ("date", "timestamp"):
+            floor = rule.min_date or dates.floor
+            day = F.to_date(typed)  # a timestamp's UTC date (the session time zone)
+            accepted = f"(accepted: {floor} .. {dates.ceiling})"
+            for cond, text in ((day < F.lit(floor), "too old"), (day > F.lit(dates.ceiling), "in the future")):
+                hit(
+                    "DATE_OUT_OF_RANGE",
+                    typed.isNotNull() & cond,
+                    F.concat(F.lit(f"{rule.name}="), shown, F.lit(f" is {text} {accepted}")),
+                )
     if "_corrupt_record" in df.columns:
         checks["MALFORMED"].append(
             F.when(
@@ -110,9 +125,10 @@ def _violations(df: DataFrame, contract: Contract) -> Column:
     return F.coalesce(*ordered) if ordered else F.lit(None)
 
 
-def apply_contract(df: DataFrame, *, contract: Contract) -> DataFrame:
+def apply_contract(df: DataFrame, *, contract: Contract, dates: DateRange | None = None) -> DataFrame:
     """Bronze rows -> typed contract columns + bronze meta columns + `_violation` (null when valid) +
-    `_raw_record` (map of the raw values as strings, for quarantine)."""
+    `_raw_record` (map of the raw values as strings, for quarantine). `dates`: the range every date and timestamp
+    column must lie in (jobs.common.clock.accepted_dates; None: not checked)."""
     typed = df.select(
         "*",
         *[_typed(df, r).alias(f"__t_{r.name}") for r in contract.columns],
@@ -122,7 +138,7 @@ def apply_contract(df: DataFrame, *, contract: Contract) -> DataFrame:
     return typed.select(
         *[F.col(f"__t_{r.name}").alias(r.name) for r in contract.columns],
         *[F.col(m) for m in META_COLUMNS if m in df.columns and m != "_corrupt_record"],
-        _violations(typed, contract).alias(VIOLATION),
+        _violations(typed, contract, dates).alias(VIOLATION),
         record.alias("_raw_record"),
     )
 

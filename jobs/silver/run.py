@@ -16,6 +16,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs.bronze.ingest import REGISTRY, batch_id_of
+from jobs.common.clock import accepted_dates
 from jobs.common.config import Config
 from jobs.common.frames import union_all
 from jobs.common.log import event, stage
@@ -49,6 +50,7 @@ class Ingest:
             "national_digits": cfg.business.phone_national_digits,
         }
         self.tz = cfg.business.channel_timezones
+        self.dates = accepted_dates(cfg)  # once per run: every batch of the run is checked against the same range
 
     def pending_batches(self) -> dict[str, list[int]]:
         """Loaded-but-unaudited batch numbers per source."""
@@ -71,7 +73,7 @@ class Ingest:
         """(bronze rows, checked rows, tokenized valid rows, quarantine rows, PII vault rows) of pending batches."""
         bronze = self.catalog.read(f"bronze.{contract.source}").where(F.col("_batch_no").isin(batches))
         self._report_new_columns(contract, bronze, batches)
-        checked = apply_contract(bronze, contract=contract).persist()
+        checked = apply_contract(bronze, contract=contract, dates=self.dates).persist()
         bad = quarantine_rows(checked, contract=contract, key=self.key, **self.norm)
         good = checked.where(F.col(VIOLATION).isNull()).drop(VIOLATION, "_raw_record")
         vault = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ class ColumnRule:
     min: float | None = None
     max: float | None = None
     enum: tuple[str, ...] | None = None
+    min_date: date | None = None  # date/timestamp columns: this column's floor instead of conf ingest.min_date
 
 
 @dataclass(frozen=True)
@@ -46,15 +48,22 @@ class Contract:
         return tuple(c.name for c in self.columns)
 
 
+def _rule_value(key: str, value: Any) -> Any:
+    if key == "enum":
+        return tuple(value)
+    if key == "min_date" and not isinstance(value, date):  # YAML reads an unquoted 1900-01-01 as a date already
+        return date.fromisoformat(str(value))
+    return value
+
+
 def load_contract(path: Path) -> Contract:
     raw: dict[str, Any] = yaml.safe_load(path.read_text())
     try:
         columns = tuple(
-            ColumnRule(name=n, **{k: (tuple(v) if k == "enum" else v) for k, v in r.items()})
-            for n, r in raw.pop("columns").items()
+            ColumnRule(name=n, **{k: _rule_value(k, v) for k, v in r.items()}) for n, r in raw.pop("columns").items()
         )
         contract = Contract(columns=columns, keys=tuple(raw.pop("keys")), **raw)
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise ContractError(f"{path}: {exc}") from exc
     missing = [k for k in (*contract.keys, *(contract.pii or {})) if k not in contract.column_names]
     if contract.version:

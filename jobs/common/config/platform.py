@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import field
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
@@ -75,3 +76,8 @@ class Ingest:
     conflict_retries: int
     parallel_tables: Annotated[int, Field(ge=1)]
     identity_max_rounds: int  # safety limit of identity resolution's rounds (they grow with log of the diameter)
+    # date bounds (jobs/common/clock.py): contract dates after today + max_future_days or before min_date are
+    # quarantined (DATE_OUT_OF_RANGE), and an --as-of after today + max_future_days is refused
+    max_future_days: Annotated[int, Field(ge=0)]
+    min_date: date
+    today: date | None = None  # None: the UTC date of the wall clock; set: "today" pinned (tests, replays)

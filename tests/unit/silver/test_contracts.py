@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from pyspark.testing import assertDataFrameEqual
 
+from jobs.common.clock import DateRange
 from jobs.silver.contracts import apply_contract, unknown_columns
 from jobs.sources.contracts import ColumnRule, Contract, load_contracts
 
@@ -89,3 +90,64 @@ def test_repository_contracts_load() -> None:
         "returns",
     } <= set(contracts)
     assert contracts["app_orders"].version == "version"
+
+
+DATES = DateRange(floor=dt.date(2000, 1, 1), ceiling=dt.date(2025, 3, 3))  # today 2025-03-01 + 2 days
+DATED = Contract(
+    source="s",
+    format="csv",
+    keys=("id",),
+    pii={"born": "birth_date"},
+    columns=(
+        ColumnRule("id", "string"),
+        ColumnRule("ts", "timestamp", format="iso", required=True),
+        ColumnRule("day", "date"),
+        ColumnRule("born", "date", min_date=dt.date(1900, 1, 1)),
+    ),
+)
+
+
+def test_dates_out_of_the_accepted_range_are_quarantined_naming_the_column(spark) -> None:
+    """Issue 11, defect 3: a far-future (or pre-floor) date in any date or timestamp column is DATE_OUT_OF_RANGE;
+    the bounds are inclusive, a timestamp counts by its UTC date, and a column's own min_date replaces the floor."""
+    rows = [
+        (1, "a", "2025-03-03T23:59:59Z", "2025-03-03", "1950-06-01"),  # on the ceiling; born before 2000: own floor
+        (2, "b", "2026-03-01T10:00:00Z", "2025-03-01", None),  # next year
+        (3, "c", "2025-03-04T00:00:00Z", None, None),  # the day after the ceiling
+        (4, "d", "2025-03-04T01:00:00+05:00", "2025-03-01", None),  # 2025-03-03 20:00 UTC: accepted
+        (5, "e", "2025-03-01T10:00:00Z", "2052-03-01", None),  # a typo in a date column
+        (6, "f", "1999-12-31T23:00:00Z", "2000-01-01", None),
+        (7, "g", "2025-03-01T10:00:00Z", "2025-03-01", "1899-12-31"),
+        (8, "h", "2025-03-01T10:00:00Z", "2025-03-01", "2025-03-05"),  # a birth date in the future
+    ]
+    raw = "_row_id long, id string, ts string, day string, born string"
+    out = apply_contract(spark.createDataFrame(rows, raw), contract=DATED, dates=DATES)
+    got = out.selectExpr("_row_id", "_violation.code as code", "_violation.column as col", "_violation.detail as d")
+    future = "is in the future (accepted: 2000-01-01 .. 2025-03-03)"
+    expected = spark.createDataFrame(
+        [
+            (1, None, None, None),
+            (2, "DATE_OUT_OF_RANGE", "ts", f"ts=2026-03-01T10:00:00Z {future}"),
+            (3, "DATE_OUT_OF_RANGE", "ts", f"ts=2025-03-04T00:00:00Z {future}"),
+            (4, None, None, None),
+            (5, "DATE_OUT_OF_RANGE", "day", f"day=2052-03-01 {future}"),
+            (6, "DATE_OUT_OF_RANGE", "ts", "ts=1999-12-31T23:00:00Z is too old (accepted: 2000-01-01 .. 2025-03-03)"),
+            (7, "DATE_OUT_OF_RANGE", "born", "born=<pii> is too old (accepted: 1900-01-01 .. 2025-03-03)"),
+            (8, "DATE_OUT_OF_RANGE", "born", "born=<pii> is in the future (accepted: 1900-01-01 .. 2025-03-03)"),
+        ],
+        "_row_id long, code string, col string, d string",
+    )
+    assertDataFrameEqual(got, expected)
+    unbounded = apply_contract(spark.createDataFrame(rows, raw), contract=DATED)  # no range: dates not checked
+    assert unbounded.where("_violation IS NOT NULL").count() == 0
+
+
+def test_every_date_floor_of_the_repository_contracts_is_a_date() -> None:
+    contracts = load_contracts("conf/contracts")
+    floors = {(s, r.name): r.min_date for s, c in contracts.items() for r in c.columns if r.min_date is not None}
+    assert floors == {
+        ("crm_members", "birth_date"): dt.date(1900, 1, 1),
+        ("crm_members", "joined_at"): dt.date(1900, 1, 1),
+        ("stores", "opened_at"): dt.date(1900, 1, 1),
+        ("products", "launched_at"): dt.date(1900, 1, 1),
+    }
