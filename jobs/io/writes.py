@@ -69,7 +69,12 @@ def _snapshot_partitions(catalog: Catalog, table: str) -> list[date]:
     """The as_of partitions of `table` (a few dozen, bounded by the retention); none before its first write."""
     if not catalog.exists(table):
         return []
-    return [r["as_of"] for r in catalog.read(table).select("as_of").distinct().collect()]
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+    # from the Delta log's add actions (delta-rs): no Spark job, no data file read
+    values = pa.table(DeltaTable(catalog.path(table)).get_add_actions(flatten=True)).column("partition.as_of")
+    return sorted({v if isinstance(v, date) else date.fromisoformat(v) for v in values.to_pylist() if v is not None})
 
 
 def write_snapshot(
