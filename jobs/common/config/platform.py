@@ -75,3 +75,4 @@ class Ingest:
     conflict_retries: int
     parallel_tables: Annotated[int, Field(ge=1)]
     identity_max_rounds: int  # safety limit of identity resolution's rounds (they grow with log of the diameter)
+    rekey_max_lag_versions: Annotated[int, Field(ge=1)]  # identity_map versions a re-keyed table may lag (upkeep)
