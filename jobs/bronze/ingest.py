@@ -5,14 +5,16 @@ a path seen before is skipped, and a byte-identical copy under another folder is
 `duplicate_content` and not loaded. The bronze append carries a Delta transaction id (source, batch number),
 so a run that died between the bronze commit and the registry commit cannot load a batch twice; and the next run
 first registers the files of such a batch from bronze itself (`recover_batches`), so they are neither lost under
-a reused batch number nor loaded again (issue 11, defect 1).
+a reused batch number nor loaded again (issue 11, defect 1). A Parquet file that cannot be loaded with the rest
+(unreadable, or a column of another type) is registered as `rejected` with its reason and never read (defect 2b).
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -140,6 +142,54 @@ def _by_csv_header(paths: list[str]) -> dict[tuple[str, ...], list[str]]:
     return groups
 
 
+def parquet_rejects(files: Sequence[LandingFile], *, expected: Mapping[str, str]) -> dict[LandingFile, str]:
+    """Parquet files that cannot be loaded with the others, each with its reason (issue 11, defect 2b): a footer
+    that does not read, or a column whose type is not the one expected: bronze's type (`expected`: column -> Spark
+    type string), else the type most of these files have (a tie: the earliest file's). Spark's mergeSchema read, or
+    the bronze append, fails on such a file, and with it every later run; rejected, it is registered with its
+    reason and never read. Footers only (pyarrow), no Spark job."""
+    import pyarrow.parquet as pq
+
+    schemas: dict[LandingFile, dict[str, str]] = {}
+    rejects: dict[LandingFile, str] = {}
+    for f in files:
+        try:
+            schemas[f] = {field.name: _spark_type(field.type) for field in pq.read_schema(f.abs_path)}
+        except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
+            rejects[f] = f"not a readable Parquet file: {exc}"
+    types = dict(expected)
+    votes = Counter((c, t) for schema in schemas.values() for c, t in schema.items() if c not in types)
+    for (column, kind), _ in votes.most_common():  # most_common keeps first-seen order among equal counts
+        types.setdefault(column, kind)
+    for f, schema in schemas.items():
+        wrong = [f"{c} is {t}, expected {types[c]}" for c, t in schema.items() if t != types[c]]
+        if wrong:
+            rejects[f] = "column types differ from the source's: " + "; ".join(wrong)
+    return rejects
+
+
+def _spark_type(arrow_type: object) -> str:
+    """The Spark type (simpleString) a Parquet column of this Arrow type reads as; an Arrow type Spark does not
+    map is kept as its Arrow name (it then matches only itself)."""
+    import pyarrow as pa
+    from pyspark.sql.pandas.types import from_arrow_type
+
+    if isinstance(arrow_type, pa.DictionaryType):
+        arrow_type = arrow_type.value_type
+    try:
+        return from_arrow_type(arrow_type).simpleString()
+    except (TypeError, NotImplementedError):
+        return f"arrow:{arrow_type}"
+
+
+def bronze_types(catalog: Catalog, source: str) -> dict[str, str]:
+    """column -> Spark type string of bronze.<source>'s delivered columns (empty before its first batch)."""
+    if not catalog.exists(f"bronze.{source}"):
+        return {}
+    fields = catalog.read(f"bronze.{source}").schema.fields
+    return {f.name: f.dataType.simpleString() for f in fields if not f.name.startswith("_")}
+
+
 def read_registry(catalog: Catalog) -> list[tuple[str, str, str, int]]:
     """(source, file, sha256, batch_no) of every registered file: metadata, one row per file."""
     rows = catalog.read_or_empty(REGISTRY).select("source", "file", "sha256", "batch_no")
@@ -170,7 +220,7 @@ def recover_batches(
         path = locate(r["_source_file"])
         sha, size = (file_sha256(path), path.stat().st_size) if path.is_file() else ("", 0)
         rows.append(
-            (source, r["_source_file"], sha, size, batch_id_of(source, r["_batch_no"]), r["_batch_no"], "loaded")
+            (source, r["_source_file"], sha, size, batch_id_of(source, r["_batch_no"]), r["_batch_no"], "loaded", None)
         )
     event("bronze.recovered", source=source, batches=committed - registered, files=len(rows))
     return committed + 1, rows
@@ -198,7 +248,13 @@ def ingest_source(
         (dupes if f.sha256 in loaded_hashes else new).append(f)
         loaded_hashes.add(f.sha256)
     empty = [f for f in new if is_empty(Path(f.abs_path), contract.format)]
-    readable = [f for f in new if f not in empty]
+    rejected: dict[LandingFile, str] = {}
+    if contract.format == "parquet":
+        candidates = [f for f in new if f not in empty]
+        rejected = parquet_rejects(candidates, expected=bronze_types(catalog, contract.source))
+        for f, reason in rejected.items():
+            event("bronze.rejected", level=30, source=contract.source, file=f.rel_path, reason=reason)
+    readable = [f for f in new if f not in empty and f not in rejected]
     if readable:
         df = stamp_batch(
             read_files(spark, readable, contract), source=contract.source, batch_no=batch_no, ingested_at=ingest_time()
@@ -213,11 +269,21 @@ def ingest_source(
             batch=batch_id,
             files=len(readable),
             empty_files=len(empty),
+            rejected_files=len(rejected),
             duplicate_files=len(dupes),
         )
-    status = {**{f: "loaded" for f in readable}, **{f: "empty" for f in empty}}
+    status = {**{f: "loaded" for f in readable}, **{f: "empty" for f in empty}, **{f: "rejected" for f in rejected}}
     return recovered + [
-        (f.source, f.rel_path, f.sha256, f.size, batch_id, batch_no, status.get(f, "duplicate_content"))
+        (
+            f.source,
+            f.rel_path,
+            f.sha256,
+            f.size,
+            batch_id,
+            batch_no,
+            status.get(f, "duplicate_content"),
+            rejected.get(f),
+        )
         for f in new + dupes
     ]
 

@@ -35,6 +35,8 @@ def run_bronze(cfg: Config, *, landing: Path | None = None, up_to: date | None =
         per_source = map_parallel(load, [s.name for s in specs], workers=cfg.ingest.parallel_tables)
         rows = [row for source_rows in per_source for row in source_rows]
         if rows:
-            catalog.merge(spark.createDataFrame(rows, ddl(REGISTRY)), REGISTRY, ["source", "file"])
+            # schema_evolution: registries from before the reason column gain it
+            rows_df = spark.createDataFrame(rows, ddl(REGISTRY))
+            catalog.merge(rows_df, REGISTRY, ["source", "file"], schema_evolution=True)
         info["files"] = len(rows)
     return len(rows)

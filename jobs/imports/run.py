@@ -104,6 +104,7 @@ def run_import(
             df.withColumn("_source_file", F.lit(str(path))), source=source, batch_no=batch_no, ingested_at=ingest_time()
         )
         catalog.append_once(df, f"bronze.{source}", app_id=f"bronze.{source}", version=batch_no, merge_schema=True)
-        register.append((source, str(path), sha, path.stat().st_size, batch_id, batch_no, "loaded"))
-    catalog.merge(spark.createDataFrame(register, ddl(REGISTRY)), REGISTRY, ["source", "file", "sha256"])
+        register.append((source, str(path), sha, path.stat().st_size, batch_id, batch_no, "loaded", None))
+    registry_rows = spark.createDataFrame(register, ddl(REGISTRY))
+    catalog.merge(registry_rows, REGISTRY, ["source", "file", "sha256"], schema_evolution=True)  # older: no reason
     return process_silver(cfg, catalog, contracts)  # every pending batch: one transaction version per run

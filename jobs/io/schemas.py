@@ -75,7 +75,8 @@ SCHEMAS: dict[str, str] = {
     "restricted.pii": "token string, pii_type string, value string",
     # -- ops: the pipeline's own bookkeeping --------------------------------------------------------------
     "ops.file_registry": (
-        "source string, file string, sha256 string, bytes long, batch_id string, batch_no int, status string"
+        "source string, file string, sha256 string, bytes long, batch_id string, batch_no int, status string, "
+        "reason string"
     ),
     "ops.batch_audit": (
         "source string, batch_id string, bronze_rows long, loaded long, superseded long, duplicate long, "

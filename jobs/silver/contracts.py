@@ -29,6 +29,9 @@ AUTO_TS = (
 )
 AUTO_DATE = ("yyyy-MM-dd", "yyyy/MM/dd", "MM/dd/yyyy", "dd.MM.yyyy", "yyyyMMdd")
 VIOLATION = "_violation"
+# epoch milliseconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z, Spark's timestamp range: a value outside
+# is no timestamp (BAD_TYPE); timestamp_millis of one far outside overflows and fails the whole job (ANSI)
+EPOCH_MS_RANGE = (-62135596800000, 253402300799999)
 
 
 def _raw(df: DataFrame, name: str) -> Column:
@@ -49,7 +52,8 @@ def _typed(df: DataFrame, rule: ColumnRule) -> Column:
         if native:
             return raw.cast("timestamp")
         if rule.format == "epoch_ms":
-            return F.timestamp_millis(raw.try_cast("long"))
+            millis = raw.try_cast("long")
+            return F.timestamp_millis(F.when(millis.between(*EPOCH_MS_RANGE), millis))
         if rule.format == "auto":
             return F.coalesce(*[F.try_to_timestamp(raw, F.lit(p)) for p in AUTO_TS])
         return F.try_to_timestamp(raw, F.lit(TS_FORMATS[rule.format or "iso"]))

@@ -112,9 +112,10 @@ class Ingest:
             kwargs[name] = self.catalog.read_or_empty(lookup.table)
         return conform.function(good, **kwargs)
 
-    def update_identities(self, valid: dict[str, DataFrame], *, full: bool = False) -> DataFrame | None:
+    def update_identities(self, valid: dict[str, DataFrame], *, full: bool = False) -> None:
         """Add this run's new identifier edges and resolve the customers they touch (`full`: every edge), merge
-        the changed silver.identity_map rows; returns the known nodes whose customer_id moved (None: no new edge).
+        the changed silver.identity_map rows. Rows of customers a new link merged are moved later, from the map's
+        change feed (jobs/silver/upkeep.py follow_identity_merges), not from this run's result.
 
         The map is written before the edges: a run that stops in between finds the same new edges again and
         resolves them to the same rows; the other order would leave edges that no run resolves."""
@@ -133,13 +134,13 @@ class Ingest:
             if s.identity and s.name in valid
         ]
         if not parts:
-            return None
+            return
         known = self.catalog.read_or_empty("silver.identity_edges")
         new = identity.new_edges(union_all(parts), known=known).localCheckpoint()
         if not full and not new.limit(1).count():
-            return None
+            return
         resolve = identity.resolve_full if full else identity.resolve_incremental
-        changed, existing = resolve(
+        changed, _ = resolve(
             new,
             edges=known,
             id_map=self.catalog.read_or_empty("silver.identity_map"),
@@ -147,7 +148,6 @@ class Ingest:
         )
         self.catalog.merge(changed, "silver.identity_map", list(identity.NODE))
         self.catalog.merge(new, "silver.identity_edges", list(identity.EDGE_COLUMNS), update_condition="false")
-        return changed.join(existing.select(*identity.NODE), on=list(identity.NODE), how="left_semi")
 
     def classify_source(self, spec: SourceSpec, good: DataFrame) -> tuple[DataFrame, DataFrame]:
         """(every row classified for the audit, the rows to upsert into the spec's target table)."""
@@ -217,7 +217,8 @@ def process_silver(
             catalog.merge(vault, "restricted.pii", ["token"], update_condition="false")
         info["quarantined_sources"] = len(bad_parts)
     with stage("ingest.identity"):
-        changed = run.update_identities({s: c[2] for s, c in checked.items()}, full=full_identity)
+        map_before = catalog.version("silver.identity_map")  # where tables without a map version start (defect 4)
+        run.update_identities({s: c[2] for s, c in checked.items()}, full=full_identity)
 
     def classify(spec: SourceSpec) -> tuple[DataFrame, DataFrame]:
         bronze, chk, good = checked[spec.name]
@@ -247,7 +248,7 @@ def process_silver(
         map_parallel(upsert, list(upserts.values()), workers=workers)  # one MERGE per target table: independent commits
     with stage("ingest.derived"):
         batch_ids = [batch_id_of(s, n) for s, nums in pending.items() for n in nums]
-        build_orders(catalog, batch_ids=batch_ids, changed=changed)
+        build_orders(catalog, batch_ids=batch_ids, map_before=map_before, max_lag=cfg.ingest.rekey_max_lag_versions)
         add_unknown_references(catalog, batch_ids=batch_ids)
         build_customers(catalog, batch_ids=batch_ids)
     audit = union_all(audits)

@@ -20,37 +20,71 @@ from jobs.silver.derived import (
     unknown_stores,
 )
 
+MAP_VERSION = "omnilake.identityMapVersion"  # table property: the identity_map version its customer_ids reflect
+REKEYED = ("silver.order_lines", "silver.events", "silver.orders")  # tables whose rows carry a customer_id
 
-def _reassign(catalog: Catalog, changed: DataFrame, tables: Sequence[str]) -> None:
-    """Customers merged by a new link: move their rows to the surviving customer_id."""
-    source = changed.select("id_type", "id_value", "customer_id")
+
+def moved_ids(feed: DataFrame, *, id_map: DataFrame) -> DataFrame:
+    """(id_type, id_value, customer_id) now, of every identifier whose customer_id a merge moved in `feed` (the
+    identity_map change feed): its update_postimage rows. An insert is a new identifier, whose rows were given
+    their customer_id after it was mapped; the map never deletes."""
+    moved = feed.where(F.col("_change_type") == "update_postimage").select("id_type", "id_value").distinct()
+    return id_map.join(moved, on=["id_type", "id_value"], how="left_semi").select("id_type", "id_value", "customer_id")
+
+
+def follow_identity_merges(catalog: Catalog, *, map_before: int, max_lag: int, tables: Sequence[str] = REKEYED) -> None:
+    """Move the rows of customers merged by a new link to the surviving customer_id, in each of `tables`.
+
+    Each table records (property MAP_VERSION) the identity_map version its customer_ids reflect, and follows the
+    map's change feed from there; it is not this run's own resolution that drives it, so a run that died between
+    its identity_map merge and this step is caught up by the next run, which finds no new edge (issue 11,
+    defect 4). A table without the property (a lake from before it, or a table created by this run) starts from
+    `map_before`, the map's version before this run's identity merge (-1: the map is new in this run, whose rows
+    were all given their customer_ids after it was written: nothing to move).
+
+    Cost: the MERGE runs only when the feed moved some identifier (the update condition makes rows already under
+    their customer a no-op, so a repeat is harmless). The property is advanced when a MERGE ran, when the table
+    had none, or when it lags the map by `max_lag` versions or more: an ingest that moves nobody (most) commits
+    nothing here, and the feed read stays bounded by `max_lag` small commits (one per ingest that adds
+    identifiers). Re-reading versions that moved nobody is correct: they move nobody again."""
+    if not catalog.exists("silver.identity_map"):
+        return
+    map_now = catalog.version("silver.identity_map")
+    moves: dict[int, DataFrame | None] = {}  # per starting version: the tables normally share one
     for name in tables:
         if not catalog.exists(name):
             continue
-        catalog.merge(
-            source,
-            name,
-            [],
-            on=reassign_condition(),
-            update_condition="NOT (t.customer_id <=> s.customer_id)",
-            update_set={"customer_id": "s.customer_id"},
-            insert=False,
-        )
+        recorded = catalog.properties(name).get(MAP_VERSION)
+        since = map_before if recorded is None else int(recorded)
+        if 0 <= since < map_now and since not in moves:
+            feed = catalog.change_feed("silver.identity_map", since + 1, map_now)
+            moved = moved_ids(feed, id_map=catalog.read("silver.identity_map", version=map_now)).localCheckpoint()
+            moves[since] = moved if moved.limit(1).count() else None
+        moved = moves.get(since)
+        if moved is not None:
+            catalog.merge(
+                moved,
+                name,
+                [],
+                on=reassign_condition(),
+                update_condition="NOT (t.customer_id <=> s.customer_id)",
+                update_set={"customer_id": "s.customer_id"},
+                insert=False,
+            )
+        if recorded is None or moved is not None or map_now - since >= max_lag:
+            catalog.set_properties(name, {MAP_VERSION: str(map_now)})
 
 
-def build_orders(catalog: Catalog, *, batch_ids: Sequence[str], changed: DataFrame | None) -> None:
-    """Recompute the headers of orders touched by this run's batches, and follow identity merges."""
-    if changed is not None and changed.limit(1).count():
-        _reassign(catalog, changed, ["silver.order_lines", "silver.events", "silver.orders"])
-    if not catalog.exists("silver.order_lines"):
-        return
-    lines = catalog.read("silver.order_lines")
-    touched = lines.where(F.col("_batch_id").isin(list(batch_ids))).select("channel", "order_id").distinct()
-    affected = lines.join(touched, on=["channel", "order_id"], how="left_semi")
-    catalog.merge(order_headers(affected), "silver.orders", ["channel", "order_id"], partition_by=["order_date"])
-
-
-MAP_VERSION = "omnilake.identityMapVersion"  # silver.customers property: the identity_map version it reflects
+def build_orders(catalog: Catalog, *, batch_ids: Sequence[str], map_before: int, max_lag: int) -> None:
+    """Recompute the headers of orders touched by this run's batches, then follow identity merges in lines, events
+    and headers (follow_identity_merges; after the headers, so a silver.orders this run creates records its map
+    version too). A header recomputed from lines not moved yet is moved with them."""
+    if catalog.exists("silver.order_lines"):
+        lines = catalog.read("silver.order_lines")
+        touched = lines.where(F.col("_batch_id").isin(list(batch_ids))).select("channel", "order_id").distinct()
+        affected = lines.join(touched, on=["channel", "order_id"], how="left_semi")
+        catalog.merge(order_headers(affected), "silver.orders", ["channel", "order_id"], partition_by=["order_date"])
+    follow_identity_merges(catalog, map_before=map_before, max_lag=max_lag)
 
 
 def build_customers(catalog: Catalog, *, batch_ids: Sequence[str] = ()) -> None:

@@ -80,4 +80,5 @@ class Ingest:
     # quarantined (DATE_OUT_OF_RANGE), and an --as-of after today + max_future_days is refused
     max_future_days: Annotated[int, Field(ge=0)]
     min_date: date
+    rekey_max_lag_versions: Annotated[int, Field(ge=1)]  # identity_map versions a re-keyed table may lag (upkeep)
     today: date | None = None  # None: the UTC date of the wall clock; set: "today" pinned (tests, replays)

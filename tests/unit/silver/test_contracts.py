@@ -151,3 +151,30 @@ def test_every_date_floor_of_the_repository_contracts_is_a_date() -> None:
         ("stores", "opened_at"): dt.date(1900, 1, 1),
         ("products", "launched_at"): dt.date(1900, 1, 1),
     }
+def test_an_epoch_ms_value_out_of_timestamp_range_is_a_bad_type_not_a_failed_job(spark) -> None:
+    """Issue 11, defect 2a: timestamp_millis(99999999999999999) overflowed and failed every ingest of the batch."""
+    contract = Contract(
+        source="s",
+        format="json",
+        keys=("id",),
+        columns=(ColumnRule("id", "string"), ColumnRule("ts", "timestamp", format="epoch_ms")),
+    )
+    rows = [
+        ("a", "1740823200000"),
+        ("b", "99999999999999999"),  # overflows micros
+        ("c", "253402300800000"),  # 10000-01-01: past Spark's last timestamp
+        ("d", "0"),
+        ("e", "12x"),
+    ]
+    out = apply_contract(spark.createDataFrame(rows, "id string, ts string"), contract=contract)
+    expected = spark.createDataFrame(
+        [
+            ("a", dt.datetime(2025, 3, 1, 10, 0), None),
+            ("b", None, "BAD_TYPE"),
+            ("c", None, "BAD_TYPE"),
+            ("d", dt.datetime(1970, 1, 1), None),
+            ("e", None, "BAD_TYPE"),
+        ],
+        "id string, ts timestamp, code string",
+    )
+    assertDataFrameEqual(out.selectExpr("id", "ts", "_violation.code as code"), expected)
