@@ -75,3 +75,5 @@ class Ingest:
     conflict_retries: int
     parallel_tables: Annotated[int, Field(ge=1)]
     identity_max_rounds: int  # safety limit of identity resolution's rounds (they grow with log of the diameter)
+    # PII kind -> words that make a column the contract does not know PII by its name (quarantine masking)
+    pii_name_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
