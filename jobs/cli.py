@@ -62,7 +62,15 @@ def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
     from jobs.imports.run import run_import
 
-    summary = run_import(cfg, args.kind, Path(args.file), mapping_text=args.map, channel=args.channel, fmt=args.format)
+    summary = run_import(
+        cfg,
+        args.kind,
+        Path(args.file),
+        mapping_text=args.map,
+        channel=args.channel,
+        fmt=args.format,
+        encoding=args.encoding,
+    )
     audit = next((a for a in summary.get("audit", []) if a["source"] == IMPORT_KINDS[args.kind].name), None)
     if audit is None:
         print(f"{args.file}: already imported (same content); nothing to do")
@@ -123,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--map", required=True, help="key=COLUMN pairs, comma separated (see README)")
     imp.add_argument("--channel", help="channel name for imported orders (a new channel is allowed)")
     imp.add_argument("--format", choices=["csv", "parquet"], help="default: from the file suffix")
+    imp.add_argument(
+        "--encoding",
+        help="the CSV file's text encoding, e.g. latin-1 or cp1252 (default: UTF-8, with or without a BOM; a byte "
+        "that is not valid in it refuses the file)",
+    )
     imp.set_defaults(fn=cmd_import)
     tab = sub.add_parser("tables", help="every table with row count and last update")
     tab.set_defaults(fn=cmd_tables)

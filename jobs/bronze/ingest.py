@@ -20,12 +20,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jobs.bronze.csvlines import CsvFileError, read_staged, stage_lines
 from jobs.common.log import event
 from jobs.io.tables import Catalog
 from jobs.sources.contracts import Contract
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 REGISTRY = "ops.file_registry"
 SUFFIXES = {"csv": (".csv",), "json": (".json", ".jsonl", ".ndjson"), "parquet": (".parquet",)}
@@ -95,51 +96,64 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def read_files(spark: SparkSession, files: list[LandingFile], contract: Contract) -> DataFrame:
+def stage_csv(files: Sequence[LandingFile], staging: Path) -> tuple[dict[LandingFile, tuple[str, ...]], dict]:
+    """Stage each CSV file (jobs/bronze/csvlines.py): (file -> header of the staged ones, file -> reason of those
+    refused). A file that is not valid UTF-8 or whose header cannot be a table's is rejected whole with its reason,
+    the others load (issue 11, defect 2: raised, it would fail this ingest and every later one)."""
+    headers: dict[LandingFile, tuple[str, ...]] = {}
+    rejects: dict[LandingFile, str] = {}
+    for f in files:
+        try:
+            headers[f] = stage_lines(Path(f.abs_path), staging / f.rel_path, delta_names=True)
+        except CsvFileError as exc:
+            rejects[f] = str(exc)
+    return headers, rejects
+
+
+def read_files(
+    spark: SparkSession,
+    files: list[LandingFile],
+    contract: Contract,
+    *,
+    staging: Path,
+    headers: Mapping[LandingFile, tuple[str, ...]] | None = None,
+) -> DataFrame:
     """Read one source's files as delivered: CSV/JSON values as strings, Parquet typed; columns unioned
     by name (a file with a new column keeps it; files without it get nulls). A line that does not parse
-    keeps its text in `_corrupt_record` (quarantined as MALFORMED by the contract step)."""
+    keeps its text in `_corrupt_record` (quarantined as MALFORMED by the contract step). CSV files are read one
+    line per record through copies under `staging` (jobs/bronze/csvlines.py), with each line's `_line_no`."""
     from pyspark.sql import functions as F
 
     paths = [f.abs_path for f in files]
-    parts = F.split(F.col("_metadata.file_path"), "/")
-    rel = F.concat_ws("/", F.element_at(parts, -3), F.element_at(parts, -2), F.element_at(parts, -1))
+
+    def rel(path: Column) -> Column:  # `<source>/<YYYY-MM-DD>/<file>`: a landing file's, or its staged copy's
+        parts = F.split(path, "/")
+        return F.concat_ws("/", F.element_at(parts, -3), F.element_at(parts, -2), F.element_at(parts, -1))
+
     if contract.format == "csv":
-        frames = [
-            spark.read.csv(
-                group, header=True, schema=_all_strings(header), mode="PERMISSIVE", multiLine=True, escape='"'
-            )
-            for header, group in _by_csv_header(paths).items()
+        groups: dict[tuple[str, ...], list[str]] = {}
+        if headers is None:
+            headers, rejects = stage_csv(files, staging)
+            if rejects:
+                raise CsvFileError(next(iter(rejects.values())))
+        for f in files:
+            groups.setdefault(headers[f], []).append(str(staging / f.rel_path))
+        frames = [  # a new column in some files never shifts values: one read per header
+            read_staged(spark, group, header=header)
+            .withColumn("_source_file", rel(F.col("_staged_path")))
+            .drop("_staged_path")
+            for header, group in groups.items()
         ]
     elif contract.format == "json":
         frames = [spark.read.json(paths, primitivesAsString=True, mode="PERMISSIVE")]
     else:
         frames = [spark.read.option("mergeSchema", "true").parquet(*paths)]
-    frames = [f.withColumn("_source_file", rel) for f in frames]
+    if contract.format != "csv":
+        frames = [f.withColumn("_source_file", rel(F.col("_metadata.file_path"))) for f in frames]
     df = frames[0]
     for other in frames[1:]:
         df = df.unionByName(other, allowMissingColumns=True)
     return df
-
-
-def _all_strings(header: tuple[str, ...]) -> str:
-    """Every column of a CSV header as a string, plus the column Spark fills with lines it cannot parse."""
-    return ", ".join([*(f"`{c}` string" for c in header), "_corrupt_record string"])
-
-
-def _by_csv_header(paths: list[str]) -> dict[tuple[str, ...], list[str]]:
-    """Group CSV files by their header line so a new column in some files never shifts values."""
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for path in paths:
-        with open(path, newline="", encoding="utf-8") as handle:
-            try:
-                header = tuple(next(csv.reader(handle)))
-            except StopIteration as exc:
-                raise LandingError(f"{path}: empty CSV file (no header)") from exc
-        if len(set(header)) != len(header) or any(not h.strip() for h in header):
-            raise LandingError(f"{path}: header has empty or repeated column names: {list(header)}")
-        groups.setdefault(header, []).append(path)
-    return groups
 
 
 def parquet_rejects(files: Sequence[LandingFile], *, expected: Mapping[str, str]) -> dict[LandingFile, str]:
@@ -234,6 +248,7 @@ def ingest_source(
     *,
     up_to: date | None,
     registered: list[tuple[str, str, str, int]],
+    staging: Path,
 ) -> list[tuple]:
     """Append the source's new files to bronze as one batch; returns the rows to add to the file registry
     (written once per run by the caller, after every bronze commit)."""
@@ -252,12 +267,18 @@ def ingest_source(
     if contract.format == "parquet":
         candidates = [f for f in new if f not in empty]
         rejected = parquet_rejects(candidates, expected=bronze_types(catalog, contract.source))
-        for f, reason in rejected.items():
-            event("bronze.rejected", level=30, source=contract.source, file=f.rel_path, reason=reason)
+    headers = None
+    if contract.format == "csv":
+        headers, rejected = stage_csv([f for f in new if f not in empty], staging)
+    for f, reason in rejected.items():
+        event("bronze.rejected", level=30, source=contract.source, file=f.rel_path, reason=reason)
     readable = [f for f in new if f not in empty and f not in rejected]
     if readable:
         df = stamp_batch(
-            read_files(spark, readable, contract), source=contract.source, batch_no=batch_no, ingested_at=ingest_time()
+            read_files(spark, readable, contract, staging=staging, headers=headers),
+            source=contract.source,
+            batch_no=batch_no,
+            ingested_at=ingest_time(),
         )
         catalog.append_once(
             df, f"bronze.{contract.source}", app_id=f"bronze.{contract.source}", version=batch_no, merge_schema=True

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from jobs.bronze.csvlines import staging_area
 from jobs.bronze.ingest import REGISTRY, ingest_source, read_registry
 from jobs.common.config import Config
 from jobs.common.log import stage
@@ -25,11 +26,13 @@ def run_bronze(cfg: Config, *, landing: Path | None = None, up_to: date | None =
     specs = [s for s in SPECS if s.origin == LANDING]
     contracts = load_contracts(cfg.ingest.contracts_dir, specs)
     landing = Path(landing or cfg.paths.landing)
-    with stage("ingest.bronze") as info:
+    with stage("ingest.bronze") as info, staging_area(cfg.home) as staging:
         registered = read_registry(catalog)
 
         def load(name: str) -> list[tuple]:
-            return ingest_source(spark, catalog, contracts[name], landing, up_to=up_to, registered=registered)
+            return ingest_source(
+                spark, catalog, contracts[name], landing, up_to=up_to, registered=registered, staging=staging
+            )
 
         # each source appends to its own bronze table: independent commits, submitted concurrently
         per_source = map_parallel(load, [s.name for s in specs], workers=cfg.ingest.parallel_tables)

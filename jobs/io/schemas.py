@@ -70,7 +70,7 @@ SCHEMAS: dict[str, str] = {
     ),
     "silver.quarantine": (
         "source string, batch_id string, source_file string, row_id long, reason_code string, column string, "
-        "detail string, record string, quarantined_at timestamp"
+        "detail string, record string, quarantined_at timestamp, line_no long"
     ),
     "restricted.pii": "token string, pii_type string, value string",
     # -- ops: the pipeline's own bookkeeping --------------------------------------------------------------

@@ -182,9 +182,14 @@ class Catalog:
 
         self._with_retries(attempt, name)
 
-    def overwrite_where(self, df: DataFrame, name: str, where: str, *, partition_by: Sequence[str] = ()) -> None:
-        """Atomically replace the rows matching `where` (replaceWhere) with `df`; creates on first write."""
+    def overwrite_where(
+        self, df: DataFrame, name: str, where: str, *, partition_by: Sequence[str] = (), merge_schema: bool = False
+    ) -> None:
+        """Atomically replace the rows matching `where` (replaceWhere) with `df`; creates on first write.
+        `merge_schema` adds `df`'s new columns to the table."""
         writer = df.write.format("delta").mode("overwrite").option("replaceWhere", where)
+        if merge_schema:
+            writer = writer.option("mergeSchema", "true")
         if not self.exists(name):
             writer = self._creating(writer, name).partitionBy(*partition_by)
         self._with_retries(lambda: writer.save(self.path(name)), name)

@@ -15,7 +15,7 @@ from jobs.common.clock import DateRange
 from jobs.sources.contracts import ColumnRule, Contract
 
 REASONS = ("MALFORMED", "MISSING_KEY", "BAD_TYPE", "NULL_REQUIRED", "BAD_ENUM", "OUT_OF_RANGE", "DATE_OUT_OF_RANGE")
-META_COLUMNS = ("_corrupt_record", "_source_file", "_batch_id", "_batch_no", "_row_id", "_ingested_at")
+META_COLUMNS = ("_corrupt_record", "_source_file", "_batch_id", "_batch_no", "_row_id", "_ingested_at", "_line_no")
 TS_FORMATS = {"iso": "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS]XXX", "local": "yyyy-MM-dd HH:mm:ss"}
 # user files (imports): the first pattern that parses wins; times without an offset are read as UTC
 AUTO_TS = (
@@ -121,12 +121,25 @@ def _violations(df: DataFrame, contract: Contract, dates: DateRange | None) -> C
                 F.struct(
                     F.lit("MALFORMED").alias("code"),
                     F.lit("_corrupt_record").alias("column"),
-                    F.lit("the line does not parse as a record of this source").alias("detail"),
+                    _malformed_detail(contract).alias("detail"),
                 ),
             )
         )
     ordered = [c for code in REASONS for c in checks[code]]
     return F.coalesce(*ordered) if ordered else F.lit(None)
+
+
+def _malformed_detail(contract: Contract) -> Column:
+    """Why a line does not parse. A CSV line (jobs/bronze/csvlines.py) has an odd number of quotes, or not the
+    header's number of fields."""
+    generic = F.lit("the line does not parse as a record of this source")
+    if contract.format != "csv":
+        return generic
+    line = F.col("_corrupt_record")
+    quotes = F.length(line) - F.length(F.regexp_replace(line, '"', ""))
+    return F.when(quotes % 2 == 1, F.lit("unbalanced quote: a quoted field must end on its line")).otherwise(
+        F.lit("wrong number of fields: the line does not split into the header's columns")
+    )
 
 
 def apply_contract(df: DataFrame, *, contract: Contract, dates: DateRange | None = None) -> DataFrame:

@@ -74,7 +74,9 @@ class Ingest:
         bronze = self.catalog.read(f"bronze.{contract.source}").where(F.col("_batch_no").isin(batches))
         self._report_new_columns(contract, bronze, batches)
         checked = apply_contract(bronze, contract=contract, dates=self.dates).persist()
-        bad = quarantine_rows(checked, contract=contract, key=self.key, **self.norm)
+        bad = quarantine_rows(
+            checked, contract=contract, key=self.key, name_words=self.cfg.ingest.pii_name_words, **self.norm
+        )
         good = checked.where(F.col(VIOLATION).isNull()).drop(VIOLATION, "_raw_record")
         vault = None
         if contract.pii:
@@ -211,7 +213,9 @@ def process_silver(
         quarantine = union_all(bad_parts)
         # the run's batches' rows replace whatever an earlier, interrupted run of the same batches wrote: a rerun
         # (even one that brings new batches too) never appends them twice (issue 11, defect 9)
-        catalog.overwrite_where(quarantine, "silver.quarantine", batch_filter(pending), partition_by=["source"])
+        catalog.overwrite_where(  # line_no came later: older quarantines gain the column
+            quarantine, "silver.quarantine", batch_filter(pending), partition_by=["source"], merge_schema=True
+        )
         if vault_parts:
             vault = union_all(vault_parts).dropDuplicates(["token"])
             catalog.merge(vault, "restricted.pii", ["token"], update_condition="false")

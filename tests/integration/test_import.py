@@ -82,8 +82,15 @@ def test_bad_rows_are_quarantined_good_rows_load(tmp_path: Path, catalog: Catalo
         ),
         ("", "customer_id=cust,order_ts=when,amount=total", "empty file"),
         ("cust,when,total\n", "customer_id=cust,order_ts=when", "missing required key(s) amount"),
+        # issue 11, defect 6: a bad header is refused naming the column, not a traceback
+        ("cust,when,total,cust\nu-1,2025-01-01,1,x\n", "customer_id=cust,order_ts=when,amount=total",
+         "header column 4 'cust' is repeated"),
+        ("cust,when, total\nu-1,2025-01-01,1\n", "customer_id=cust,order_ts=when,amount=total",
+         "header column 3 ' total' has white space around its name"),
+        ("cust,,total\nu-1,2025-01-01,1\n", "customer_id=cust,amount=total,order_ts=total",
+         "header column 2 has no name"),
     ],
-)
+)  # fmt: skip
 def test_broken_files_are_refused_with_one_line(
     tmp_path: Path, catalog: Catalog, capsys, content: str, mapping: str, message: str
 ) -> None:
@@ -93,6 +100,36 @@ def test_broken_files_are_refused_with_one_line(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
     assert catalog.list_tables() == []
+
+
+def test_a_broken_line_is_quarantined_with_its_line_number_and_never_swallows_the_next(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    """Issue 11, defect 6: an unbalanced quote on line 3 used to swallow line 4 into one field (2 rows counted)."""
+    path = tmp_path / "orders.csv"
+    path.write_text('cust,when,total\nu-1,2025-01-01,10\nu-2,"2025-01-02,11\nu-3,2025-01-03,12\n')
+    argv = ["import", "orders", str(path), "--channel", "pos2", "--map", "customer_id=cust,order_ts=when,amount=total"]
+    assert main(argv) == 0
+    assert sorted(r.customer_id for r in catalog.read("silver.order_lines").collect()) == ["u-1", "u-3"]
+    bad = [(r.reason_code, r.line_no, r.detail) for r in catalog.read("silver.quarantine").collect()]
+    assert bad == [("MALFORMED", 3, "unbalanced quote: a quoted field must end on its line")]
+    audit = catalog.read("ops.batch_audit").first()
+    assert (audit.bronze_rows, audit.loaded, audit.quarantined) == (3, 2, 1)
+
+
+def test_a_latin1_file_is_refused_unless_its_encoding_is_given(tmp_path: Path, catalog: Catalog, capsys) -> None:
+    """Issue 11, defect 6: Latin-1 bytes used to become U+FFFD silently."""
+    path = tmp_path / "sales.csv"
+    path.write_bytes("s,p,d,u\nS1,CAFÉ-1,2025-01-01,4\nS1,GRÜN-2,2025-01-01,1\n".encode("latin-1"))
+    argv = ["import", "sales", str(path), "--map", "store_id=s,sku=p,date=d,units=u"]
+    assert main(argv) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"{path}: line 2 (byte offset 14) is not valid utf-8" in err and "--encoding" in err
+    assert catalog.list_tables() == []
+    assert main([*argv, "--encoding", "latin-1"]) == 0
+    got = sorted(r.sku for r in catalog.read("silver.daily_sales_imported").collect())
+    assert got == ["CAFÉ-1", "GRÜN-2"]
 
 
 def test_interactions_and_sales(tmp_path: Path, catalog: Catalog) -> None:

@@ -82,3 +82,5 @@ class Ingest:
     min_date: date
     rekey_max_lag_versions: Annotated[int, Field(ge=1)]  # identity_map versions a re-keyed table may lag (upkeep)
     today: date | None = None  # None: the UTC date of the wall clock; set: "today" pinned (tests, replays)
+    # PII kind -> words that make a column the contract does not know PII by its name (quarantine masking)
+    pii_name_words: dict[str, tuple[str, ...]] = field(default_factory=dict)

@@ -45,3 +45,24 @@ def test_parquet_files_of_another_column_type_or_unreadable_are_rejected_with_th
     later = parquet_rejects(batch, expected={"x": "string", "y": "string"})  # bronze's types win
     assert set(later) == {files["a"], files["b"], files["d"]}
     assert later[files["a"]] == "column types differ from the source's: x is int, expected string"
+
+
+def test_csv_files_not_in_utf8_or_with_a_bad_header_are_rejected_and_the_others_staged(tmp_path: Path) -> None:
+    """Issue 11, defect 2 for CSV: a Latin-1 file or a repeated column name is rejected with its reason (raised,
+    it would fail this ingest and every later one); the good file is staged with its header."""
+    from jobs.bronze.ingest import LandingFile, stage_csv
+
+    contents = {
+        "good.csv": "id,city\n1,Köln\n".encode(),
+        "latin1.csv": "id,city\n1,Köln\n".encode("latin-1"),
+        "repeated.csv": b"id,id\n1,2\n",
+    }
+    files = {}
+    for name, data in contents.items():
+        (tmp_path / name).write_bytes(data)
+        files[name] = LandingFile("stores", f"stores/2025-01-01/{name}", str(tmp_path / name), "", len(data))
+    headers, rejects = stage_csv(list(files.values()), tmp_path / "staging")
+    assert headers == {files["good.csv"]: ("id", "city")}
+    assert set(rejects) == {files["latin1.csv"], files["repeated.csv"]}
+    assert "line 2" in rejects[files["latin1.csv"]] and "repeated" in rejects[files["repeated.csv"]]
+    assert (tmp_path / "staging" / "stores/2025-01-01/good.csv").exists()

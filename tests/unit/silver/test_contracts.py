@@ -151,6 +151,8 @@ def test_every_date_floor_of_the_repository_contracts_is_a_date() -> None:
         ("stores", "opened_at"): dt.date(1900, 1, 1),
         ("products", "launched_at"): dt.date(1900, 1, 1),
     }
+
+
 def test_an_epoch_ms_value_out_of_timestamp_range_is_a_bad_type_not_a_failed_job(spark) -> None:
     """Issue 11, defect 2a: timestamp_millis(99999999999999999) overflowed and failed every ingest of the batch."""
     contract = Contract(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from datetime import date, datetime
 
 from pyspark.sql import functions as F
@@ -24,7 +25,7 @@ CONTRACT = Contract(
 META = "_source_file string, _batch_id string, _batch_no int, _row_id long, _ingested_at timestamp"
 QUARANTINE = (
     "source string, batch_id string, source_file string, row_id long, reason_code string, column string, "
-    "detail string, record string, quarantined_at timestamp"
+    "detail string, record string, quarantined_at timestamp, line_no long"
 )
 AT = datetime(2025, 3, 2, 6, 0)
 VIOLATION = "struct<code:string,column:string,detail:string>"
@@ -54,29 +55,29 @@ def test_each_broken_row_is_kept_once_with_its_reason_and_pii_masked(spark) -> N
     expected = spark.createDataFrame(
         [
             ("web_orders", b, f, 1, "MISSING_KEY", "id", "key column id is empty",
-             '{"id":"","qty":"1","phone":null}', AT),
+             '{"id":"","qty":"1","phone":null}', AT, None),
             ("web_orders", b, f, 2, "BAD_TYPE", "qty", "qty=x is not a valid int",
-             f'{{"id":"c","qty":"x","phone":"token:{t2}"}}', AT),
+             f'{{"id":"c","qty":"x","phone":"token:{t2}"}}', AT, None),
             ("web_orders", b, f, 3, "NULL_REQUIRED", "qty", "required column qty is empty",
-             '{"id":"d","qty":null,"phone":null}', AT),
+             '{"id":"d","qty":null,"phone":null}', AT, None),
             ("web_orders", b, f, 4, "OUT_OF_RANGE", "qty", "qty=0 < 1",
-             f'{{"id":"e","qty":"0","phone":"token:{t4}"}}', AT),
+             f'{{"id":"e","qty":"0","phone":"token:{t4}"}}', AT, None),
         ],
         QUARANTINE,
     )  # fmt: skip
     assertDataFrameEqual(got, expected)
 
 
-def test_an_unparsable_line_is_kept_only_as_its_hash(spark) -> None:
+def test_an_unparsable_line_is_kept_only_as_its_hash_with_its_line_number(spark) -> None:
+    """Values Spark split from a broken line may be shifted into any column: none of them is kept (defect 7)."""
     raw = spark.createDataFrame(
-        [("a", "1", "555", "x,555-0101,,", "f.csv", "b", 1, 7, AT)],
-        f"id string, qty string, phone string, _corrupt_record string, {META}",
+        [("a", "Jane Roe", "555", 'x,"Jane Roe,555-0101,,', "f.csv", "b", 1, 7, AT, 9)],
+        f"id string, qty string, phone string, _corrupt_record string, {META}, _line_no long",
     )
     got = quarantine_rows(
         apply_contract(raw, contract=CONTRACT), contract=CONTRACT, key=KEY, country_code="1", national_digits=10
     )
-    digest = hashlib.sha256(b"x,555-0101,,").hexdigest()
-    record = f'{{"id":"a","qty":"1","phone":"token:{token("phone", "555")}","_corrupt_record":"sha256:{digest}"}}'
+    digest = hashlib.sha256(b'x,"Jane Roe,555-0101,,').hexdigest()
     expected = spark.createDataFrame(
         [
             (
@@ -86,13 +87,66 @@ def test_an_unparsable_line_is_kept_only_as_its_hash(spark) -> None:
                 7,
                 "MALFORMED",
                 "_corrupt_record",
-                "the line does not parse as a record of this source",
-                record,
+                "unbalanced quote: a quoted field must end on its line",
+                f'{{"_corrupt_record":"sha256:{digest}"}}',
                 AT,
+                9,
             )
         ],
         QUARANTINE,
     )
+    assertDataFrameEqual(got, expected)
+
+
+NAME_WORDS = {"email": ("email", "e_mail"), "phone": ("phone", "mobile"), "name": ("name",)}
+PEOPLE = Contract(
+    source="crm",
+    format="csv",
+    keys=("id",),
+    pii={"email": "email"},
+    columns=(ColumnRule("id", "string"), ColumnRule("city", "string"), ColumnRule("qty", "int")),
+)
+
+
+def test_no_raw_pii_is_quarantined_whatever_the_rows_shape(spark) -> None:
+    """Issue 11, defect 7: a renamed header ('Email', 'Mobile No'), a shifted row (an email in `city`), a phone in an
+    unknown column and a raw phone in a BAD_TYPE detail are all masked; dates, amounts and ids are kept."""
+    meta = ("f.csv", "b", 1)
+    raw = spark.createDataFrame(
+        [
+            ("1", "Lyon", "x", "Ann.Lee@Example.com", "+1 (415) 555-0101", "call 415.555.0102 after 6", "2025-03-01",
+             *meta, 1, AT),
+            ("2", "bob@example.org", "y", None, None, "ref 100000008 paid 1234567.50", "2025-03-01T10:00:00Z",
+             *meta, 2, AT),
+            ("3", "Paris", "(212) 555-0100", None, None, "20250301", "+44 20 7946 0958", *meta, 3, AT),
+        ],
+        f"id string, city string, qty string, Email string, `Mobile No` string, notes string, seen string, {META}",
+    )  # fmt: skip
+    got = quarantine_rows(
+        apply_contract(raw, contract=PEOPLE),
+        contract=PEOPLE,
+        key=KEY,
+        country_code="1",
+        national_digits=10,
+        name_words=NAME_WORDS,
+    ).select("row_id", "detail", "record")
+    email1, phone1 = token("email", "ann.lee@example.com"), token("phone", "14155550101")
+
+    def record(id_: str, city: str, qty: str, email: str | None, mobile: str | None, notes: str, seen: str) -> str:
+        values = {"id": id_, "city": city, "qty": qty, "Email": email, "Mobile No": mobile, "notes": notes}
+        return json.dumps({**values, "seen": seen}, separators=(",", ":"))
+
+    expected = spark.createDataFrame(
+        [
+            (1, "qty=x is not a valid int", record(
+                "1", "Lyon", "x", f"token:{email1}", f"token:{phone1}", "call <phone> after 6", "2025-03-01")),
+            (2, "qty=y is not a valid int", record(
+                "2", "<email>", "y", None, None, "ref 100000008 paid 1234567.50", "2025-03-01T10:00:00Z")),
+            (3, "qty=<phone> is not a valid int", record(
+                "3", "Paris", "<phone>", None, None, "20250301", "<phone>")),
+        ],
+        "row_id long, detail string, record string",
+    )  # fmt: skip
     assertDataFrameEqual(got, expected)
 
 
