@@ -24,6 +24,7 @@ from jobs.sources.contracts import Contract
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
 
 REGISTRY = "ops.file_registry"
 SUFFIXES = {"csv": (".csv",), "json": (".json", ".jsonl", ".ndjson"), "parquet": (".parquet",)}
@@ -120,16 +121,20 @@ def read_files(spark: SparkSession, files: list[LandingFile], contract: Contract
     return df
 
 
-def _all_strings(header: tuple[str, ...]) -> str:
-    """Every column of a CSV header as a string, plus the column Spark fills with lines it cannot parse."""
-    return ", ".join([*(f"`{c}` string" for c in header), "_corrupt_record string"])
+def _all_strings(header: tuple[str, ...]) -> StructType:
+    """Every column of a CSV header as a string, plus the column Spark fills with lines it cannot parse. A schema
+    object, not DDL text: a delivered name may hold backticks, commas or spaces."""
+    from pyspark.sql import types as T
+
+    return T.StructType([T.StructField(c, T.StringType()) for c in (*header, "_corrupt_record")])
 
 
 def _by_csv_header(paths: list[str]) -> dict[tuple[str, ...], list[str]]:
-    """Group CSV files by their header line so a new column in some files never shifts values."""
+    """Group CSV files by their header line so a new column in some files never shifts values. Bytes that are not
+    UTF-8 are decoded as Spark decodes them (replaced), so a file in another encoding is read, not a crash."""
     groups: dict[tuple[str, ...], list[str]] = {}
     for path in paths:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
             try:
                 header = tuple(next(csv.reader(handle)))
             except StopIteration as exc:
