@@ -96,6 +96,7 @@ class Case:
     rows: int | None
     bad: frozenset[int] = frozenset()
     maybe: frozenset[int] = frozenset()
+    seen: bool = False  # the same bytes were a case of an earlier example
 
     @property
     def file_level(self) -> bool:
