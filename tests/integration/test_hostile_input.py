@@ -192,13 +192,14 @@ def test_hostile_landing_files_are_loaded_quarantined_or_refused(world: World, d
     catalog = world.catalog
     registry = {r["file"]: r["status"] for r in catalog.read("ops.file_registry").collect()}
     rels = {name: f"{c.source}/{day}/{name}" for name, c in cases.items()}
+    failures: list[str] = []
     quarantine = catalog.read("silver.quarantine").where(F.col("source_file").isin(list(rels.values())))
     q_rows = quarantine.select("source_file", "row_id", "reason_code", "column").collect()
     for name, case in cases.items():
         RAN.append(name)
         if name in refused:
             continue
-        if case.seen and case.kind != "empty":  # the same bytes loaded before: by design not loaded again
+        if case.seen:  # the same bytes loaded before: by design not loaded again
             assert registry.get(rels[name]) == "duplicate_content", f"{case.kind}: {rels[name]}"
             continue
         rel = rels[name]
@@ -208,8 +209,13 @@ def test_hostile_landing_files_are_loaded_quarantined_or_refused(world: World, d
             bronze = (
                 catalog.read(f"bronze.{case.source}").where(F.col("_source_file") == rel).select("_row_id").collect()
             )
-        _check_case(case, rel, registry[rel], bronze, [q for q in q_rows if q["source_file"] == rel])
+        try:  # every case checked: one failing case does not hide the others
+            _check_case(case, rel, registry[rel], bronze, [q for q in q_rows if q["source_file"] == rel])
+        except AssertionError as exc:
+            failures.append(str(exc).splitlines()[0])
     audit = catalog.read("ops.batch_audit")
     total = F.col("loaded") + F.col("superseded") + F.col("duplicate") + F.col("quarantined")
     assert audit.where(total != F.col("bronze_rows")).collect() == []
     print(f"example {n}: {len(cases)} hostile landing files, {len(refused)} refused with exit 3")
+    print("\n".join(f"FAILED CASE {f}" for f in failures))
+    assert not failures, "\n".join(failures)
