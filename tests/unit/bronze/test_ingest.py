@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jobs.bronze.ingest import _all_strings, _by_csv_header, file_sha256
+from jobs.bronze.ingest import file_sha256
 
 
 def test_file_sha256_equals_the_digest_of_the_whole_content(tmp_path: Path) -> None:
