@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jobs.bronze.csvlines import CsvFileError, read_staged, stage_lines
+from jobs.bronze.jsonlines import read_json_lines
 from jobs.common.log import event
 from jobs.io.tables import Catalog
 from jobs.sources.contracts import Contract
@@ -121,7 +122,8 @@ def read_files(
     """Read one source's files as delivered: CSV/JSON values as strings, Parquet typed; columns unioned
     by name (a file with a new column keeps it; files without it get nulls). A line that does not parse
     keeps its text in `_corrupt_record` (quarantined as MALFORMED by the contract step). CSV files are read one
-    line per record through copies under `staging` (jobs/bronze/csvlines.py), with each line's `_line_no`."""
+    line per record through copies under `staging` (jobs/bronze/csvlines.py), with each line's `_line_no`; JSON
+    files one line per record too (jobs/bronze/jsonlines.py)."""
     from pyspark.sql import functions as F
 
     paths = [f.abs_path for f in files]
@@ -145,11 +147,14 @@ def read_files(
             for header, group in groups.items()
         ]
     elif contract.format == "json":
-        frames = [spark.read.json(paths, primitivesAsString=True, mode="PERMISSIVE")]
+        lines = read_json_lines(spark, paths, preferred=[c.name for c in contract.columns])
+        frames = [lines.withColumn("_source_file", rel(F.col("_path"))).drop("_path")]
     else:
-        frames = [spark.read.option("mergeSchema", "true").parquet(*paths)]
-    if contract.format != "csv":
-        frames = [f.withColumn("_source_file", rel(F.col("_metadata.file_path"))) for f in frames]
+        frames = [
+            spark.read.option("mergeSchema", "true")
+            .parquet(*paths)
+            .withColumn("_source_file", rel(F.col("_metadata.file_path")))
+        ]
     df = frames[0]
     for other in frames[1:]:
         df = df.unionByName(other, allowMissingColumns=True)
@@ -258,21 +263,22 @@ def ingest_source(
     seen_paths = frozenset(r[1] for r in known)
     loaded_hashes = {r[2] for r in known}
     batch_id = batch_id_of(contract.source, batch_no)
-    new, dupes = [], []
+    new, empty, dupes = [], [], []
     for f in discover(landing, contract, up_to=up_to, skip=seen_paths):
+        if is_empty(Path(f.abs_path), contract.format):  # `empty` however many empty files came before
+            empty.append(f)
+            continue
         (dupes if f.sha256 in loaded_hashes else new).append(f)
         loaded_hashes.add(f.sha256)
-    empty = [f for f in new if is_empty(Path(f.abs_path), contract.format)]
     rejected: dict[LandingFile, str] = {}
     if contract.format == "parquet":
-        candidates = [f for f in new if f not in empty]
-        rejected = parquet_rejects(candidates, expected=bronze_types(catalog, contract.source))
+        rejected = parquet_rejects(new, expected=bronze_types(catalog, contract.source))
     headers = None
     if contract.format == "csv":
-        headers, rejected = stage_csv([f for f in new if f not in empty], staging)
+        headers, rejected = stage_csv(new, staging)
     for f, reason in rejected.items():
         event("bronze.rejected", level=30, source=contract.source, file=f.rel_path, reason=reason)
-    readable = [f for f in new if f not in empty and f not in rejected]
+    readable = [f for f in new if f not in rejected]
     if readable:
         df = stamp_batch(
             read_files(spark, readable, contract, staging=staging, headers=headers),
@@ -283,7 +289,7 @@ def ingest_source(
         catalog.append_once(
             df, f"bronze.{contract.source}", app_id=f"bronze.{contract.source}", version=batch_no, merge_schema=True
         )
-    if new or dupes:
+    if new or empty or dupes:
         event(
             "bronze.batch",
             source=contract.source,
@@ -305,7 +311,7 @@ def ingest_source(
             status.get(f, "duplicate_content"),
             rejected.get(f),
         )
-        for f in new + dupes
+        for f in new + empty + dupes
     ]
 
 

@@ -11,6 +11,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from jobs.bronze.jsonlines import malformed_reason
 from jobs.common.clock import DateRange
 from jobs.sources.contracts import ColumnRule, Contract
 
@@ -131,11 +132,12 @@ def _violations(df: DataFrame, contract: Contract, dates: DateRange | None) -> C
 
 def _malformed_detail(contract: Contract) -> Column:
     """Why a line does not parse. A CSV line (jobs/bronze/csvlines.py) has an odd number of quotes, or not the
-    header's number of fields."""
-    generic = F.lit("the line does not parse as a record of this source")
-    if contract.format != "csv":
-        return generic
+    header's number of fields; a JSON line (jobs/bronze/jsonlines.py) is not one object with distinct keys."""
     line = F.col("_corrupt_record")
+    if contract.format == "json":
+        return malformed_reason(line)
+    if contract.format != "csv":
+        return F.lit("the line does not parse as a record of this source")
     quotes = F.length(line) - F.length(F.regexp_replace(line, '"', ""))
     return F.when(quotes % 2 == 1, F.lit("unbalanced quote: a quoted field must end on its line")).otherwise(
         F.lit("wrong number of fields: the line does not split into the header's columns")

@@ -30,10 +30,9 @@ def _next_day(landing: Path, source: str) -> Path:
 
 
 def test_an_overflowing_epoch_ms_and_a_retyped_parquet_file_are_set_aside_and_the_rest_loads(
-    spark, cfg: Config
+    spark, cfg: Config, seed_home
 ) -> None:
-    assert main(["generate", "--customers", "20", "--days", "2", "--seed", "3"]) == 0
-    assert main(["ingest"]) == 0
+    seed_home(customers=20, days=2, seed=3)  # generated and ingested
     landing = Path(cfg.paths.landing)
     line = json.loads(next((landing / "app_orders").rglob("*.jsonl")).read_text().splitlines()[0])
     good = {**line, "order_id": "A-GOOD", "version": 1}

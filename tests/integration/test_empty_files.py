@@ -16,9 +16,8 @@ from jobs.io.tables import Catalog
 pytestmark = pytest.mark.integration
 
 
-def test_empty_and_header_only_files_are_registered_audited_and_never_pending(spark, cfg: Config) -> None:
-    assert main(["generate", "--customers", "20", "--days", "2", "--seed", "3"]) == 0
-    assert main(["ingest"]) == 0  # the generated days first: the files below are then the only ones of their batches
+def test_empty_and_header_only_files_are_registered_audited_and_never_pending(spark, cfg: Config, seed_home) -> None:
+    seed_home(customers=20, days=2, seed=3)  # the generated days ingested: the files below are alone in their batches
     landing = Path(cfg.paths.landing)
     last = max(date.fromisoformat(p.name) for p in (landing / "web_orders").iterdir())
     extra = landing / "crm_members" / (last + timedelta(days=1)).isoformat()  # the source's only file of the day

@@ -37,9 +37,9 @@ def _plant_future_order(landing: Path, order_ts: str) -> None:
 
 
 def test_future_rows_are_quarantined_and_a_future_as_of_is_refused(
-    spark, cfg: Config, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    spark, cfg: Config, seed_home, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["generate", "--customers", "20", "--days", "2", "--seed", "3"]) == 0
+    seed_home(customers=20, days=2, seed=3)  # generated and ingested; the future order below is the new file
     landing = Path(cfg.paths.landing)
     today = date.fromisoformat(json.loads((landing / "_manifest.json").read_text())["end_date"])
     monkeypatch.setenv("OMNILAKE__INGEST__TODAY", today.isoformat())  # the data's last day: the tightest bound

@@ -4,12 +4,12 @@ duplicate keys, far dates, unknown enums, epoch overflow, Parquet type changes).
 
 The contract, for each file: `ingest` exits 0 and the file's rows are all accounted for (its bronze rows are the
 records it holds; the mutated rows are quarantined with a reason, the untouched clean rows are not; a file broken as a
-whole may instead be quarantined as a whole), or it exits 3 with one line naming the file and no table changed. Every
-audited batch balances (bronze_rows = loaded + superseded + duplicate + quarantined).
+whole may instead be rejected whole, with its reason in the registry), or it exits 3 with one line naming the file and
+no table changed. Every audited batch balances (bronze_rows = loaded + superseded + duplicate + quarantined).
 
 One ingest per hypothesis example: every kind of ALL_CASES, each on a source drawn for it (32 files in one new
-delivery folder), so two examples run 64 cases. HOSTILE_SKIP=kind,fmt:kind,... leaves kinds out (to look past a
-known crash).
+delivery folder). `make test` runs one example (32 cases); HOSTILE_EXAMPLES=N runs N (a deeper search, ~3 min an
+example). HOSTILE_SKIP=kind,fmt:kind,... leaves kinds out (to look past a known crash).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import csv
 import itertools
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
+from jobs.bronze.ingest import is_empty
 from jobs.cli import main
 from jobs.io.tables import Catalog
 from jobs.sources.contracts import load_contracts
@@ -35,11 +37,12 @@ from tests.support.config import make_config
 from tests.support.hostile import ALL_CASES, WHEN, Base, Case, hostile_case
 
 pytestmark = pytest.mark.integration
-EXAMPLES = 2
+# each example lands one file of every (format, kind) case and runs one ingest; more: HOSTILE_EXAMPLES=5 make test
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "1"))
 SUFFIX = {"csv": "csv", "json": "jsonl", "parquet": "parquet"}
 _examples = itertools.count()
 RAN: list[str] = []
-WRITTEN: set[bytes] = set()  # contents of earlier examples: a byte-identical file is registered duplicate_content
+WRITTEN: set[tuple[str, bytes]] = set()  # (source, contents) of earlier examples: a copy is duplicate_content
 
 
 @dataclass
@@ -73,14 +76,13 @@ def _base(catalog: Catalog, landing: Path, source: str, contract) -> Base | None
 
 
 @pytest.fixture(scope="module")
-def world(spark, tmp_path_factory: pytest.TempPathFactory):
+def world(spark, tmp_path_factory: pytest.TempPathFactory, ingested_template):
     home = tmp_path_factory.mktemp("hostile") / "home"
+    shutil.copytree(ingested_template(customers=20, days=2, seed=3), home)  # generated and ingested
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("OMNILAKE_ENV", "test")
         mp.setenv("OMNILAKE_HOME", str(home))
         cfg = make_config(home)
-        assert main(["generate", "--customers", "20", "--days", "2", "--seed", "3"]) == 0
-        assert main(["ingest"]) == 0
         catalog = Catalog.from_config(spark, cfg)
         landing = Path(cfg.paths.landing)
         contracts = load_contracts(cfg.ingest.contracts_dir)
@@ -137,15 +139,12 @@ def _ingest_until_clean(catalog: Catalog, cases: dict[str, Path], capsys) -> set
         cases[named[0]].rename(cases[named[0]].parent.parent.parent / f"refused-{named[0]}")
 
 
-def _check_case(case: Case, rel: str, status: str, bronze: list, quarantine: list) -> None:
+def _check_case(case: Case, rel: str, status: str, reason: str | None, bronze: list, quarantine: list) -> None:
     where = f"{case.kind} ({case.source}, {rel})"
     assert all(q["reason_code"] for q in quarantine), f"{where}: a quarantine row without a reason"
-    if case.kind == "empty":
-        assert status == "empty", where
-        return
-    if status != "loaded":  # the file quarantined as a whole
+    if status != "loaded":  # the file refused as a whole: `rejected`, with its reason in the registry
         assert case.file_level, f"{where}: registered {status}, its good rows not loaded"
-        assert quarantine and not bronze, f"{where}: registered {status} without a quarantine row naming it"
+        assert status == "rejected" and reason and not bronze, f"{where}: registered {status} with no reason"
         return
     positions = {row_id: i for i, row_id in enumerate(sorted(r["_row_id"] for r in bronze))}
     bad = {positions[q["row_id"]] for q in quarantine if q["row_id"] in positions}
@@ -184,13 +183,15 @@ def test_hostile_landing_files_are_loaded_quarantined_or_refused(world: World, d
         folder = world.landing / base.source / day
         folder.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(case.content)
-        case.seen = case.content in WRITTEN
+        case.seen = (base.source, case.content) in WRITTEN  # a source's registry dedups its own files
         cases[name] = case
-    WRITTEN.update(c.content for c in cases.values())  # (before the ingest: a failed example is replayed)
+    WRITTEN.update((c.source, c.content) for c in cases.values())  # (before the ingest: a failed example is replayed)
     paths = {name: world.landing / c.source / day / name for name, c in cases.items()}
     refused = _ingest_until_clean(world.catalog, paths, capsys)
     catalog = world.catalog
-    registry = {r["file"]: r["status"] for r in catalog.read("ops.file_registry").collect()}
+    rows = catalog.read("ops.file_registry").collect()
+    registry = {r["file"]: r["status"] for r in rows}
+    reasons = {r["file"]: r["reason"] for r in rows}
     rels = {name: f"{c.source}/{day}/{name}" for name, c in cases.items()}
     failures: list[str] = []
     quarantine = catalog.read("silver.quarantine").where(F.col("source_file").isin(list(rels.values())))
@@ -198,6 +199,9 @@ def test_hostile_landing_files_are_loaded_quarantined_or_refused(world: World, d
     for name, case in cases.items():
         RAN.append(name)
         if name in refused:
+            continue
+        if is_empty(paths[name], case.fmt):  # no bytes, or (CSV) not even a header: never read
+            assert registry.get(rels[name]) == "empty", f"{case.kind}: {rels[name]} holds nothing to load"
             continue
         if case.seen:  # the same bytes loaded before: by design not loaded again
             assert registry.get(rels[name]) == "duplicate_content", f"{case.kind}: {rels[name]}"
@@ -210,7 +214,7 @@ def test_hostile_landing_files_are_loaded_quarantined_or_refused(world: World, d
                 catalog.read(f"bronze.{case.source}").where(F.col("_source_file") == rel).select("_row_id").collect()
             )
         try:  # every case checked: one failing case does not hide the others
-            _check_case(case, rel, registry[rel], bronze, [q for q in q_rows if q["source_file"] == rel])
+            _check_case(case, rel, registry[rel], reasons[rel], bronze, [q for q in q_rows if q["source_file"] == rel])
         except AssertionError as exc:
             failures.append(str(exc).splitlines()[0])
     audit = catalog.read("ops.batch_audit")
