@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 CORRUPT = "_corrupt_record"
 LINE_NO = "_line_no"
+# the columns bronze adds to a source's own (the reader's and stamp_batch's): no delivered column may be named so
+META_COLUMNS = (CORRUPT, "_source_file", "_batch_id", "_batch_no", "_row_id", "_ingested_at", LINE_NO)
 DELTA_INVALID = " ,;{}()\n\t="  # characters Delta refuses in a column name (without column mapping)
 _BOM = codecs.BOM_UTF8
 _WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)

@@ -13,16 +13,13 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
-from jobs.bronze.csvlines import CORRUPT, DELTA_INVALID
+from jobs.bronze.csvlines import CORRUPT, DELTA_INVALID, META_COLUMNS
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
 ODD_LINE = "the line does not parse, or a key is no valid column name or differs from its column but for case"
-RESERVED = frozenset(  # bronze's own columns: a key spelled like one is no column of the source
-    n.lower()
-    for n in ("_corrupt_record", "_source_file", "_batch_id", "_batch_no", "_row_id", "_ingested_at", "_line_no")
-)
+RESERVED = frozenset(n.lower() for n in META_COLUMNS)  # a key spelled like one of bronze's is no column of the source
 
 
 def column_names(keys: Mapping[str, int], preferred: Collection[str] = ()) -> list[str]:
@@ -42,9 +39,15 @@ def malformed(value: Column, names: list[str]) -> Column:
     from pyspark.sql import functions as F
 
     keys = F.json_object_keys(value)  # null: not a JSON object
-    distinct = F.size(F.array_distinct(F.transform(keys, F.lower))) == F.size(keys)
     known = F.forall(keys, lambda k: k.isin(names)) if names else F.size(keys) == 0
-    return ~F.is_valid_utf8(value) | keys.isNull() | ~distinct | ~known
+    return ~F.is_valid_utf8(value) | keys.isNull() | _repeated(keys) | ~known
+
+
+def _repeated(keys: Column) -> Column:
+    """True when a key of the array appears twice, ignoring case."""
+    from pyspark.sql import functions as F
+
+    return F.size(F.array_distinct(F.transform(keys, F.lower))) < F.size(keys)
 
 
 def malformed_reason(line: Column) -> Column:
@@ -55,10 +58,7 @@ def malformed_reason(line: Column) -> Column:
     return (
         F.when(~F.is_valid_utf8(line), F.lit("the line is not valid UTF-8"))
         .when(keys.isNull(), F.lit("the line is not one JSON object"))
-        .when(
-            F.size(F.array_distinct(F.transform(keys, F.lower))) < F.size(keys),
-            F.lit("a key appears twice in the object (or twice but for case)"),
-        )
+        .when(_repeated(keys), F.lit("a key appears twice in the object (or twice but for case)"))
         .otherwise(F.lit(ODD_LINE))
     )
 

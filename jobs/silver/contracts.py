@@ -11,12 +11,12 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from jobs.bronze.csvlines import META_COLUMNS
 from jobs.bronze.jsonlines import malformed_reason
 from jobs.common.clock import DateRange
 from jobs.sources.contracts import ColumnRule, Contract
 
 REASONS = ("MALFORMED", "MISSING_KEY", "BAD_TYPE", "NULL_REQUIRED", "BAD_ENUM", "OUT_OF_RANGE", "DATE_OUT_OF_RANGE")
-META_COLUMNS = ("_corrupt_record", "_source_file", "_batch_id", "_batch_no", "_row_id", "_ingested_at", "_line_no")
 TS_FORMATS = {"iso": "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS]XXX", "local": "yyyy-MM-dd HH:mm:ss"}
 # user files (imports): the first pattern that parses wins; times without an offset are read as UTC
 AUTO_TS = (
