@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,22 @@ def spark(session_home: Path):
     from jobs.common.spark import build_spark
 
     return build_spark(make_config(session_home))
+
+
+@pytest.fixture(autouse=True)
+def _release_spark_caches() -> Iterator[None]:
+    """After each test, what it left cached in the shared session (frames, Delta's log cache) is dropped, as the warm
+    runner does between commands: otherwise the session's heap grows with every ingest until the driver stalls in
+    GC and exits mid-suite. Starts no session."""
+    yield
+    if "pyspark" in sys.modules:
+        from pyspark.sql import SparkSession
+
+        from jobs.common.spark import release_caches
+
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            release_caches(active)
 
 
 @pytest.fixture()

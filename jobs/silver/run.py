@@ -51,6 +51,7 @@ class Ingest:
         }
         self.tz = cfg.business.channel_timezones
         self.dates = accepted_dates(cfg)  # once per run: every batch of the run is checked against the same range
+        self.cached: list[DataFrame] = []  # frames this run persisted, unpersisted when it ends (release)
 
     def pending_batches(self) -> dict[str, list[int]]:
         """Loaded-but-unaudited batch numbers per source."""
@@ -73,7 +74,7 @@ class Ingest:
         """(bronze rows, checked rows, tokenized valid rows, quarantine rows, PII vault rows) of pending batches."""
         bronze = self.catalog.read(f"bronze.{contract.source}").where(F.col("_batch_no").isin(batches))
         self._report_new_columns(contract, bronze, batches)
-        checked = apply_contract(bronze, contract=contract, dates=self.dates).persist()
+        checked = self._persist(apply_contract(bronze, contract=contract, dates=self.dates))
         bad = quarantine_rows(
             checked, contract=contract, key=self.key, name_words=self.cfg.ingest.pii_name_words, **self.norm
         )
@@ -85,6 +86,16 @@ class Ingest:
                 good = good.withColumn("_birth_year", F.year("birth_date"))
             good = tokenize(good, pii=contract.pii, key=self.key, **self.norm)
         return bronze, checked, good, bad, vault
+
+    def _persist(self, df: DataFrame) -> DataFrame:
+        self.cached.append(df.persist())
+        return df
+
+    def release(self) -> None:
+        """Unpersist what the run cached: a session that serves more commands (the warm runner) keeps no trace."""
+        for df in self.cached:
+            df.unpersist()
+        self.cached.clear()
 
     def _report_new_columns(self, contract: Contract, bronze: DataFrame, batches: list[int]) -> None:
         extra = unknown_columns(bronze, contract=contract)
@@ -156,7 +167,7 @@ class Ingest:
         keys = spec.target.keys
         rows = self.conformed(spec, good)
         existing = self.catalog.read_or_empty(spec.target.name)
-        classified = classify_rows(rows, existing=existing, keys=keys).persist()
+        classified = self._persist(classify_rows(rows, existing=existing, keys=keys))
         winners = classified.where(F.col("_outcome") == LOADED).drop("_outcome", "_batch_no", "_row_id")
         if spec.target.customer_ids:
             id_map = self.catalog.read_or_empty("silver.identity_map")
@@ -201,6 +212,22 @@ def process_silver(
     if not pending:
         event("ingest.silver", pending_batches=0)
         return {"pending_batches": 0}
+    try:
+        return _load(cfg, catalog, run, contracts, pending, full_identity=full_identity)
+    finally:
+        run.release()
+
+
+def _load(
+    cfg: Config,
+    catalog: Catalog,
+    run: Ingest,
+    contracts: dict[str, Contract],
+    pending: dict[str, list[int]],
+    *,
+    full_identity: bool,
+) -> dict[str, Any]:
+    """process_silver's work on the pending batches (`pending`: source -> batch numbers, in load order)."""
     specs = [s for s in SPECS if s.name in pending]
     checked: dict[str, tuple[DataFrame, DataFrame, DataFrame]] = {}
     with stage("ingest.contracts", sources=len(pending)) as info:
