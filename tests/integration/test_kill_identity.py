@@ -29,29 +29,14 @@ class Killed(BaseException):
     """The injected fault: nothing in the code under test catches a BaseException that is not an Exception."""
 
 
-@pytest.fixture(scope="module")
-def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("identity_landing")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("OMNILAKE_ENV", "test")
-    mp.setenv("OMNILAKE_HOME", str(home))
-    try:
-        assert main(["generate", "--customers", "20", "--days", "2", "--seed", "5"]) == 0
-    finally:
-        mp.undo()
-    return home / "landing"
-
-
 def _catalog(spark, home: Path) -> Catalog:
     return Catalog.from_config(spark, load_config(environ={"OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(home)}))
 
 
-def _first_ingest(home: Path, landing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shutil.copytree(landing, home / "landing")
+def _first_ingest(home: Path, seed_home, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_home(customers=20, days=2, seed=5, home=home)  # generated and ingested (its PII key too)
     monkeypatch.setenv("OMNILAKE_ENV", "test")
     monkeypatch.setenv("OMNILAKE_HOME", str(home))
-    monkeypatch.setenv("OMNILAKE_PII_KEY", "00112233445566778899aabbccddeeff")
-    assert main(["ingest"]) == 0
 
 
 def _land_link(catalog: Catalog, landing: Path) -> tuple[str, str]:
@@ -95,10 +80,10 @@ def _stale(catalog: Catalog) -> dict[str, int]:
 
 
 def test_a_run_killed_after_its_identity_merge_moves_the_merged_customers_rows_on_rerun(
-    landing: Path, spark, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    seed_home, spark, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home, reference = tmp_path / "killed", tmp_path / "reference"
-    _first_ingest(home, landing, monkeypatch)
+    _first_ingest(home, seed_home, monkeypatch)
     catalog = _catalog(spark, home)
     a1, a2 = _land_link(catalog, home / "landing")
     shutil.copytree(home, reference)  # the same lake and link file, for the uninterrupted second ingest
