@@ -50,13 +50,3 @@ def build_spark(cfg: Config) -> SparkSession:
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
-
-
-def release_caches(spark: SparkSession) -> None:
-    """Drop what earlier commands left cached in a long-lived session (the warm runner between commands, the test
-    session between tests): every cached frame, and Delta's per-table log cache with the snapshot state each entry
-    keeps cached. A one-command process never needs this; a session that serves many commands does: without it each
-    ingest left about 56 cached RDDs and 100-200 MB of live heap behind, until the driver spent its time in GC,
-    missed executor heartbeats and exited (issue 10)."""
-    spark.catalog.clearCache()
-    spark._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()  # no Python API for it

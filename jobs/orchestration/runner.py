@@ -363,11 +363,8 @@ def _run_one(conn: socket.socket, argv: list[str], run_command: Callable[[list[s
 
 
 def _reset(spark: Any, baseline: Mapping[str, str]) -> None:
-    """What one command may leave behind for the next: cached frames and Delta log caches, session settings, an open
-    MLflow run."""
-    from jobs.common.spark import release_caches
-
-    release_caches(spark)
+    """What one command may leave behind for the next: cached frames, session settings, an open MLflow run."""
+    spark.catalog.clearCache()
     for key, value in dict(spark.conf.getAll).items():
         if baseline.get(key) != value:
             with contextlib.suppress(Exception):  # a static setting cannot change, so it never differs
