@@ -213,21 +213,16 @@ def process_silver(
         event("ingest.silver", pending_batches=0)
         return {"pending_batches": 0}
     try:
-        return _load(cfg, catalog, run, contracts, pending, full_identity=full_identity)
+        return _load(run, contracts, pending, full_identity=full_identity)
     finally:
         run.release()
 
 
 def _load(
-    cfg: Config,
-    catalog: Catalog,
-    run: Ingest,
-    contracts: dict[str, Contract],
-    pending: dict[str, list[int]],
-    *,
-    full_identity: bool,
+    run: Ingest, contracts: dict[str, Contract], pending: dict[str, list[int]], *, full_identity: bool
 ) -> dict[str, Any]:
     """process_silver's work on the pending batches (`pending`: source -> batch numbers, in load order)."""
+    cfg, catalog = run.cfg, run.catalog
     specs = [s for s in SPECS if s.name in pending]
     checked: dict[str, tuple[DataFrame, DataFrame, DataFrame]] = {}
     with stage("ingest.contracts", sources=len(pending)) as info:
