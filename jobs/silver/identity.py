@@ -6,7 +6,10 @@ hooking and shortcutting in Spark joins (rounds grow with the log of a component
 the customer_id its members already had (the smallest, if a new link joins two known customers); a component
 holding an imported id takes that id (imported ids are kept); a new component gets `C` + a hash of its smallest
 node, so ids do not depend on run order. Each run resolves only the customers its new edges touch
-(`resolve_incremental`); `resolve_full` resolves every edge and gives the same rows."""
+(`resolve_incremental`); `resolve_full` resolves every edge and gives the same rows. A graph of at most
+`local_max_edges` edges (a day's new edges and the customers they touch, conf ingest.identity_local_max_edges) is
+resolved on the driver by union-find instead (`small_components`): the same components, without a dozen rounds of
+Spark jobs whose fixed cost a small graph never repays."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from pyspark.sql import functions as F
 EDGE_COLUMNS = ("src_type", "src_value", "dst_type", "dst_value")
 IMPORTED_PREFIX = "imported:"
 NODE = ("id_type", "id_value")
+COMPONENTS = "id_type string, id_value string, component string"
 
 
 def account_edges(df: DataFrame, *, id_type: str | F.Column, id_col: str, links: dict[str, str]) -> DataFrame:
@@ -72,6 +76,37 @@ def connected_components(edges: DataFrame, *, max_rounds: int) -> DataFrame:
         raise RuntimeError(f"identity resolution did not converge in {max_rounds} rounds (ingest.identity_max_rounds)")
     split = F.split(F.col("node"), r"\|", 2)
     return labels.select(split[0].alias("id_type"), split[1].alias("id_value"), F.col("label").alias("component"))
+
+
+def small_components(edges: DataFrame, *, max_edges: int) -> DataFrame | None:
+    """`connected_components` of a graph of at most `max_edges` edge rows, found on the driver (union-find with path
+    halving; one collect of at most max_edges + 1 rows), or None when the graph is larger. The component is the
+    smallest 'type|value' key, as in Spark: Python orders strings by code point, Spark by UTF-8 bytes, the same
+    order."""
+    rows = edges.select(*EDGE_COLUMNS).limit(max_edges + 1).collect()
+    if len(rows) > max_edges:
+        return None
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(node: tuple[str, str]) -> tuple[str, str]:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for src_type, src_value, dst_type, dst_value in rows:
+        a, b = find((src_type, src_value)), find((dst_type, dst_value))
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    # the smallest key, not the smallest tuple: ('a', 'z') < ('a b', 'a') but 'a b|a' < 'a|z'
+    smallest: dict[tuple[str, str], str] = {}
+    for node in parent:
+        root, key = find(node), f"{node[0]}|{node[1]}"
+        if root not in smallest or key < smallest[root]:
+            smallest[root] = key
+    labelled = [(t, v, smallest[find((t, v))]) for t, v in parent]
+    return edges.sparkSession.createDataFrame(labelled, COMPONENTS)
 
 
 def _round(both: DataFrame, labels: DataFrame) -> tuple[DataFrame, bool]:
@@ -147,29 +182,31 @@ def component_edges(edges: DataFrame, *, nodes: DataFrame) -> DataFrame:
 
 
 def resolve_incremental(
-    new: DataFrame, *, edges: DataFrame, id_map: DataFrame, max_rounds: int
+    new: DataFrame, *, edges: DataFrame, id_map: DataFrame, max_rounds: int, local_max_edges: int = 0
 ) -> tuple[DataFrame, DataFrame]:
     """(changed identity_map rows, the map rows they were resolved against) after adding the `new` edges to the
     graph `edges` whose resolution is `id_map`. Only the customers the new edges touch are resolved again, on
     their own edges plus the new ones; every other component is unchanged by new edges, so its rows stay as
     they are, and the result equals `resolve_full`: a component's id depends only on its own nodes (imported
     ids, the ids they had, its smallest node). Both frames are checkpointed, so they outlive writes to the
-    tables they were read from."""
+    tables they were read from. A graph of at most `local_max_edges` edges is resolved on the driver (0: never)."""
     existing = touched_map(new, id_map=id_map).localCheckpoint()
     graph = component_edges(edges, nodes=existing).unionByName(new.select(*EDGE_COLUMNS))
-    return _resolve(graph, existing=existing, max_rounds=max_rounds), existing
+    return _resolve(graph, existing=existing, max_rounds=max_rounds, local_max_edges=local_max_edges), existing
 
 
 def resolve_full(
-    new: DataFrame, *, edges: DataFrame, id_map: DataFrame, max_rounds: int
+    new: DataFrame, *, edges: DataFrame, id_map: DataFrame, max_rounds: int, local_max_edges: int = 0
 ) -> tuple[DataFrame, DataFrame]:
     """`resolve_incremental` over every edge and every map row: the reference it must equal, and a repair."""
     existing = id_map.select(*NODE, "customer_id").localCheckpoint()
     graph = edges.select(*EDGE_COLUMNS).unionByName(new.select(*EDGE_COLUMNS))
-    return _resolve(graph, existing=existing, max_rounds=max_rounds), existing
+    return _resolve(graph, existing=existing, max_rounds=max_rounds, local_max_edges=local_max_edges), existing
 
 
-def _resolve(graph: DataFrame, *, existing: DataFrame, max_rounds: int) -> DataFrame:
-    components = connected_components(graph, max_rounds=max_rounds)
+def _resolve(graph: DataFrame, *, existing: DataFrame, max_rounds: int, local_max_edges: int) -> DataFrame:
+    components = small_components(graph, max_edges=local_max_edges) if local_max_edges > 0 else None
+    if components is None:
+        components = connected_components(graph, max_rounds=max_rounds)
     new_map = assign_customer_ids(components, existing=existing)
     return changed_ids(new_map, existing=existing).localCheckpoint()

@@ -158,6 +158,7 @@ class Ingest:
             edges=known,
             id_map=self.catalog.read_or_empty("silver.identity_map"),
             max_rounds=self.cfg.ingest.identity_max_rounds,
+            local_max_edges=self.cfg.ingest.identity_local_max_edges,
         )
         self.catalog.merge(changed, "silver.identity_map", list(identity.NODE))
         self.catalog.merge(new, "silver.identity_edges", list(identity.EDGE_COLUMNS), update_condition="false")

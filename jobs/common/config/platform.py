@@ -76,6 +76,8 @@ class Ingest:
     conflict_retries: int
     parallel_tables: Annotated[int, Field(ge=1)]
     identity_max_rounds: int  # safety limit of identity resolution's rounds (they grow with log of the diameter)
+    # a graph to resolve of at most this many edges is resolved on the driver (union-find), not in Spark rounds
+    identity_local_max_edges: Annotated[int, Field(ge=0)]
     # date bounds (jobs/common/clock.py): contract dates after today + max_future_days or before min_date are
     # quarantined (DATE_OUT_OF_RANGE), and an --as-of after today + max_future_days is refused
     max_future_days: Annotated[int, Field(ge=0)]

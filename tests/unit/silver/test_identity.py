@@ -20,6 +20,7 @@ from jobs.silver.identity import (
     new_edges,
     resolve_full,
     resolve_incremental,
+    small_components,
 )
 
 EDGES = "src_type string, src_value string, dst_type string, dst_value string"
@@ -96,12 +97,25 @@ def test_a_long_chain_converges_in_few_rounds_and_the_limit_names_its_key(spark)
         connected_components(edges, max_rounds=2)
 
 
-def test_random_graph_in_batches_equals_the_full_recompute_and_union_find(spark, rounds: int) -> None:
+def test_the_driver_path_finds_the_components_of_the_spark_rounds(spark, rounds: int) -> None:
+    rng = random.Random(9)
+    graph = _random_graph(rng, accounts=120, phones=40, emails=40, imported=6) + _chain(40, seed=2)
+    # the component is the smallest 'type|value' key, not the smallest (type, value): 'a b|a' < 'a|z'
+    graph += [("a", "z", "a b", "a"), ("a", "z", "a", "z")]
+    edges = spark.createDataFrame(graph, EDGES)
+    small = small_components(edges, max_edges=len(graph))
+    assert small is not None
+    assertDataFrameEqual(small, connected_components(edges, max_rounds=rounds))
+    assert small_components(edges, max_edges=len(graph) - 1) is None  # larger than the limit: the Spark rounds
+
+
+@pytest.mark.parametrize("local", [0, 10_000], ids=["spark-rounds", "driver"])
+def test_random_graph_in_batches_equals_the_full_recompute_and_union_find(spark, rounds: int, local: int) -> None:
     rng = random.Random(42)
     edges = _random_graph(rng, accounts=180, phones=60, emails=60, imported=8)
     rng.shuffle(edges)
     batches = [edges[i::4] for i in range(4)]
-    final = _apply_both(spark, batches, rounds)
+    final = _apply_both(spark, batches, rounds, local=local)
     assert _partition(final) == _union_find_partition(edges)
     assert len(_partition(final)) > 10  # not one giant component: the batches merge and split work
 
@@ -143,14 +157,17 @@ def test_an_imported_id_wins_over_known_ids(spark, rounds: int) -> None:
     assertDataFrameEqual(id_map, spark.createDataFrame([(t, v, "X9") for t, v in nodes], MAP))
 
 
-def test_components_sharing_an_imported_id_are_resolved_together(spark, rounds: int) -> None:
+@pytest.mark.parametrize("local", [0, 10_000], ids=["spark-rounds", "driver"])
+def test_components_sharing_an_imported_id_are_resolved_together(spark, rounds: int, local: int) -> None:
     # two components hold customer X1 (the same id imported from two shops); a new edge touches one of them
     first = [
         ("imported:shop", "X1", "phone", "p1"),
         ("imported:app", "X1", "email", "e2"),
         ("web", "w5", "email", "e2"),
     ]
-    final = _apply_both(spark, [first, [("web", "w3", "phone", "p1"), ("app", "a4", "email", "e2")]], rounds)
+    final = _apply_both(
+        spark, [first, [("web", "w3", "phone", "p1"), ("app", "a4", "email", "e2")]], rounds, local=local
+    )
     assert set(final.values()) == {"X1"} and len(final) == 7
 
 
@@ -175,17 +192,18 @@ def _empty(spark) -> tuple[DataFrame, DataFrame]:
 
 
 def _apply(
-    spark, batch: list[Edge], edges: DataFrame, id_map: DataFrame, resolve: Callable, rounds: int
+    spark, batch: list[Edge], edges: DataFrame, id_map: DataFrame, resolve: Callable, rounds: int, local: int = 0
 ) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """One run: the batch's new edges resolved and merged into the map (as Ingest.update_identities does)."""
+    """One run: the batch's new edges resolved and merged into the map (as Ingest.update_identities does); `local`:
+    the largest graph resolved on the driver (0: the Spark rounds always)."""
     new = new_edges(spark.createDataFrame(batch, EDGES), known=edges).localCheckpoint()
-    changed, existing = resolve(new, edges=edges, id_map=id_map, max_rounds=rounds)
+    changed, existing = resolve(new, edges=edges, id_map=id_map, max_rounds=rounds, local_max_edges=local)
     kept = id_map.join(changed.select(*NODE), on=list(NODE), how="left_anti")
     moved = changed.join(existing.select(*NODE), on=list(NODE), how="left_semi")
     return edges.unionByName(new).localCheckpoint(), kept.unionByName(changed).localCheckpoint(), moved
 
 
-def _apply_both(spark, batches: list[list[Edge]], rounds: int) -> dict[Node, str]:
+def _apply_both(spark, batches: list[list[Edge]], rounds: int, *, local: int = 0) -> dict[Node, str]:
     """Every batch incrementally and with the full recompute, each from its own previous map; after each batch
     both maps equal the Python model. Returns the final map."""
     inc_edges, inc_map = _empty(spark)
@@ -193,8 +211,8 @@ def _apply_both(spark, batches: list[list[Edge]], rounds: int) -> dict[Node, str
     model: dict[Node, str] = {}
     seen: list[Edge] = []
     for batch in batches:
-        inc_edges, inc_map, _ = _apply(spark, batch, inc_edges, inc_map, resolve_incremental, rounds)
-        full_edges, full_map, _ = _apply(spark, batch, full_edges, full_map, resolve_full, rounds)
+        inc_edges, inc_map, _ = _apply(spark, batch, inc_edges, inc_map, resolve_incremental, rounds, local)
+        full_edges, full_map, _ = _apply(spark, batch, full_edges, full_map, resolve_full, rounds, local)
         seen += batch
         model = _model_step(seen, model)
         expected = spark.createDataFrame([(t, v, c) for (t, v), c in model.items()], MAP)
