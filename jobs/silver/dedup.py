@@ -21,7 +21,11 @@ def classify_rows(rows: DataFrame, *, existing: DataFrame, keys: Sequence[str]) 
     ranked = rows.withColumn(
         "_rank", F.row_number().over(by_key.orderBy(F.col("_version").desc(), "_batch_no", "_row_id"))
     ).withColumn("_top_version", F.max("_version").over(by_key))
-    current = existing.select(*keys, F.col("_version").alias("_current_version"))
+    # only the keys of `rows`: a day's rows look up a few keys of a table holding years, and the semi join (its small
+    # side broadcast) filters the table where it is scanned instead of shuffling all of it into the left join
+    batch_keys = rows.select(*keys).distinct()
+    current = existing.join(batch_keys, on=list(keys), how="left_semi")
+    current = current.select(*keys, F.col("_version").alias("_current_version"))
     joined = ranked.join(current, on=list(keys), how="left")
     outcome = (
         F.when((F.col("_rank") > 1) & (F.col("_version") == F.col("_top_version")), F.lit(DUPLICATE))
