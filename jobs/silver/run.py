@@ -110,10 +110,15 @@ class Ingest:
                 f"{contract.source}: new column(s) {present} in batch {max(batches)} and the "
                 "contract says unknown_columns: fail"
             )
-        rows = [(contract.source, c, batch_id_of(contract.source, max(batches)), "ignored") for c in present]
-        changes = self.spark.createDataFrame(rows, ddl("ops.schema_changes"))
-        self.catalog.merge(changes, "ops.schema_changes", ["source", "column"], update_condition="false")
         event("silver.new_columns", level=30, source=contract.source, columns=",".join(present))
+        # recorded once, with the batch it first came in: a column that stays costs one read of this small table
+        # (a row per source and column) per run, not a MERGE commit
+        recorded = self.catalog.read_or_empty("ops.schema_changes").where(F.col("source") == contract.source)
+        known = {r["column"] for r in recorded.select("column").collect()}
+        rows = [(contract.source, c, batch_id_of(contract.source, max(batches)), "ignored") for c in present]
+        if any(c not in known for c in present):
+            changes = self.spark.createDataFrame(rows, ddl("ops.schema_changes"))
+            self.catalog.merge(changes, "ops.schema_changes", ["source", "column"], update_condition="false")
 
     def conformed(self, spec: SourceSpec, good: DataFrame) -> DataFrame:
         """The source's valid rows through its conform function, with the arguments its spec declares."""

@@ -171,6 +171,14 @@ def test_identity_map_is_what_a_full_recompute_gives(world: dict, spark) -> None
     assertDataFrameEqual(changed, spark.createDataFrame([], ddl("silver.identity_map")))
 
 
+def test_a_new_column_is_recorded_once_with_the_batch_it_came_in(world: dict) -> None:
+    """web_orders' gift_wrap arrives in the first ingest's batch and stays: one ops.schema_changes row, one commit
+    (the second ingest reads the table and finds the column recorded)."""
+    rows = world["catalog"].read("ops.schema_changes").collect()
+    assert [tuple(r) for r in rows] == [("web_orders", "gift_wrap", "web_orders-000001", "ignored")]
+    assert world["versions"]["ops.schema_changes"] == 0
+
+
 def test_lineage_adds_up_for_every_batch(world: dict) -> None:
     audit = world["catalog"].read("ops.batch_audit")
     bad = audit.where(
