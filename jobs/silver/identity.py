@@ -7,9 +7,9 @@ the customer_id its members already had (the smallest, if a new link joins two k
 holding an imported id takes that id (imported ids are kept); a new component gets `C` + a hash of its smallest
 node, so ids do not depend on run order. Each run resolves only the customers its new edges touch
 (`resolve_incremental`); `resolve_full` resolves every edge and gives the same rows. A graph of at most
-`local_max_edges` edges (a day's new edges and the customers they touch, conf ingest.identity_local_max_edges) is
-resolved on the driver by union-find instead (`small_components`): the same components, without a dozen rounds of
-Spark jobs whose fixed cost a small graph never repays."""
+`local_max_edges` edges (conf ingest.identity_local_max_edges) is resolved on the driver by union-find instead
+(`small_components`): the same components, without the per-round Spark jobs whose fixed cost a small graph never
+repays."""
 
 from __future__ import annotations
 

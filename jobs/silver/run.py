@@ -115,8 +115,9 @@ class Ingest:
         # (a row per source and column) per run, not a MERGE commit
         recorded = self.catalog.read_or_empty("ops.schema_changes").where(F.col("source") == contract.source)
         known = {r["column"] for r in recorded.select("column").collect()}
-        rows = [(contract.source, c, batch_id_of(contract.source, max(batches)), "ignored") for c in present]
-        if any(c not in known for c in present):
+        new = [c for c in present if c not in known]
+        if new:
+            rows = [(contract.source, c, batch_id_of(contract.source, max(batches)), "ignored") for c in new]
             changes = self.spark.createDataFrame(rows, ddl("ops.schema_changes"))
             self.catalog.merge(changes, "ops.schema_changes", ["source", "column"], update_condition="false")
 
