@@ -215,22 +215,35 @@ def build(warehouse: Path, as_of: date, rules: GoldRules) -> dict[str, pa.Table]
     return out
 
 
-def check(warehouse: Path, as_of: date, rules: GoldRules) -> dict:
-    """Time DuckDB (reads included) and compare each table with our Spark job's output for `as_of`."""
-    started = time.monotonic()
-    ours = build(warehouse, as_of, rules)
-    seconds = time.monotonic() - started
+def compare(result: Mapping[str, pa.Table], warehouse: Path, as_of: date) -> dict[str, dict]:
+    """Each DuckDB table against the Spark-written table of the same name under `warehouse` (daily_sales every
+    date, the snapshots their `as_of` partition)."""
     tables = {}
-    for table, result in ours.items():
+    for table, duck in result.items():
         spark = read_table(warehouse, table, as_of=None if table == "gold.daily_sales" else as_of)
-        difference = diff_tables(spark, result, keys=KEYS[table], tolerance=TOLERANCE)
+        difference = diff_tables(spark, duck, keys=KEYS[table], tolerance=TOLERANCE)
         tables[table] = {
             "spark_rows": spark.num_rows,
-            "duckdb_rows": result.num_rows,
+            "duckdb_rows": duck.num_rows,
             "equal": difference is None,
             "difference": difference,
         }
-    return {"seconds": round(seconds, 2), "tables": tables, "equal": all(t["equal"] for t in tables.values())}
+    return tables
+
+
+def check(warehouse: Path, as_of: date, rules: GoldRules, *, four_tables: Path | None = None) -> dict:
+    """Time DuckDB (reads included) and compare each table with our Spark job's output for `as_of`, and with
+    the four tables benchmarks/spark_gold.py wrote under `four_tables` when given."""
+    started = time.monotonic()
+    ours = build(warehouse, as_of, rules)
+    seconds = time.monotonic() - started
+    tables = compare(ours, warehouse, as_of)
+    out = {"seconds": round(seconds, 2), "tables": tables}
+    checked = list(tables.values())
+    if four_tables is not None:
+        out["four_table_job"] = compare(ours, four_tables, as_of)
+        checked += out["four_table_job"].values()
+    return {**out, "equal": all(t["equal"] for t in checked)}
 
 
 def main() -> None:

@@ -1,11 +1,12 @@
 """Shared benchmark plumbing: run one `omnilake` step as a subprocess and measure it, count table rows, print a
 table, write JSON.
 
-A step's measures: wall seconds; peak RSS of its process tree (the Python driver plus the JVM it starts, summed,
-sampled every 0.2 s with psutil); Spark's peak execution memory from the event log that PYSPARK_SUBMIT_ARGS turns
-on for the step (the UI and its REST API are off); rows written, from the `numOutputRows` operation metric of
-every Delta commit the step made. Row counts of whole tables come from the Delta log's `numRecords` file stats
-(delta-rs, no JVM).
+A step's measures: wall seconds; peak RSS of its process tree (the Python driver, the JVM it starts and Spark's
+Python workers, summed, sampled every 0.2 s with psutil: the workers' shared pages count once per worker, so this
+is an upper bound) and of the driver JVM alone; Spark's peak execution memory and the driver's peak JVM heap used
+from the event log that PYSPARK_SUBMIT_ARGS turns on for the step (the UI and its REST API are off); rows
+written, from the `numOutputRows` operation metric of every Delta commit the step made. Row counts of whole
+tables come from the Delta log's `numRecords` file stats (delta-rs, no JVM).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Step:
     peak_rss_mb: float
     spark_peak_execution_mb: float | None
     spark_task_peak_execution_mb: float | None
+    driver_peak_rss_mb: float | None = None
+    driver_peak_heap_mb: float | None = None
     written: dict[str, int] = field(default_factory=dict)
     stdout: list[str] = field(default_factory=list)
 
@@ -47,29 +50,36 @@ class Step:
         return asdict(self)
 
 
-def _tree_rss(proc: Any) -> int:
+def _tree_rss(proc: Any) -> tuple[int, int]:
+    """(RSS summed over the process tree, RSS of its largest JVM: the Spark driver). The sum counts the pages
+    that forked Python workers share with their daemon once per worker: an upper bound, not the machine's use."""
     import psutil
 
-    total = 0
+    total = jvm = 0
     for p in [proc, *proc.children(recursive=True)]:
         with contextlib.suppress(psutil.Error):  # a child that ended between listing and reading
-            total += p.memory_info().rss
-    return total
+            rss = p.memory_info().rss
+            total += rss
+            if p.name() == "java":
+                jvm = max(jvm, rss)
+    return total, jvm
 
 
 def _watch_rss(pid: int, peak: list[int], done: threading.Event, runner: Path | None = None) -> None:
-    """Sample the step's process tree, plus the warm runner's (a process of its own session) when there is one."""
+    """Sample the step's process tree, plus the warm runner's (a process of its own session) when there is one:
+    peak[0] the tree's summed RSS, peak[1] the driver JVM's RSS."""
     import psutil
 
     try:
         proc = psutil.Process(pid)
         while not done.wait(0.2):
-            total = _tree_rss(proc)
+            total, jvm = _tree_rss(proc)
             runner_pid = _runner_pid(runner)
             if runner_pid is not None and runner_pid not in {p.pid for p in proc.children(recursive=True)}:
                 with contextlib.suppress(psutil.Error):
-                    total += _tree_rss(psutil.Process(runner_pid))
-            peak[0] = max(peak[0], total)
+                    more, runner_jvm = _tree_rss(psutil.Process(runner_pid))
+                    total, jvm = total + more, max(jvm, runner_jvm)
+            peak[0], peak[1] = max(peak[0], total), max(peak[1], jvm)
     except psutil.Error:
         return
 
@@ -91,10 +101,13 @@ def event_logs(event_dir: Path) -> dict[Path, int]:
     }
 
 
-def spark_memory(event_dir: Path, since: Mapping[Path, int] | None = None) -> tuple[float | None, float | None]:
-    """(peak on-heap + off-heap execution memory of any executor/driver, largest task peak), MB, from event logs;
-    only what was logged after the sizes in `since` (a warm runner's application spans several steps)."""
-    executor, task = None, None
+def spark_memory(
+    event_dir: Path, since: Mapping[Path, int] | None = None
+) -> tuple[float | None, float | None, float | None]:
+    """(peak on-heap + off-heap execution memory of any executor/driver, largest task peak, peak JVM heap used),
+    MB, from event logs; only what was logged after the sizes in `since` (a warm runner's application spans
+    several steps)."""
+    executor, task, heap = None, None, None
     for log in sorted(event_logs(event_dir)):
         with log.open() as fh:
             fh.seek((since or {}).get(log, 0))
@@ -107,7 +120,8 @@ def spark_memory(event_dir: Path, since: Mapping[Path, int] | None = None) -> tu
                     metrics = json.loads(line).get("Executor Metrics", {})
                     used = metrics.get("OnHeapExecutionMemory", 0) + metrics.get("OffHeapExecutionMemory", 0)
                     executor = max(executor or 0, used)
-    return (None if executor is None else executor / MB, None if task is None else task / MB)
+                    heap = max(heap or 0, metrics.get("JVMHeapMemory", 0))
+    return tuple(None if v is None else v / MB for v in (executor, task, heap))
 
 
 def table_dirs(warehouse: Path) -> list[Path]:
@@ -196,7 +210,7 @@ def run_step(
     )
     before = versions(warehouse)
     read = sum(table_rows(warehouse, inputs).values()) if inputs is not None else 0
-    peak, done = [0], threading.Event()
+    peak, done = [0, 0], threading.Event()
     started = time.monotonic()
     proc = subprocess.Popen(command, env={**env, "PYSPARK_SUBMIT_ARGS": spark_args}, stdout=subprocess.PIPE, text=True)
     watcher = threading.Thread(target=_watch_rss, args=(proc.pid, peak, done, runner), daemon=True)
@@ -216,7 +230,7 @@ def run_step(
     read += sum(v for t, v in written.items() if zone(t) in zones)
     wanted = None if output_zones is None else set(output_zones)
     out = sum(v for t, v in written.items() if zone(t) not in zones and (wanted is None or zone(t) in wanted))
-    executor, task = spark_memory(event_dir, logged)
+    executor, task, heap = spark_memory(event_dir, logged)
     return Step(
         name=name,
         argv=argv,
@@ -227,6 +241,8 @@ def run_step(
         peak_rss_mb=round(peak[0] / MB, 1),
         spark_peak_execution_mb=None if executor is None else round(executor, 1),
         spark_task_peak_execution_mb=None if task is None else round(task, 1),
+        driver_peak_rss_mb=round(peak[1] / MB, 1) if peak[1] else None,
+        driver_peak_heap_mb=None if heap is None else round(heap, 1),
         written=dict(sorted(written.items())),
         stdout=stdout.splitlines(),
     )
@@ -234,10 +250,16 @@ def run_step(
 
 def print_steps(steps: Iterable[Step]) -> None:
     """The step table: wall, rows in and out, rows/s, memory."""
-    head = f"{'step':<40}{'wall s':>9}{'rows in':>13}{'rows out':>13}{'rows/s':>11}{'RSS MB':>9}{'exec MB':>9}"
-    print(head + f"{'task MB':>9}")
+    head = f"{'step':<40}{'wall s':>9}{'rows in':>13}{'rows out':>13}{'rows/s':>11}{'RSS MB':>9}{'JVM MB':>9}"
+    print(head + f"{'heap MB':>9}{'exec MB':>9}{'task MB':>9}")
     for s in steps:
-        mem = ("-" if v is None else f"{v:.0f}" for v in (s.spark_peak_execution_mb, s.spark_task_peak_execution_mb))
+        measured = (
+            s.driver_peak_rss_mb,
+            s.driver_peak_heap_mb,
+            s.spark_peak_execution_mb,
+            s.spark_task_peak_execution_mb,
+        )
+        mem = ("-" if v is None else f"{v:.0f}" for v in measured)
         print(
             f"{s.name:<40}{s.wall_s:>9.1f}{s.input_rows:>13,}{s.output_rows:>13,}{s.rows_per_s:>11,.0f}"
             f"{s.peak_rss_mb:>9.0f}" + "".join(f"{m:>9}" for m in mem)

@@ -144,3 +144,27 @@ def test_sizes_below_one_are_refused(field: str) -> None:
     GenerateParams(**{field: 1})
     with pytest.raises(ValueError, match=f"{field} must be >= 1"):
         GenerateParams(**{field: 0})
+
+
+def test_a_blank_key_event_clone_moves_less_than_the_gap_between_two_events_of_a_session() -> None:
+    """At 100k customers a clone shifted by up to 59 s landed on its session's next view of the same SKU, and its
+    match found two rows: events of a session are at least 8 s apart, so the clone moves by 1-7 s."""
+    import numpy as np
+
+    from jobs.generate.dirt_kinds import DirtCtx, _nudge
+    from jobs.generate.events import _within_session_offsets
+    from jobs.generate.util import Calendar, parse_iso
+
+    rng = np.random.default_rng(1)
+    count = np.full(1000, 5)
+    gaps = np.diff(_within_session_offsets(rng, np.repeat(np.arange(1000), 5), count).reshape(1000, 5), axis=1)
+    assert gaps.min() >= 8_000  # the least gap (ms) the shifts below rely on
+    ctx = DirtCtx(Calendar(date(2025, 1, 1), 10, 0.0, 0.0), np.random.default_rng(2), {})
+    web = {"event_ts": "2025-04-21T01:49:42Z"}
+    app = {"event_ts": 1_745_200_182_000}
+    web_shifts = {
+        parse_iso(_nudge(ctx, "web_events", web)["event_ts"]) - parse_iso(web["event_ts"]) for _ in range(500)
+    }
+    app_shifts = {_nudge(ctx, "app_events", app)["event_ts"] - app["event_ts"] for _ in range(500)}
+    assert web_shifts == set(range(1, 8))
+    assert min(app_shifts) > 0 and max(app_shifts) < 8_000
