@@ -23,7 +23,8 @@ def cmd_quality(cfg: Config, args: argparse.Namespace) -> int:
     print(
         f"dates {report.start}..{report.end}: {report.batches} batches, {report.bronze_rows:,} bronze rows, "
         f"{report.quarantined:,} quarantined ({rate}, max {rules.max_quarantine_rate:.2%}); latest order_date "
-        f"{report.latest_order_date} (lag {report.freshness_lag_days} days, max {rules.max_freshness_lag_days})"
+        f"{report.latest_order_date} (lag {report.freshness_lag_days} days, max {rules.max_freshness_lag_days}); "
+        f"{len(report.rejected_files)} rejected file(s) (max {rules.max_rejected_files})"
     )
     for breach in report.breaches:
         print(f"BREACH: {breach}")

@@ -2,6 +2,8 @@
 
 - quarantine rate: quarantined / bronze_rows of ops.batch_audit over the batches that loaded a landing file
   delivered on one of the run's dates (<landing>/<source>/<YYYY-MM-DD>/..., see ops.file_registry);
+- rejected files: landing files delivered on the run's dates that bronze set aside whole (ops.file_registry status
+  'rejected', with its reason): their rows are in no table and in no audit, so the rate cannot see them;
 - freshness: the run's last date minus the latest silver.order_lines.order_date on or before it (later dates,
   present when an old date is rerun, are ignored so a rerun sees what the first run saw), read from the Delta
   log's partition values (the table is partitioned by order_date), not from the rows.
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from jobs.common.config.orchestration import QualitySettings
 
 AUDIT, REGISTRY, ORDER_LINES = "ops.batch_audit", "ops.file_registry", "silver.order_lines"
+SHOWN_FILES = 5  # rejected files a breach names (the registry holds them all)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class QualityReport:
     quarantine_rate: float
     latest_order_date: date | None
     freshness_lag_days: int | None
+    rejected_files: list[str] = field(default_factory=list)
     breaches: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -47,6 +51,7 @@ class QualityReport:
             "quarantine_rate": round(self.quarantine_rate, 6),
             "latest_order_date": self.latest_order_date.isoformat() if self.latest_order_date else None,
             "freshness_lag_days": self.freshness_lag_days,
+            "rejected_files": list(self.rejected_files),
             "breaches": list(self.breaches),
         }
 
@@ -60,13 +65,24 @@ def delivery_date(landing_file: str) -> date | None:
         return None
 
 
+def _delivered(registry: pa.Table, status: str, *, start: date, end: date) -> list[dict[str, Any]]:
+    """The registry rows of `status` whose file was delivered on a date in [start, end]."""
+    return [
+        row
+        for row in registry.to_pylist()
+        if row["status"] == status and (day := delivery_date(row["file"])) and start <= day <= end
+    ]
+
+
 def run_batches(registry: pa.Table, *, start: date, end: date) -> set[str]:
     """Batch ids that loaded at least one file delivered on a date in [start, end]."""
-    return {
-        row["batch_id"]
-        for row in registry.to_pylist()
-        if row["status"] == "loaded" and (day := delivery_date(row["file"])) and start <= day <= end
-    }
+    return {row["batch_id"] for row in _delivered(registry, "loaded", start=start, end=end)}
+
+
+def rejected_files(registry: pa.Table, *, start: date, end: date) -> list[str]:
+    """'file (reason)' of every file delivered on a date in [start, end] that bronze rejected whole, by name."""
+    rows = _delivered(registry, "rejected", start=start, end=end)
+    return sorted(f"{row['file']} ({row['reason'] or 'no reason recorded'})" for row in rows)
 
 
 def quarantine_counts(audit: pa.Table, batch_ids: set[str]) -> tuple[int, int]:
@@ -91,13 +107,20 @@ def latest_order_date(cfg: Config, *, end: date) -> date | None:
 def check_quality(cfg: Config, *, start: date, end: date, rules: QualitySettings) -> QualityReport:
     """Measure the run's dates against `rules`; the report lists every breach (empty: the gate passes)."""
     breaches: list[str] = []
-    registry = read_arrow(cfg, REGISTRY, columns=["file", "batch_id", "status"])
+    registry = read_arrow(cfg, REGISTRY, columns=["file", "batch_id", "status", "reason"])
     audit = read_arrow(cfg, AUDIT, columns=["batch_id", "bronze_rows", "quarantined"])
     if registry is None or audit is None:
         batch_ids: set[str] = set()
         breaches.append(f"no ingest audit under {cfg.paths.warehouse} ({REGISTRY}, {AUDIT}): has ingest run?")
     else:
         batch_ids = run_batches(registry, start=start, end=end)
+    rejected = rejected_files(registry, start=start, end=end) if registry is not None else []
+    if len(rejected) > rules.max_rejected_files:
+        more = f" and {len(rejected) - SHOWN_FILES} more" if len(rejected) > SHOWN_FILES else ""
+        breaches.append(
+            f"{len(rejected)} landing file(s) delivered {start}..{end} rejected whole, none of their rows loaded "
+            f"(max_rejected_files {rules.max_rejected_files}): {'; '.join(rejected[:SHOWN_FILES])}{more}"
+        )
     bronze_rows, quarantined = quarantine_counts(audit, batch_ids) if audit is not None else (0, 0)
     rate = quarantined / bronze_rows if bronze_rows else 0.0
     if rate > rules.max_quarantine_rate:
@@ -124,6 +147,7 @@ def check_quality(cfg: Config, *, start: date, end: date, rules: QualitySettings
         quarantine_rate=rate,
         latest_order_date=latest,
         freshness_lag_days=lag,
+        rejected_files=rejected,
         breaches=breaches,
     )
     event(
@@ -135,6 +159,7 @@ def check_quality(cfg: Config, *, start: date, end: date, rules: QualitySettings
         quarantined=quarantined,
         rate=round(rate, 4),
         latest_order_date=latest,
+        rejected_files=len(rejected),
         breaches=len(breaches),
     )
     return report

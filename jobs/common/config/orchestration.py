@@ -14,6 +14,7 @@ from jobs.common.config.base import section
 class QualitySettings:
     max_quarantine_rate: float
     max_freshness_lag_days: int
+    max_rejected_files: Annotated[int, Field(ge=0)]
 
 
 @section

@@ -108,6 +108,7 @@ def test_settings_of_the_test_env(cfg: Config) -> None:
     assert s.start_date == date(2025, 1, 1) and s.timezone == NY
     assert s.spark_conn_id == "omnilake_spark" and s.export.formats == ("csv", "parquet")
     assert s.quality.max_quarantine_rate == 0.05 and s.quality.max_freshness_lag_days == 1
+    assert s.quality.max_rejected_files == 0
     assert s.demo.customers == 300 and s.demo.seed == 7  # conf/test.yaml over conf/base.yaml, key by key
 
 

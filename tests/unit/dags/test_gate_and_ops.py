@@ -19,7 +19,7 @@ from jobs.orchestration.exports import export_serving
 from jobs.orchestration.ops import FAILURES, record_failure
 from jobs.orchestration.quality import ORDER_LINES, check_quality, delivery_date, latest_order_date
 
-RULES = QualitySettings(max_quarantine_rate=0.05, max_freshness_lag_days=1)
+RULES = QualitySettings(max_quarantine_rate=0.05, max_freshness_lag_days=1, max_rejected_files=0)
 
 
 def _write(cfg: Config, name: str, rows: list[dict], schema: pa.Schema, partition_by: list[str] | None = None) -> None:
@@ -30,7 +30,8 @@ def _write(cfg: Config, name: str, rows: list[dict], schema: pa.Schema, partitio
 
 @pytest.fixture()
 def warehouse(cfg: Config) -> Config:
-    """Two deliveries: 03-01 (batch 1, clean) and 03-02 (batch 2, 10% quarantined); orders up to 03-02."""
+    """Two deliveries: 03-01 (batch 1, clean) and 03-02 (batch 2, 10% quarantined); on 03-03 a file rejected whole
+    and another loaded (batch 4, clean); orders up to 03-02."""
     _write(
         cfg,
         "ops.file_registry",
@@ -53,6 +54,19 @@ def warehouse(cfg: Config) -> Config:
                 "batch_id": "web_orders-000003",
                 "status": "duplicate_content",
             },
+            {
+                "source": "app_orders",
+                "file": "app_orders/2025-03-03/a.parquet",
+                "batch_id": "app_orders-000001",
+                "status": "rejected",
+                "reason": "column quantity is string, bronze has int",
+            },
+            {
+                "source": "web_orders",
+                "file": "web_orders/2025-03-03/c.csv",
+                "batch_id": "web_orders-000004",
+                "status": "loaded",
+            },
         ],
         arrow_schema("ops.file_registry"),
     )
@@ -62,6 +76,7 @@ def warehouse(cfg: Config) -> Config:
         [
             {"source": "web_orders", "batch_id": "web_orders-000001", "bronze_rows": 100, "quarantined": 1},
             {"source": "web_orders", "batch_id": "web_orders-000002", "bronze_rows": 100, "quarantined": 10},
+            {"source": "web_orders", "batch_id": "web_orders-000004", "bronze_rows": 50, "quarantined": 0},
         ],
         arrow_schema("ops.batch_audit"),
     )
@@ -95,6 +110,7 @@ def test_gate_passes_on_a_clean_day(warehouse: Config) -> None:
         "quarantine_rate": 0.01,
         "latest_order_date": "2025-03-01",
         "freshness_lag_days": 0,
+        "rejected_files": [],
         "breaches": [],
     }
 
@@ -118,6 +134,21 @@ def test_gate_task_fails_without_retry_on_a_breach(warehouse: Config) -> None:
     assert tasks.quality_gate("2025-03-01", "2025-03-01")["quarantine_rate"] == 0.01
     with pytest.raises(AirflowFailException, match=r"^quality gate: quarantine rate 10\.00% \(10 of 100 rows"):
         tasks.quality_gate("2025-03-02", "2025-03-02")
+
+
+def test_gate_breaches_on_a_file_rejected_whole_that_the_rate_cannot_see(warehouse: Config) -> None:
+    """The rejected file's rows are in no audit: the day's rate is clean (0 of 50), yet the gate fails, naming it."""
+    report = check_quality(warehouse, start=date(2025, 3, 3), end=date(2025, 3, 3), rules=RULES)
+    assert (report.batches, report.quarantine_rate, report.freshness_lag_days) == (1, 0.0, 1)
+    assert report.rejected_files == ["app_orders/2025-03-03/a.parquet (column quantity is string, bronze has int)"]
+    assert report.breaches == [
+        "1 landing file(s) delivered 2025-03-03..2025-03-03 rejected whole, none of their rows loaded "
+        "(max_rejected_files 0): app_orders/2025-03-03/a.parquet (column quantity is string, bronze has int)"
+    ]
+    tolerant = QualitySettings(max_quarantine_rate=0.05, max_freshness_lag_days=1, max_rejected_files=1)
+    assert check_quality(warehouse, start=date(2025, 3, 3), end=date(2025, 3, 3), rules=tolerant).breaches == []
+    # the dates before it did not see it
+    assert check_quality(warehouse, start=date(2025, 3, 1), end=date(2025, 3, 1), rules=RULES).rejected_files == []
 
 
 def test_gate_breaches_on_stale_data_and_ignores_later_dates(warehouse: Config) -> None:
