@@ -1,16 +1,21 @@
-"""Issue 11, fault injection beyond ingest: an incremental `build gold` / `build features` killed between two of its
-table commits, then rerun, leaves every gold and features table equal to the uninterrupted build.
+"""Issue 11, fault injection beyond ingest: an incremental `build gold` / `build features`, or a `score all`, killed
+between two of its table commits, then rerun, leaves every table it writes equal to the uninterrupted run; and a
+`score all` started while `build gold` runs (their own locks) finishes beside it, both writing what they write alone.
 
-The lake is built to day 4 (ingest, gold, features), then days 5-6 are ingested: the killed build is the incremental
-one a daily run makes, with its watermarks and running state (gold.grid_state, the snapshots) from day 4. The
-kill is raised in-process right after the Nth table commit (the hook of jobs/io/faults.py, as in
-test_kill_and_rerun.py), N a share of the commits the uninterrupted build makes.
+The lake is built to day 4 (ingest, gold, features, `train all`: each model's champion), then days 5-6 are ingested:
+the killed build is the incremental one a daily run makes, with its watermarks and running state (gold.grid_state,
+the snapshots) from day 4; scoring is as of day 4. The kill is raised in-process right after the Nth table commit
+(the hook of jobs/io/faults.py, as in test_kill_and_rerun.py), N a share of the commits the uninterrupted run makes.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,12 +23,17 @@ import pytest
 
 from jobs.cli import main
 from jobs.common.config import load_config
+from jobs.common.locks import lock_dir
 from jobs.io.tables import Catalog
+from jobs.orchestration.assets import SERVING
 from tests.integration.test_kill_and_rerun import Killed, _kill_at
 
 pytestmark = pytest.mark.integration
 PII_KEY = "00112233445566778899aabbccddeeff"
 SWEEP_ENV = "OMNILAKE_KILL_SWEEP"
+LAYERS = ("gold", "features", "score")
+# what a gold build writes from the demand forecast that scoring writes: which forecast it reads depends on when
+HEALTH, FORECAST_FREE = "gold.inventory_health", ("as_of", "store_id", "sku", "on_hand")
 
 
 def _use(home: Path, mp: pytest.MonkeyPatch) -> None:
@@ -33,7 +43,8 @@ def _use(home: Path, mp: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, date]:
-    """A lake built to day 4 with days 5-6 ingested and not yet built; returns (home, day 6)."""
+    """A lake built to day 4, champions trained as of day 4, days 5-6 ingested and not yet built; returns
+    (home, day 6)."""
     home = tmp_path_factory.mktemp("kill_builds") / "home"
     mp = pytest.MonkeyPatch()
     try:
@@ -44,6 +55,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, date]:
         assert main(["ingest", "--date", day4.isoformat()]) == 0
         for layer in ("gold", "features"):
             assert main(["build", layer, "--as-of", day4.isoformat()]) == 0
+        assert main(["train", "all", "--as-of", day4.isoformat()]) == 0
         assert main(["ingest", "--date", day6.isoformat()]) == 0
     finally:
         mp.undo()
@@ -57,29 +69,46 @@ def _copy(base: Path, tmp_path: Path, mp: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def _state(spark, home: Path, zones: tuple[str, ...]) -> dict[str, list[tuple[str, ...]]]:
-    """Every table of `zones`: its rows (no lineage columns), sorted."""
+def _argv(layer: str, day6: date) -> list[str]:
+    if layer == "score":
+        return ["score", "all", "--as-of", (day6 - timedelta(days=2)).isoformat()]
+    return ["build", layer, "--as-of", day6.isoformat()]
+
+
+def _writes(layer: str, name: str) -> bool:
+    """Whether `layer`'s run writes table `name` (scoring writes the serving tables of the gold zone)."""
+    return name in SERVING if layer == "score" else name.split(".")[0] == layer and name not in SERVING
+
+
+def _state(spark, home: Path, layer: str) -> dict[str, list[tuple[str, ...]]]:
+    """Every table `layer` writes: its rows (no lineage columns), sorted."""
     catalog = Catalog.from_config(spark, load_config(environ={"OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(home)}))
     content = {}
     for name in catalog.list_tables():
-        if name.split(".")[0] in zones:
+        if _writes(layer, name):
             df = catalog.read(name)
             cols = sorted(c for c in df.columns if not c.startswith("_"))
             content[name] = sorted(tuple(str(v) for v in r) for r in df.select(*cols).collect())
     return content
 
 
+def _forecast_free(rows: list[tuple[str, ...]], columns: list[str]) -> list[tuple[str, ...]]:
+    """inventory_health's rows on the columns that do not depend on the demand forecast."""
+    keep = [columns.index(c) for c in FORECAST_FREE]
+    return sorted(tuple(r[i] for i in keep) for r in rows)
+
+
 @pytest.fixture(scope="module")
 def reference(base, spark, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, dict]]:
-    """Per layer: (commits of the uninterrupted build, its tables)."""
+    """Per layer: (commits of the uninterrupted run, its tables)."""
     out = {}
-    for layer in ("gold", "features"):
+    for layer in LAYERS:
         mp = pytest.MonkeyPatch()
         try:
             home = _copy(base[0], tmp_path_factory.mktemp(f"ref_{layer}"), mp)
             commits = _kill_at(10**9, mp)
-            assert main(["build", layer, "--as-of", base[1].isoformat()]) == 0
-            out[layer] = (commits(), _state(spark, home, (layer,)))
+            assert main(_argv(layer, base[1])) == 0
+            out[layer] = (commits(), _state(spark, home, layer))
         finally:
             mp.undo()
     return out
@@ -93,13 +122,15 @@ def _kill_points(commits: int, share: float) -> list[int]:
     return [max(1, int(commits * share))]
 
 
-@pytest.mark.parametrize(("layer", "share"), [("gold", 0.5), ("features", 0.5)])
+@pytest.mark.parametrize(("layer", "share"), [("gold", 0.5), ("features", 0.5), ("score", 0.5)])
 def test_a_killed_build_then_a_rerun_equals_the_uninterrupted_build(
     layer: str, share: float, base, reference, spark, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     commits, expected = reference[layer]
-    assert commits >= 2, f"build {layer} made {commits} commit(s): nothing to kill between"
-    argv = ["build", layer, "--as-of", base[1].isoformat()]
+    assert commits >= 2, f"{layer} made {commits} commit(s): nothing to kill between"
+    if layer == "score":  # every model scored: a serving table per model (demand: forecasts and their levels)
+        assert set(expected) == set(SERVING) and all(expected.values()), {t: len(r) for t, r in expected.items()}
+    argv = _argv(layer, base[1])
     for at in _kill_points(commits, share):
         home = _copy(base[0], tmp_path / str(at), monkeypatch)
         with monkeypatch.context() as m:
@@ -107,4 +138,37 @@ def test_a_killed_build_then_a_rerun_equals_the_uninterrupted_build(
             with pytest.raises(Killed):
                 main(argv)
         assert main(argv) == 0
-        assert _state(spark, home, (layer,)) == expected, f"killed after commit {at} of {commits}"
+        assert _state(spark, home, layer) == expected, f"killed after commit {at} of {commits}"
+
+
+def _holder_pid(lock: Path) -> int | None:
+    try:
+        return json.loads(lock.read_text() or "{}").get("pid")
+    except (OSError, ValueError):
+        return None
+
+
+def test_scoring_during_a_gold_build_runs_beside_it_and_both_write_what_they_write_alone(
+    base, reference, spark, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`build gold` in its own process holds lock build-gold; `score all` (lock score) starts meanwhile and is not
+    refused. Each writes what it writes alone; inventory_health reads the forecast scoring writes, so it is
+    compared on the columns the forecast does not change (which forecast it read depends on the timing)."""
+    home = _copy(base[0], tmp_path, monkeypatch)
+    build = subprocess.Popen(
+        [sys.executable, "-m", "jobs", *_argv("gold", base[1])], env={**os.environ}, stderr=subprocess.PIPE
+    )
+    lock, deadline = lock_dir(home) / "build-gold.lock", time.monotonic() + 120
+    while _holder_pid(lock) != build.pid:
+        assert build.poll() is None and time.monotonic() < deadline, "the build never took its lock"
+        time.sleep(0.2)
+    assert build.poll() is None  # scoring starts while the build runs
+    assert main(_argv("score", base[1])) == 0
+    _, err = build.communicate(timeout=900)
+    assert build.returncode == 0, err.decode()[-2000:]
+
+    assert _state(spark, home, "score") == reference["score"][1]
+    gold, expected = _state(spark, home, "gold"), reference["gold"][1]
+    assert {t: r for t, r in gold.items() if t != HEALTH} == {t: r for t, r in expected.items() if t != HEALTH}
+    columns = sorted(c for c in Catalog.from_config(spark, load_config()).read(HEALTH).columns if not c.startswith("_"))
+    assert _forecast_free(gold[HEALTH], columns) == _forecast_free(expected[HEALTH], columns)
