@@ -10,12 +10,10 @@ the snapshots) from day 4; scoring is as of day 4. The kill is raised in-process
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from jobs.common.locks import lock_dir
 from jobs.io.tables import Catalog
 from jobs.orchestration.assets import SERVING
 from tests.integration.test_kill_and_rerun import Killed, _kill_at
+from tests.support.locks import wait_until_held
 
 pytestmark = pytest.mark.integration
 PII_KEY = "00112233445566778899aabbccddeeff"
@@ -141,13 +140,6 @@ def test_a_killed_build_then_a_rerun_equals_the_uninterrupted_build(
         assert _state(spark, home, layer) == expected, f"killed after commit {at} of {commits}"
 
 
-def _holder_pid(lock: Path) -> int | None:
-    try:
-        return json.loads(lock.read_text() or "{}").get("pid")
-    except (OSError, ValueError):
-        return None
-
-
 def test_scoring_during_a_gold_build_runs_beside_it_and_both_write_what_they_write_alone(
     base, reference, spark, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -158,10 +150,7 @@ def test_scoring_during_a_gold_build_runs_beside_it_and_both_write_what_they_wri
     build = subprocess.Popen(
         [sys.executable, "-m", "jobs", *_argv("gold", base[1])], env={**os.environ}, stderr=subprocess.PIPE
     )
-    lock, deadline = lock_dir(home) / "build-gold.lock", time.monotonic() + 120
-    while _holder_pid(lock) != build.pid:
-        assert build.poll() is None and time.monotonic() < deadline, "the build never took its lock"
-        time.sleep(0.2)
+    wait_until_held(lock_dir(home) / "build-gold.lock", build)
     assert build.poll() is None  # scoring starts while the build runs
     assert main(_argv("score", base[1])) == 0
     _, err = build.communicate(timeout=900)

@@ -3,11 +3,9 @@ line naming the holder and change nothing; the running ingest finishes, and a re
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,15 +16,9 @@ from jobs.common.config import Config
 from jobs.common.errors import EXIT_BUSY
 from jobs.common.locks import lock_dir
 from jobs.io.tables import Catalog
+from tests.support.locks import wait_until_held
 
 pytestmark = pytest.mark.integration
-
-
-def _holder_pid(path: Path) -> int | None:
-    try:
-        return json.loads(path.read_text() or "{}").get("pid")
-    except (OSError, ValueError):
-        return None
 
 
 def test_a_second_ingest_or_import_during_an_ingest_is_refused_and_nothing_is_lost(
@@ -35,11 +27,7 @@ def test_a_second_ingest_or_import_during_an_ingest_is_refused_and_nothing_is_lo
     assert main(["generate", "--customers", "20", "--days", "2", "--seed", "5"]) == 0
     landed = sorted(p for p in Path(cfg.paths.landing).rglob("*") if p.is_file() and not p.name.startswith("_"))
     first = subprocess.Popen([sys.executable, "-m", "jobs", "ingest"], env={**os.environ}, stderr=subprocess.PIPE)
-    lock = lock_dir(cfg.home) / "silver.lock"
-    deadline = time.monotonic() + 120
-    while _holder_pid(lock) != first.pid:
-        assert first.poll() is None and time.monotonic() < deadline, "the first ingest never took its lock"
-        time.sleep(0.2)
+    wait_until_held(lock_dir(cfg.home) / "silver.lock", first)
     assert main(["ingest"]) == EXIT_BUSY
     orders = next(p for p in landed if p.suffix == ".csv")
     assert main(["import", "orders", str(orders), "--map", "order_id=order_id"]) == EXIT_BUSY
