@@ -82,7 +82,7 @@ def run_batches(registry: pa.Table, *, start: date, end: date) -> set[str]:
 def rejected_files(registry: pa.Table, *, start: date, end: date) -> list[str]:
     """'file (reason)' of every file delivered on a date in [start, end] that bronze rejected whole, by name."""
     rows = _delivered(registry, "rejected", start=start, end=end)
-    return sorted(f"{row['file']} ({row['reason'] or 'no reason recorded'})" for row in rows)
+    return sorted(f"{row['file']} ({row.get('reason') or 'no reason recorded'})" for row in rows)
 
 
 def quarantine_counts(audit: pa.Table, batch_ids: set[str]) -> tuple[int, int]:
@@ -107,7 +107,7 @@ def latest_order_date(cfg: Config, *, end: date) -> date | None:
 def check_quality(cfg: Config, *, start: date, end: date, rules: QualitySettings) -> QualityReport:
     """Measure the run's dates against `rules`; the report lists every breach (empty: the gate passes)."""
     breaches: list[str] = []
-    registry = read_arrow(cfg, REGISTRY, columns=["file", "batch_id", "status", "reason"])
+    registry = read_arrow(cfg, REGISTRY)  # a row per landing file; `reason` came later: older registries lack it
     audit = read_arrow(cfg, AUDIT, columns=["batch_id", "bronze_rows", "quarantined"])
     if registry is None or audit is None:
         batch_ids: set[str] = set()

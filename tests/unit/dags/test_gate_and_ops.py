@@ -151,6 +151,17 @@ def test_gate_breaches_on_a_file_rejected_whole_that_the_rate_cannot_see(warehou
     assert check_quality(warehouse, start=date(2025, 3, 1), end=date(2025, 3, 1), rules=RULES).rejected_files == []
 
 
+def test_gate_reads_a_registry_from_before_rejected_files_had_a_reason(warehouse: Config) -> None:
+    """A lake whose registry predates the `reason` column (no ingest with new files since) still gets a report."""
+    import pyarrow.compute as pc
+
+    path = str(lake_path(warehouse, "ops.file_registry"))
+    old = DeltaTable(path).to_pyarrow_table().drop_columns(["reason"])
+    write_deltalake(path, old.filter(pc.field("status") != "rejected"), mode="overwrite", schema_mode="overwrite")
+    report = check_quality(warehouse, start=date(2025, 3, 1), end=date(2025, 3, 3), rules=RULES)
+    assert report.rejected_files == [] and report.batches == 3
+
+
 def test_gate_breaches_on_stale_data_and_ignores_later_dates(warehouse: Config) -> None:
     report = check_quality(warehouse, start=date(2025, 3, 5), end=date(2025, 3, 5), rules=RULES)
     assert (report.latest_order_date, report.freshness_lag_days, report.batches) == (date(2025, 3, 2), 3, 0)
