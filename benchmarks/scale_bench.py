@@ -157,15 +157,15 @@ def print_report(
     print_rows(tables)
 
 
-def spark_four_tables(home: Path, as_of: date, env: dict[str, str]) -> float:
-    """Wall seconds of benchmarks/spark_gold.py (a cold process: JVM start, the four tables read, built, written
-    under home/bench/four_tables), the Spark side of the engine comparison."""
+def spark_four_tables(home: Path, as_of: date, env: dict[str, str]) -> tuple[Path, float]:
+    """(the scratch warehouse, wall seconds) of benchmarks/spark_gold.py (a cold process: JVM start, the four tables
+    read, built, written under home/bench/four_tables), the Spark side of the engine comparison."""
     out = home / "bench" / "four_tables"
     argv = ["--home", str(home), "--as-of", as_of.isoformat(), "--out", str(out)]
     print(f"-- the four tables in Spark, cold: spark_gold.py {' '.join(argv)}", file=sys.stderr, flush=True)
     started = time.monotonic()
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "spark_gold.py"), *argv], env=env, check=True)
-    return round(time.monotonic() - started, 2)
+    return out, round(time.monotonic() - started, 2)
 
 
 def _slug(name: str) -> str:
@@ -246,7 +246,7 @@ def main() -> None:
     summary = ratios(steps, label, args.results)
     engine = None
     if not args.skip_duckdb:
-        four, spark_s = home / "bench" / "four_tables", spark_four_tables(home, last, env)
+        four, spark_s = spark_four_tables(home, last, env)
         engine = duckdb_gold.check(warehouse, last, cfg.gold, four_tables=four)
         summary["engine"] = {
             "spark_s": spark_s,

@@ -19,7 +19,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TABLES = ("gold.daily_sales", "gold.rfm_segments", "gold.cohort_retention", "gold.sku_matrix")
 LINES, RETURNS, PRODUCTS = "silver.order_lines", "silver.returns", "silver.products"
 
 
