@@ -7,10 +7,11 @@ export OMNILAKE_HOME ?= $(CURDIR)/.omnilake
 VENV_STAMP := $(VENV)/.omnilake-installed
 JARS_STAMP := .cache/jars/.stamp
 
-.PHONY: setup demo test test-unit lint format bench clean
+.PHONY: setup demo test test-unit lint format bench clean cluster-up cluster-down
 
 setup: $(VENV_STAMP) $(JARS_STAMP)
 	@mkdir -p "$(OMNILAKE_HOME)"
+	@$(PY) -m jobs.common.codeship .cache/dist >/dev/null
 
 # Re-install only when a pin or setup.py changes; --no-build-isolation uses the venv's setuptools (no download).
 $(VENV_STAMP): requirements/requirements.txt requirements/constraints.txt setup.py
@@ -45,6 +46,14 @@ SF ?= 0.1
 bench: setup
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements/bench.txt -c requirements/constraints.txt
 	$(PY) benchmarks/scale_bench.py --sf $(SF)
+
+# Spark standalone master + 2 workers and an MLflow server on 127.0.0.1 (conf `cluster`; a second cluster-up starts
+# nothing); then OMNILAKE_ENV=cluster runs every command and DAG on them. See the README's "Running on a cluster".
+cluster-up: setup
+	$(VENV)/bin/omnilake cluster up
+
+cluster-down:
+	$(VENV)/bin/omnilake cluster down
 
 clean:
 	rm -rf $(VENV) .cache .omnilake

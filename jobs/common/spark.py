@@ -30,13 +30,17 @@ def build_spark(cfg: Config) -> SparkSession:
     """Build (or return the running) SparkSession with Delta, UTC and the configured master."""
     from pyspark.sql import SparkSession
 
+    # the executors' Python workers: the configured interpreter (a cluster's pinned venv), else this one
+    if cfg.spark.executor_python:
+        os.environ["PYSPARK_PYTHON"] = cfg.spark.executor_python
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    builder = SparkSession.builder.appName(cfg.spark.app_name)
-    # Under spark-submit (the JVM is already up and passed its gateway port) the master and memory come from
-    # the submission, i.e. Airflow's connection: don't override them.
+    builder = SparkSession.builder
+    # Under spark-submit (the JVM is already up and passed its gateway port) the master, memory and application
+    # name (the step's, e.g. omnilake-train) come from the submission, i.e. Airflow's operator: don't override them.
     if "PYSPARK_GATEWAY_PORT" not in os.environ:
-        builder = builder.master(cfg.spark.master).config("spark.driver.memory", cfg.spark.driver_memory)
+        builder = builder.appName(cfg.spark.app_name).master(cfg.spark.master)
+        builder = builder.config("spark.driver.memory", cfg.spark.driver_memory)
     log4j = PROJECT_ROOT / "conf" / "log4j2.properties"
     settings = {
         **DELTA_CONF,
@@ -49,4 +53,19 @@ def build_spark(cfg: Config) -> SparkSession:
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    if cfg.spark.ship_code:
+        ship_code(spark, cfg)
     return spark
+
+
+def ship_code(spark: SparkSession, cfg: Config) -> None:
+    """Send the project's zip (jobs/common/codeship.py) to the executors, unless spark-submit's --py-files or an
+    earlier call already did."""
+    from jobs.common.codeship import code_archive
+
+    archive = code_archive(cfg.paths.code_archives)
+    sc = spark.sparkContext
+    submitted = sc.getConf().get("spark.submit.pyFiles", "") or ""
+    if archive.name in submitted or any(f.endswith("/" + archive.name) for f in sc.listFiles):
+        return
+    sc.addPyFile(str(archive))

@@ -82,6 +82,25 @@ def cmd_runner(cfg: Config, args: argparse.Namespace, *, run_command: Callable[[
     return 0
 
 
+def cmd_cluster(cfg: Config, args: argparse.Namespace) -> int:
+    """The local Spark standalone cluster and MLflow server (jobs/orchestration/cluster.py): up, down or status."""
+    import json
+
+    from jobs.orchestration import cluster
+
+    if args.action == "up":
+        try:
+            return cluster.up(cfg)
+        except cluster.ClusterError as exc:
+            print(f"omnilake cluster up: error: {exc}", file=sys.stderr)
+            return 1
+    if args.action == "down":
+        return cluster.down(cfg)
+    state = cluster.status(cfg)
+    print(json.dumps(state, indent=2))
+    return 0 if all(s["healthy"] for s in state["services"].values()) else 1
+
+
 def register(
     sub: argparse._SubParsersAction,
     *,
@@ -114,3 +133,8 @@ def register(
     run.add_argument("argv", nargs=argparse.REMAINDER, help="the command of exec")
     run.add_argument("--identity", default="", help=argparse.SUPPRESS)
     run.set_defaults(fn=partial(cmd_runner, run_command=run_command))
+    clu = sub.add_parser(
+        "cluster", help="Spark standalone master + workers and an MLflow server on 127.0.0.1 (conf `cluster`)"
+    )
+    clu.add_argument("action", choices=["up", "down", "status"], help="status: exit 1 unless every service is healthy")
+    clu.set_defaults(fn=cmd_cluster)

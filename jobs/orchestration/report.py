@@ -95,4 +95,8 @@ def print_summary(cfg: Config, *, airflow_env_file: Path, echo: Callable[[str], 
         f"  Airflow: source {airflow_env_file} && airflow standalone   (http://localhost:8080; user admin, password "
         f"in {Path(cfg.paths.airflow_home) / 'simple_auth_manager_passwords.json.generated'})"
     )
-    echo(f"  MLflow:  mlflow ui --backend-store-uri {cfg.paths.mlflow_tracking_uri}   (http://localhost:5000)")
+    uri = cfg.paths.mlflow_tracking_uri
+    if uri.startswith(("http://", "https://")):  # a tracking server (OMNILAKE_ENV=cluster): its UI is that URL
+        echo(f"  MLflow:  {uri}")
+    else:
+        echo(f"  MLflow:  mlflow ui --backend-store-uri {uri}   (http://localhost:5000)")

@@ -41,7 +41,7 @@ def driver_env(cfg: Config) -> dict[str, str]:
     return {
         "OMNILAKE_HOME": cfg.home,
         "OMNILAKE_ENV": cfg.env,
-        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_PYTHON": cfg.spark.executor_python or sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
     }
 
@@ -122,6 +122,15 @@ class DagFactory:
     def submit_conf(self) -> dict[str, str]:
         return spark_submit_conf(self.cfg)
 
+    @cached_property
+    def py_files(self) -> str | None:
+        """The project's zip for --py-files when conf spark.ship_code (built here only if the code changed)."""
+        if not self.cfg.spark.ship_code:
+            return None
+        from jobs.common.codeship import code_archive
+
+        return str(code_archive(self.cfg.paths.code_archives))
+
     def assets(self, names: Sequence[str]) -> list[Asset]:
         return [Asset(name=name, uri=asset_uri(self.cfg.paths.warehouse, name), group="omnilake") for name in names]
 
@@ -141,6 +150,7 @@ class DagFactory:
             application=str(SUBMIT_APP),
             application_args=list(argv),
             conf=dict(self.submit_conf),  # an operator may add keys to its own copy
+            py_files=self.py_files,
             driver_memory=self.cfg.spark.driver_memory,
             env_vars=driver_env(self.cfg),
             name=f"omnilake-{task_id}",

@@ -40,6 +40,23 @@ def sample_keys(df: DataFrame, *, key: Sequence[str], limits: HandOff, rows: int
     return df.where(bucket < keep)
 
 
+def canonical_order(frame: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
+    """`frame` sorted by `key`, then by every other column of scalar values, with a fresh index. toPandas returns
+    rows in the order of the partitions, which the number of executors and partitions changes; a fit that sees rows
+    in another order (bagging draws, an optimizer's sums) gives another model. Sorted, the same data gives the same
+    model in local mode and on any cluster."""
+    columns = [*key, *(c for c in frame.columns if c not in key and _scalar(frame[c]))]
+    return frame.sort_values(columns, kind="stable", na_position="last").reset_index(drop=True)
+
+
+def _scalar(column: pd.Series) -> bool:
+    """False for a column of arrays, lists or mappings (not orderable)."""
+    if column.dtype != object:
+        return True
+    values = column.dropna()
+    return values.empty or not isinstance(values.iloc[0], list | tuple | dict) and not hasattr(values.iloc[0], "shape")
+
+
 def to_pandas_bounded(df: DataFrame, *, key: Sequence[str], limits: HandOff, what: str) -> Bounded:
     """`df` as pandas with at most `limits.max_rows` rows.
 
@@ -52,7 +69,7 @@ def to_pandas_bounded(df: DataFrame, *, key: Sequence[str], limits: HandOff, wha
         rows = df.count()
         sampled = rows > limits.max_rows
         df_out = sample_keys(df, key=key, limits=limits, rows=rows).limit(limits.max_rows) if sampled else df
-        frame = df_out.toPandas()
+        frame = canonical_order(df_out.toPandas(), key)
     finally:
         df.unpersist()
     event("ml.handoff", what=what, rows=len(frame), source_rows=rows, sampled=sampled)

@@ -1,14 +1,12 @@
 """End to end: omnilake_daily through `airflow dags test` (embedded SQLite Airflow; the Spark steps in the warm
-runner on local[2], conf orchestration.spark_steps) on tiny generated data. Module-scoped fixtures, in order: a
-history run over every day but the last two (one date-range run), small champion models trained on it (`omnilake
-train all`, as a user would, in its own process), a one-day run that scores with them, then the spike test delivers
-a bad last day."""
+runner on local[2], conf orchestration.spark_steps) on tiny generated data. The session's fixtures (conftest.py) run
+a history run over every day but the last two and omnilake_retrain as of that day; this module adds a one-day run
+that scores with the champions, then the spike test delivers a bad last day."""
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,92 +17,32 @@ from typing import Any
 import pytest
 from deltalake import DeltaTable
 
-from jobs.cli import build_parser
-from jobs.common.config import Config, load_config
+from jobs.common.config import Config
 from jobs.io.lake import lake_path
 from jobs.io.listing import table_summaries
 from jobs.orchestration.assets import FEATURES, GOLD, SERVING
-from jobs.orchestration.harness import RunResult, airflow_env, dags_test, migrate, missing_steps
+from jobs.orchestration.harness import RunResult
 from jobs.orchestration.ops import FAILURES
 from jobs.orchestration.runner import stop_runner
+from tests.support.e2e import REPO, failed, run_dag
 
 pytestmark = pytest.mark.e2e
-REPO = Path(__file__).resolve().parents[2]
-CUSTOMERS, DAYS, SEED = 300, 21, 3  # the generator's smallest comfortable size; Spark start-up dominates anyway
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Generated landing data, a migrated Airflow DB, and the environment every `airflow` command gets."""
-    root = tmp_path_factory.mktemp("e2e")
-    base = {**os.environ, "OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(root / "home")}
-    cfg = load_config(environ=base)
-    env = airflow_env(cfg, base=base)
-    migrate(env, root / "logs" / "db-migrate.log")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "jobs.cli",
-            "generate",
-            "--customers",
-            str(CUSTOMERS),
-            "--days",
-            str(DAYS),
-            "--seed",
-            str(SEED),
-            "--out",
-            cfg.paths.landing,
-        ],
-        env=env,
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-    )
-    manifest = json.loads((Path(cfg.paths.landing) / "_manifest.json").read_text())
-    yield {
-        "cfg": cfg,
-        "env": env,
-        "logs": root / "logs",
-        "skip": missing_steps(build_parser),
-        "first": date.fromisoformat(manifest["start_date"]),
-        "last": date.fromisoformat(manifest["end_date"]),
-    }
-    stop_runner(cfg)  # the steps' warm Spark runner (started by the first run's first Spark step)
+@pytest.fixture(scope="module", autouse=True)
+def _stop_runner_after_the_module(stack: dict[str, Any]) -> Iterator[None]:
+    """The session's runner is not needed after this module: free its driver's memory for the tests that follow."""
+    yield
+    stop_runner(stack["cfg"])
 
 
 def _run(stack: dict[str, Any], name: str, conf: dict[str, str]) -> RunResult:
-    return dags_test(
-        "omnilake_daily", env=stack["env"], conf=conf, log=stack["logs"] / f"{name}.log", mark_success=stack["skip"]
-    )
+    return run_dag(stack, "omnilake_daily", name, conf)
 
 
 @pytest.fixture(scope="module")
-def history(stack: dict[str, Any]) -> RunResult:
-    """Every day but the last two, as one date-range run (one Spark submission per layer)."""
-    end = stack["last"] - timedelta(days=2)
-    return _run(stack, "history", {"start": stack["first"].isoformat(), "end": end.isoformat()})
-
-
-@pytest.fixture(scope="module")
-def champions(stack: dict[str, Any], history: RunResult) -> subprocess.CompletedProcess[str]:
-    """Small champion models, trained as of the history's last day with the real CLI and MLflow registry (21 days
-    are too short for a labelled comparison, so each model's label-free configuration becomes `champion`)."""
-    assert history.ok, f"see {history.log}"
-    as_of = (stack["last"] - timedelta(days=2)).isoformat()
-    return subprocess.run(
-        [sys.executable, "-m", "jobs.cli", "train", "all", "--as-of", as_of],
-        env=stack["env"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
-
-
-@pytest.fixture(scope="module")
-def daily(stack: dict[str, Any], champions: subprocess.CompletedProcess[str]) -> RunResult:
+def daily(stack: dict[str, Any], champions: dict[str, Any]) -> RunResult:
     """The next day through omnilake_daily, scored with the champions."""
-    assert champions.returncode == 0, champions.stdout + champions.stderr
     return _run(stack, "daily", {"end": (stack["last"] - timedelta(days=1)).isoformat()})
 
 
@@ -119,7 +57,7 @@ def _rows(cfg: Config) -> dict[str, int]:
 
 def test_range_run_fills_silver_gold_features_and_exports(stack: dict[str, Any], history: RunResult) -> None:
     cfg: Config = stack["cfg"]
-    assert history.ok, f"see {history.log}: {[(t.task_id, t.state, t.error) for t in history.tasks]}"
+    assert history.ok, failed(history)
     steps = ["business_dates", "ingest", "quality_gate", "build_features", "score", "build_gold", "export_serving"]
     assert [t.task_id for t in history.tasks] == [s for s in steps if s not in stack["skip"]]
     assert all(t.state == "success" for t in history.tasks)
@@ -139,7 +77,7 @@ def test_range_run_fills_silver_gold_features_and_exports(stack: dict[str, Any],
 
 def test_serving_tables_filled_by_champions(stack: dict[str, Any], daily: RunResult) -> None:
     cfg: Config = stack["cfg"]
-    assert daily.ok, f"see {daily.log}: {[(t.task_id, t.state, t.error) for t in daily.tasks]}"
+    assert daily.ok, failed(daily)
     day = stack["last"] - timedelta(days=1)
     rows = _rows(cfg)
     exports = Path(cfg.paths.exports) / day.isoformat()

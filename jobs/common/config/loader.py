@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import yaml
@@ -15,7 +16,16 @@ from jobs.common.config.base import ConfigError, section
 from jobs.common.config.gold import FeatureRules, GoldRules
 from jobs.common.config.ml import MlSettings
 from jobs.common.config.orchestration import Orchestration
-from jobs.common.config.platform import Business, GenerateDefaults, Ingest, Logging, Paths, SparkSettings, Zones
+from jobs.common.config.platform import (
+    Business,
+    ClusterSettings,
+    GenerateDefaults,
+    Ingest,
+    Logging,
+    Paths,
+    SparkSettings,
+    Zones,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 ENV_PREFIX = "OMNILAKE__"
@@ -29,6 +39,7 @@ class Config:
     home: str
     paths: Paths
     spark: SparkSettings
+    cluster: ClusterSettings
     logging: Logging
     zones: Zones
     business: Business
@@ -115,7 +126,10 @@ def load_config(env: str | None = None, environ: Mapping[str, str] | None = None
     raw = deep_merge(_read_yaml(conf_dir / "base.yaml"), _read_yaml(env_file))
     raw = _apply_env_overrides(raw, environ)
     home = str(Path(environ.get("OMNILAKE_HOME", ".omnilake")).resolve())
-    raw = _expand(raw, {"home": home, "project": str(PROJECT_ROOT)})
+    subst: dict[str, Any] = {"home": home, "project": str(PROJECT_ROOT)}
+    # {cluster.<key>} in any other value (e.g. spark.master's port) is the expanded cluster section's key
+    cluster = _expand(raw.get("cluster") or {}, subst)
+    raw = _expand({**raw, "cluster": cluster}, {**subst, "cluster": SimpleNamespace(**cluster)})
     return build_config({**raw, "env": env, "home": home})
 
 

@@ -26,6 +26,7 @@ class Paths:
     mlflow_tracking_uri: str
     mlflow_artifacts: str
     jars: str
+    code_archives: str  # where the zip of jobs/ and ml/ shipped to executors is built (jobs/common/codeship.py)
 
 
 @section
@@ -35,6 +36,32 @@ class SparkSettings:
     driver_memory: str
     shuffle_partitions: int
     conf: Annotated[dict[str, str], BeforeValidator(_spark_conf)] = field(default_factory=dict)
+    # The interpreter executors start their Python workers with (PYSPARK_PYTHON): on a cluster, the pinned venv's
+    # python at the same path on every worker. None: this process's interpreter (local mode).
+    executor_python: str | None = None
+    # Ship jobs/ and ml/ to the executors as a zip (SparkContext.addPyFile, or spark-submit --py-files): executors
+    # then import the project from it, never from the driver's disk.
+    ship_code: bool = False
+
+
+@section
+class ClusterSettings:
+    """`omnilake cluster up|down` (make cluster-up / cluster-down): a Spark standalone master and workers and an
+    MLflow tracking server on `host`, their pid files, logs and state under `dir`."""
+
+    dir: str
+    host: str
+    master_port: Annotated[int, Field(gt=0, lt=65536)]
+    master_webui_port: Annotated[int, Field(gt=0, lt=65536)]
+    workers: Annotated[int, Field(ge=1)]
+    worker_cores: Annotated[int, Field(ge=1)]
+    worker_memory: str
+    worker_webui_port: Annotated[int, Field(gt=0, lt=65536)]  # worker i (1, 2, ...) serves its UI on this + i - 1
+    daemon_memory: str  # heap of the master and worker JVMs themselves (not of executors)
+    mlflow_port: Annotated[int, Field(gt=0, lt=65536)]
+    driver_ui_port: Annotated[int, Field(gt=0, lt=65536)]
+    start_timeout_seconds: Annotated[float, Field(gt=0)]
+    stop_timeout_seconds: Annotated[float, Field(gt=0)]
 
 
 @section

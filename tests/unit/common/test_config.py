@@ -96,3 +96,23 @@ def test_conf_holds_only_base_and_env_files() -> None:
         "local.yaml",
         "test.yaml",
     ]
+
+
+def test_cluster_env_points_spark_and_mlflow_at_the_cluster_section_ports(tmp_path: Path) -> None:
+    """conf/cluster.yaml names ports only through {cluster.<key>}: one override moves the master and its users."""
+    cfg = load_config(
+        environ={
+            "OMNILAKE_ENV": "cluster",
+            "OMNILAKE_HOME": str(tmp_path),
+            "OMNILAKE__CLUSTER__MASTER_PORT": "17077",
+            "OMNILAKE__CLUSTER__MLFLOW_PORT": "15000",
+        }
+    )
+    assert cfg.spark.master == "spark://127.0.0.1:17077"
+    assert cfg.paths.mlflow_tracking_uri == "http://127.0.0.1:15000"
+    assert cfg.cluster.dir == str(tmp_path / "cluster")
+    assert cfg.spark.executor_python == str(tmp_path / "cluster" / "python" / "bin" / "python")
+    assert cfg.spark.conf["spark.eventLog.dir"] == f"file://{tmp_path}/cluster/events"
+    assert cfg.spark.ship_code and cfg.paths.mlflow_artifacts == "mlflow-artifacts:/omnilake"
+    local = load_config(environ={"OMNILAKE_ENV": "local", "OMNILAKE_HOME": str(tmp_path)})
+    assert local.spark.executor_python is None and not local.spark.ship_code

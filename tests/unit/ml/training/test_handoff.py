@@ -21,3 +21,16 @@ def test_above_the_cap_a_deterministic_sample_of_whole_keys(spark):
     assert first.sampled and first.source_rows == 40000 and 9000 < len(first.frame) <= 10000
     assert sorted(first.frame["row"]) == sorted(again.frame["row"])
     assert (first.frame.groupby("customer").size() == 4).all()  # whole customers
+
+
+def test_rows_come_in_the_same_order_whatever_the_partitioning(spark):
+    """A model fit on the hand-off must not depend on how many partitions (executors) produced it."""
+    rows = [(f"c{i % 7}", (i * 37) % 11, float(i % 3), [i, i + 1]) for i in range(60)]
+    df = spark.createDataFrame(rows, "customer string, day int, amount double, items array<int>")
+    frames = [
+        to_pandas_bounded(df.repartition(n, "day"), key=["customer"], limits=HandOff(100, 1), what="t").frame
+        for n in (1, 5)
+    ]
+    assert frames[0].drop(columns="items").equals(frames[1].drop(columns="items"))
+    assert list(frames[0].index) == list(range(60))
+    assert frames[0]["customer"].is_monotonic_increasing
