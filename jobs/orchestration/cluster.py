@@ -155,7 +155,7 @@ def running_pid(cfg: Config, service: Service) -> int | None:
     return pid if service.marker in cmdline else None
 
 
-def _get_json(url: str, timeout: float = 2.0) -> Any:
+def get_json(url: str, timeout: float = 2.0) -> Any:
     with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback, from conf)
         return json.loads(response.read())
 
@@ -163,7 +163,7 @@ def _get_json(url: str, timeout: float = 2.0) -> Any:
 def master_state(cfg: Config) -> dict[str, Any] | None:
     """The master's /json/ (workers, activeapps, completedapps), or None when it does not answer."""
     try:
-        return _get_json(master_json_url(cfg))
+        return get_json(master_json_url(cfg))
     except (OSError, ValueError):
         return None
 
@@ -191,18 +191,18 @@ def _healthy(cfg: Config, name: str) -> bool:
 
 
 def ensure_worker_python(cfg: Config) -> Path:
-    """The workers' interpreter: a venv of the base interpreter whose one .pth line adds this venv's packages."""
+    """The workers' interpreter: a venv of the base interpreter whose one .pth line adds this venv's packages
+    (rewritten on every call, so it follows a re-created or moved project venv)."""
     python = worker_python(cfg)
     if not python.exists():
-        venv = python.parent.parent
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-        purelib = subprocess.run(
-            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        Path(purelib, "omnilake-pinned-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(python.parent.parent)], check=True)
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    Path(purelib, "omnilake-pinned-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return python
 
 

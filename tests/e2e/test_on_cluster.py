@@ -103,7 +103,7 @@ class WorkerKiller:
         self._thread.join(timeout=10)
 
     def _driver(self, path: str) -> Any:
-        return cluster._get_json(f"http://{self.cfg.cluster.host}:{self.cfg.cluster.driver_ui_port}/api/v1{path}")
+        return cluster.get_json(f"http://{self.cfg.cluster.host}:{self.cfg.cluster.driver_ui_port}/api/v1{path}")
 
     def _watch(self) -> None:
         while not self._stop.is_set() and self.killed is None:
@@ -118,7 +118,7 @@ class WorkerKiller:
             if not service.name.startswith("worker-"):
                 continue
             port = self.cfg.cluster.worker_webui_port + int(service.name.split("-")[1]) - 1
-            state = cluster._get_json(f"http://{self.cfg.cluster.host}:{port}/json/")
+            state = cluster.get_json(f"http://{self.cfg.cluster.host}:{port}/json/")
             hosted = {str(e["id"]) for e in state["executors"] if e["appid"] == self.app_id}
             pid = cluster.running_pid(self.cfg, service)
             if hosted & busy and pid is not None:
@@ -137,8 +137,8 @@ def cluster_history(on_cluster: dict[str, Any]) -> dict[str, Any]:
     executors = stages = []
     if killer.app_id:
         base = f"http://{cfg.cluster.host}:{cfg.cluster.driver_ui_port}/api/v1/applications/{killer.app_id}"
-        executors = cluster._get_json(f"{base}/allexecutors")
-        stages = cluster._get_json(f"{base}/stages")
+        executors = cluster.get_json(f"{base}/allexecutors")
+        stages = cluster.get_json(f"{base}/stages")
     stopped = _omnilake(on_cluster["base"], "runner", "stop")
     assert stopped.returncode == 0, stopped.stderr
     return {"result": result, "killed": killer.killed, "executors": executors, "stages": stages}
