@@ -62,3 +62,26 @@ def simulate_shoppers(*, customers: int = 240, cold: int = 20, seed: int = 11) -
         "customers": pd.DataFrame({"customer_id": [_customer_id(c) for c in range(customers)]}),
         "cold": pd.DataFrame({"customer_id": [_customer_id(c) for c in range(customers - cold, customers)]}),
     }
+
+
+def simulate_plays(*, users: int = 300, days: int = 120, seed: int = 5) -> pd.DataFrame:
+    """A feedback log with no purchases, shaped like a streaming or rating service's: user, item, at (a timestamp),
+    w (play count or rating; blank for about a tenth of rows). Users stay in one of the taste clusters over time;
+    their activity is heavy-tailed (most users appear a few times, a few hundreds), and a tenth of users show up
+    only in the last 20 days."""
+    rng = np.random.default_rng(seed)
+    pop = 1.0 / np.arange(1, N_ITEMS + 1) ** 0.8
+    pop = pop[rng.permutation(N_ITEMS)]
+    start = AS_OF - timedelta(days=days - 1)
+    rows = []
+    for u in range(users):
+        cluster = int(rng.integers(N_CLUSTERS))
+        n = int(min(400, 2 + rng.pareto(1.2) * 6))
+        late = u % 10 == 0
+        first_day = days - 20 if late else 0
+        for item in _draw(rng, cluster, n, pop):
+            day = start + timedelta(days=int(rng.integers(first_day, days)))
+            at = f"{day.isoformat()} {int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}:00"
+            weight = "" if rng.random() < 0.1 else str(int(rng.integers(1, 6)))
+            rows.append((f"user-{u:04d}", f"track:{item:03d}", at, weight))
+    return pd.DataFrame(rows, columns=["user", "item", "at", "w"])

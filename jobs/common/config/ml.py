@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from jobs.common.config.base import ConfigError, section
 
@@ -121,6 +121,9 @@ class RecommendSettings(ModelSettings):
     top_n: int  # items per customer in gold.recommendations
     evaluate: RecommendEvaluation
     weights: InteractionWeights
+    # What a later window's relevant items are: purchases; every feedback kind with a positive summed strength
+    # (purchases, carts, views, imported interactions); or auto: purchases when the lake has any, else feedback.
+    labels: Literal["auto", "purchases", "feedback"] = "auto"
 
 
 @section

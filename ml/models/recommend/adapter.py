@@ -2,8 +2,11 @@
 gold.recommendations.
 
 Data "at a with labels H": implicit feedback up to a (purchases, carts, views, imported interactions) and the
-items each customer bought in (a, a + H]. Candidates recommend top-k new items (already-seen pairs excluded) to
-the customers who bought in the window and are scored with precision/recall/NDCG@k. Both ALS and popularity are
+relevant items of (a, a + H]: what each customer bought, or, in a lake without purchases (conf
+ml.recommend.labels), every item whose feedback in the window is positive. History spans every feedback kind, so a
+lake of imported interactions alone trains, evaluates and scores. Candidates recommend top-k new items
+(already-seen pairs excluded) to the customers with relevant items in the window and are scored with
+precision/recall/NDCG@k. Both ALS and popularity are
 label-free, so popularity is the fallback. Everything stays in Spark except the popularity list, which is bounded
 by the catalog (and by the hand-off cap).
 """
@@ -21,10 +24,10 @@ from pyspark.sql import functions as F
 
 from jobs.common.config import ConfigError
 from jobs.common.config.ml import ModelConfig, RecommendSettings
-from jobs.gold.sales import sales_lines
+from jobs.common.log import event
 from ml.models.recommend.als import AlsParams, AlsRecommender, load_recommender, recommend, recommend_popular, train_als
 from ml.models.recommend.evaluate import evaluate
-from ml.models.recommend.interactions import interactions_from_silver, popularity
+from ml.models.recommend.interactions import feedback_span, interactions_from_silver, popularity, purchase_lines
 from ml.training.adapter import BaseAdapter, Output, stamp
 from ml.training.handoff import to_pandas_bounded
 from ml.training.windows import History, HistoryError
@@ -72,8 +75,10 @@ class RecommendAdapter(BaseAdapter):
     baselines = {"baseline_popularity": ModelConfig("popularity")}
     servable_baselines = ("baseline_popularity",)
     fallback = ModelConfig("popularity")
+    _feedback_span: tuple[date | None, date | None, bool] | None = None  # (first, last, any purchase), read once
 
     def _silver(self) -> dict[str, DataFrame]:
+        """Every feedback source, empty when the lake has none of it (an interactions-only lake has no orders)."""
         from jobs.io.inputs import read_inputs
 
         src = read_inputs(self.env.catalog, ("silver.order_lines", "silver.events"))
@@ -107,29 +112,61 @@ class RecommendAdapter(BaseAdapter):
             .select(F.col("sku").alias("item_id"))
         )
 
+    def _span(self) -> tuple[date | None, date | None, bool]:
+        if self._feedback_span is None:
+            src = self._silver()
+            self._feedback_span = feedback_span(
+                src["silver.order_lines"],
+                src["silver.events"],
+                src["silver.interactions_imported"],
+                excluded_statuses=self.env.cfg.gold.excluded_statuses,
+            )
+        return self._feedback_span
+
     def history(self) -> History:
-        lines = self._silver()["silver.order_lines"].where(F.col("customer_id").isNotNull())
-        row = lines.agg(F.min("order_date").alias("first"), F.max("order_date").alias("last")).first()
-        if row is None or row["first"] is None:
-            raise HistoryError("silver.order_lines has no customer purchases: nothing to recommend from")
-        return History(first=row["first"], last=row["last"])
+        """The days with any feedback: purchases, cart/view events or imported interactions."""
+        first, last, _ = self._span()
+        if first is None or last is None:
+            raise HistoryError(
+                "no customer feedback to recommend from: silver.order_lines has no customer purchases, silver.events "
+                "no cart or view of a SKU, silver.interactions_imported no rows"
+            )
+        return History(first=first, last=last)
+
+    def label_kind(self) -> str:
+        """`purchases` or `feedback` (conf ml.recommend.labels; auto: purchases when the lake has any)."""
+        wanted = self.settings.labels
+        if wanted == "auto":
+            wanted = "purchases" if self._span()[2] else "feedback"
+        return wanted
 
     def load(self, as_of: date, label_days: int | None, *, horizon_days: int) -> RecommendData:
         interactions = self.interactions(as_of).cache()
         future = None
         if label_days is not None:
-            lines = sales_lines(
-                self._silver()["silver.order_lines"], excluded_statuses=self.env.cfg.gold.excluded_statuses
-            )
-            end = as_of + timedelta(days=label_days)
-            bought = lines.where(
-                (F.col("order_date") > F.lit(as_of))
-                & (F.col("order_date") <= F.lit(end))
-                & F.col("customer_id").isNotNull()
-                & F.col("sku").isNotNull()
-            )
-            future = bought.select("customer_id", F.col("sku").alias("item_id")).distinct().cache()
+            future = self._relevant(as_of, as_of + timedelta(days=label_days)).cache()
         return RecommendData(interactions=interactions, future=future, as_of=as_of)
+
+    def _relevant(self, as_of: date, end: date) -> DataFrame:
+        """customer_id, item_id of the window (as_of, end]: what each customer bought, or (label kind `feedback`)
+        every item whose feedback in the window sums to a positive strength."""
+        kind = self.label_kind()
+        event("ml.recommend.labels", kind=kind, start=as_of + timedelta(days=1), end=end)
+        src = self._silver()
+        if kind == "purchases":
+            lines = purchase_lines(src["silver.order_lines"], excluded_statuses=self.env.cfg.gold.excluded_statuses)
+            bought = lines.where((F.col("order_date") > F.lit(as_of)) & (F.col("order_date") <= F.lit(end)))
+            return bought.select("customer_id", F.col("sku").alias("item_id")).distinct()
+        window = interactions_from_silver(
+            src["silver.order_lines"],
+            src["silver.events"],
+            src["silver.interactions_imported"],
+            weights=self.settings.weights,
+            as_of=end,
+            since=as_of,
+            excluded_statuses=self.env.cfg.gold.excluded_statuses,
+        )
+        return window.where(F.col("strength") > 0).select("customer_id", "item_id")
 
     def _k(self) -> int:
         return self.settings.evaluate.k

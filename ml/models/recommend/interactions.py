@@ -30,8 +30,10 @@ def interactions_from_silver(
     weights: InteractionWeights,
     as_of: date,
     excluded_statuses: tuple[str, ...],
+    since: date | None = None,
 ) -> DataFrame:
-    """customer_id, item_id (= sku, or the imported item id as given), strength: summed weights up to as_of.
+    """customer_id, item_id (= sku, or the imported item id as given), strength: summed weights up to as_of (and
+    after `since`, when given: a later window's feedback).
 
     Purchases are silver.order_lines rows (one `purchase` weight per line, whatever the quantity, so bulk buys
     don't drown taste) that count as sales (jobs.gold.sales.sales_lines with `excluded_statuses`, conf
@@ -41,22 +43,15 @@ def interactions_from_silver(
     interaction_ts is UTC (its business time zone), so its date is the UTC date.
     """
     lines = (
-        sales_lines(order_lines, excluded_statuses=excluded_statuses)
-        .where((F.col("order_date") <= F.lit(as_of)) & F.col("customer_id").isNotNull() & F.col("sku").isNotNull())
+        purchase_lines(order_lines, excluded_statuses=excluded_statuses)
+        .where(_within(F.col("order_date"), as_of, since))
         .withColumn("item_id", F.col("sku"))
     )
     event_weight = F.when(F.col("event_type") == "cart", F.lit(weights.cart)).when(
         F.col("event_type") == "view", F.lit(weights.view)
     )
-    evts = events.where(
-        (F.col("event_date") <= F.lit(as_of))
-        & F.col("customer_id").isNotNull()
-        & F.col("sku").isNotNull()
-        & F.col("event_type").isin("cart", "view")
-    ).withColumn("item_id", F.col("sku"))
-    imp = imported.where(
-        (F.to_date("interaction_ts") <= F.lit(as_of)) & F.col("customer_id").isNotNull() & F.col("item_id").isNotNull()
-    )
+    evts = feedback_events(events).where(_within(F.col("event_date"), as_of, since)).withColumn("item_id", F.col("sku"))
+    imp = feedback_imported(imported).where(_within(F.to_date("interaction_ts"), as_of, since))
     parts = (
         _typed(lines, F.lit(weights.purchase))
         .unionByName(_typed(evts, event_weight))
@@ -68,6 +63,48 @@ def interactions_from_silver(
         .where(F.col("strength") != 0)
         .select(*INTERACTION_COLUMNS)
     )
+
+
+def _within(day: Column, as_of: date, since: date | None) -> Column:
+    upto = day <= F.lit(as_of)
+    return upto if since is None else upto & (day > F.lit(since))
+
+
+def purchase_lines(order_lines: DataFrame, *, excluded_statuses: tuple[str, ...]) -> DataFrame:
+    """Order lines that count as sales and have a customer and a SKU: the purchase feedback."""
+    sales = sales_lines(order_lines, excluded_statuses=excluded_statuses)
+    return sales.where(F.col("customer_id").isNotNull() & F.col("sku").isNotNull())
+
+
+def feedback_events(events: DataFrame) -> DataFrame:
+    """Cart and view events with a customer and a SKU."""
+    return events.where(
+        F.col("customer_id").isNotNull() & F.col("sku").isNotNull() & F.col("event_type").isin("cart", "view")
+    )
+
+
+def feedback_imported(imported: DataFrame) -> DataFrame:
+    """Imported interactions with a customer and an item."""
+    return imported.where(F.col("customer_id").isNotNull() & F.col("item_id").isNotNull())
+
+
+def feedback_span(
+    order_lines: DataFrame, events: DataFrame, imported: DataFrame, *, excluded_statuses: tuple[str, ...]
+) -> tuple[date | None, date | None, bool]:
+    """(first, last) business date of any feedback (purchases, cart/view events, imported interactions), and
+    whether there is any purchase: three small aggregates, one row each."""
+    days = (
+        purchase_lines(order_lines, excluded_statuses=excluded_statuses)
+        .select(F.col("order_date").alias("day"), F.lit(True).alias("purchase"))
+        .unionByName(feedback_events(events).select(F.col("event_date").alias("day"), F.lit(False).alias("purchase")))
+        .unionByName(
+            feedback_imported(imported).select(F.to_date("interaction_ts").alias("day"), F.lit(False).alias("purchase"))
+        )
+    )
+    row = days.agg(F.min("day").alias("first"), F.max("day").alias("last"), F.max("purchase").alias("any")).first()
+    if row is None or row["first"] is None:
+        return None, None, False
+    return row["first"], row["last"], bool(row["any"])
 
 
 def popularity(interactions: DataFrame, *, n: int | None) -> DataFrame:

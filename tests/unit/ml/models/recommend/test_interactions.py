@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pyspark.testing import assertDataFrameEqual
 
 from jobs.common.config.ml import InteractionWeights
-from ml.models.recommend.interactions import interactions_from_silver, popularity
+from ml.models.recommend.interactions import feedback_span, interactions_from_silver, popularity
 
 AS_OF = date(2024, 5, 31)
 WEIGHTS = InteractionWeights(purchase=5.0, cart=2.0, view=1.0, imported_default=0.5)
@@ -78,3 +78,37 @@ def test_popularity_ranks_by_strength_then_item_id(spark):
         [("A", 1, 10.0), ("B", 2, 4.0), ("C", 3, 4.0)], "item_id string, rank int, score double"
     )
     assertDataFrameEqual(popularity(interactions, n=3), expected)
+
+
+def test_a_later_window_holds_only_the_feedback_after_since(spark):
+    lines, events, imported = _silver(spark)
+    got = interactions_from_silver(
+        lines,
+        events,
+        imported,
+        weights=WEIGHTS,
+        as_of=date(2024, 6, 1),
+        since=date(2024, 5, 30),
+        excluded_statuses=("cancelled",),
+    )
+    expected = spark.createDataFrame(
+        [("c2", "B", 5.0), ("c2", "A", 1.0), ("0042", "ítem-7", 3.5), ("0042", "ítem-9", 1.0)],
+        "customer_id string, item_id string, strength double",
+    )
+    assertDataFrameEqual(got, expected)
+
+
+def test_feedback_span_covers_every_kind_and_says_whether_anyone_bought(spark):
+    lines, events, imported = _silver(spark)
+    assert feedback_span(lines, events, imported, excluded_statuses=("cancelled",)) == (
+        date(2024, 5, 1),
+        date(2024, 6, 1),
+        True,
+    )
+    no_lines = lines.limit(0)
+    assert feedback_span(no_lines, events.limit(0), imported, excluded_statuses=()) == (
+        date(2024, 5, 30),
+        date(2024, 6, 1),
+        False,
+    )
+    assert feedback_span(no_lines, events.limit(0), imported.limit(0), excluded_statuses=()) == (None, None, False)
