@@ -28,7 +28,6 @@ import sys
 import sysconfig
 import threading
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ class Service:
     argv: list[str]
     marker: str  # a word of its command line: a pid file whose process lacks it is stale (pid reuse)
     env: dict[str, str]
+    ui_port: int | None = None  # a worker's web UI port: how the master's /json/ names it
 
 
 def cluster_dir(cfg: Config) -> Path:
@@ -105,15 +105,16 @@ def services(cfg: Config) -> list[Service]:
         )
     ]
     for i in range(1, conf.workers + 1):
-        work = root / f"worker-{i}"
+        ui_port = conf.worker_webui_port + i - 1
         found.append(
             Service(
                 f"worker-{i}",
                 [spark_class, WORKER_CLASS, master_url(cfg), "--host", conf.host, "--cores", str(conf.worker_cores)]
-                + ["--memory", conf.worker_memory, "--work-dir", str(work)]
-                + ["--webui-port", str(conf.worker_webui_port + i - 1)],
+                + ["--memory", conf.worker_memory, "--work-dir", str(root / f"worker-{i}")]
+                + ["--webui-port", str(ui_port)],
                 WORKER_CLASS,
                 base,
+                ui_port,
             )
         )
     store = root / "mlflow"
@@ -121,14 +122,15 @@ def services(cfg: Config) -> list[Service]:
     found.append(
         Service(
             "mlflow",
-            [str(Path(sys.executable).parent / "mlflow"), "server", "--host", conf.host]
-            + [
+            [
+                str(Path(sys.executable).parent / "mlflow"),
+                "server",
+                "--host",
+                conf.host,
                 "--port",
                 str(conf.mlflow_port),
-                "--backend-store-uri",
-                f"sqlite:///{store / 'mlflow.db'}",
-                "--serve-artifacts",
             ]
+            + ["--backend-store-uri", f"sqlite:///{store / 'mlflow.db'}", "--serve-artifacts"]
             + ["--artifacts-destination", str(store / "artifacts"), "--workers", "1"],
             "mlflow",
             mlflow_env,
@@ -176,17 +178,17 @@ def _mlflow_healthy(cfg: Config) -> bool:
         return False
 
 
-def _healthy(cfg: Config, name: str) -> bool:
-    if name == "mlflow":
+def _healthy(cfg: Config, service: Service) -> bool:
+    if service.name == "mlflow":
         return _mlflow_healthy(cfg)
     state = master_state(cfg)
     if state is None or state.get("status") != "ALIVE":
         return False
-    if name == "master":
+    if service.ui_port is None:  # the master
         return True
-    port = cfg.cluster.worker_webui_port + int(name.split("-")[1]) - 1
     return any(
-        w.get("state") == "ALIVE" and str(w.get("webuiaddress", "")).endswith(f":{port}") for w in state["workers"]
+        w.get("state") == "ALIVE" and str(w.get("webuiaddress", "")).endswith(f":{service.ui_port}")
+        for w in state["workers"]
     )
 
 
@@ -228,7 +230,7 @@ def _start(cfg: Config, service: Service) -> int:
 def _wait_healthy(cfg: Config, service: Service, pid: int) -> None:
     deadline = time.monotonic() + cfg.cluster.start_timeout_seconds
     while time.monotonic() < deadline:
-        if _healthy(cfg, service.name):
+        if _healthy(cfg, service):
             return
         if running_pid(cfg, service) != pid:
             break
@@ -294,9 +296,10 @@ def down(cfg: Config, echo: Callable[[str], Any] = print) -> int:
 
     if stop_runner(cfg):
         echo("stopped the Spark runner (a driver on this cluster)")
-    running = {s.name: pid for s in services(cfg) if (pid := running_pid(cfg, s)) is not None}
+    every = services(cfg)
+    running = {s.name: pid for s in every if (pid := running_pid(cfg, s)) is not None}
     _stop_groups(list(running.values()), cfg.cluster.stop_timeout_seconds)
-    for service in services(cfg):
+    for service in every:
         _pid_file(cfg, service.name).unlink(missing_ok=True)
     echo(f"stopped {', '.join(running)}" if running else "cluster was not running")
     return 0
@@ -307,7 +310,7 @@ def status(cfg: Config) -> dict[str, Any]:
     out: dict[str, Any] = {"services": {}}
     for service in services(cfg):
         pid = running_pid(cfg, service)
-        out["services"][service.name] = {"pid": pid, "healthy": pid is not None and _healthy(cfg, service.name)}
+        out["services"][service.name] = {"pid": pid, "healthy": pid is not None and _healthy(cfg, service)}
     state = master_state(cfg)
     if state is not None:
         out["applications"] = {"active": len(state["activeapps"]), "completed": len(state["completedapps"])}

@@ -32,11 +32,11 @@ from tests.support.e2e import COMPARED, REPO, failed, history_conf, prepare, ret
 from tests.support.lake_digest import differences, lake_digest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
-PORT_KEYS = ("master_port", "master_webui_port", "worker_webui_port", "mlflow_port", "driver_ui_port")
+PORT_KEYS = ("master_port", "master_webui_port", "mlflow_port", "driver_ui_port")  # and worker_webui_port: below
 
 
 def _free_ports(count: int) -> list[int]:
-    """Ports free now, with a gap after each (worker i serves on worker_webui_port + i - 1)."""
+    """`count` distinct ports free now."""
     with ExitStack() as stack:
         socks = [stack.enter_context(socket.socket()) for _ in range(count)]
         for sock in socks:
@@ -55,7 +55,7 @@ def _omnilake(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[st
 def on_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The cluster's services (stopped at the end), generated data and an Airflow DB for OMNILAKE_ENV=cluster."""
     root = tmp_path_factory.mktemp("cluster")
-    worker_ui = _free_ports(1)[0]
+    worker_ui = _free_ports(1)[0]  # worker i serves on worker_webui_port + i - 1: this one and the next must be free
     while any(_in_use(worker_ui + i) for i in range(2)):
         worker_ui = _free_ports(1)[0]
     ports = dict(zip(PORT_KEYS, _free_ports(len(PORT_KEYS)), strict=True)) | {"worker_webui_port": worker_ui}
@@ -114,11 +114,10 @@ class WorkerKiller:
     def _try_kill(self) -> None:
         self.app_id = self._driver("/applications")[0]["id"]
         busy = {e["id"] for e in self._driver(f"/applications/{self.app_id}/executors") if e["activeTasks"] > 0}
-        for service in cluster.services(self.cfg)[1:]:
-            if not service.name.startswith("worker-"):
+        for service in cluster.services(self.cfg):
+            if service.ui_port is None:  # not a worker
                 continue
-            port = self.cfg.cluster.worker_webui_port + int(service.name.split("-")[1]) - 1
-            state = cluster.get_json(f"http://{self.cfg.cluster.host}:{port}/json/")
+            state = cluster.get_json(f"http://{self.cfg.cluster.host}:{service.ui_port}/json/")
             hosted = {str(e["id"]) for e in state["executors"] if e["appid"] == self.app_id}
             pid = cluster.running_pid(self.cfg, service)
             if hosted & busy and pid is not None:

@@ -6,9 +6,8 @@ relevant items of (a, a + H]: what each customer bought, or, in a lake without p
 ml.recommend.labels), every item whose feedback in the window is positive. History spans every feedback kind, so a
 lake of imported interactions alone trains, evaluates and scores. Candidates recommend top-k new items
 (already-seen pairs excluded) to the customers with relevant items in the window and are scored with
-precision/recall/NDCG@k. Both ALS and popularity are
-label-free, so popularity is the fallback. Everything stays in Spark except the popularity list, which is bounded
-by the catalog (and by the hand-off cap).
+precision/recall/NDCG@k. Both ALS and popularity are label-free, so popularity is the fallback. Everything stays
+in Spark except the popularity list, which is bounded by the catalog (and by the hand-off cap).
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,13 @@ from jobs.common.config.ml import ModelConfig, RecommendSettings
 from jobs.common.log import event
 from ml.models.recommend.als import AlsParams, AlsRecommender, load_recommender, recommend, recommend_popular, train_als
 from ml.models.recommend.evaluate import evaluate
-from ml.models.recommend.interactions import feedback_span, interactions_from_silver, popularity, purchase_lines
+from ml.models.recommend.interactions import (
+    feedback_span,
+    interactions_from_silver,
+    popularity,
+    purchase_lines,
+    within,
+)
 from ml.training.adapter import BaseAdapter, Output, stamp
 from ml.training.handoff import to_pandas_bounded
 from ml.training.windows import History, HistoryError
@@ -75,7 +81,6 @@ class RecommendAdapter(BaseAdapter):
     baselines = {"baseline_popularity": ModelConfig("popularity")}
     servable_baselines = ("baseline_popularity",)
     fallback = ModelConfig("popularity")
-    _feedback_span: tuple[date | None, date | None, bool] | None = None  # (first, last, any purchase), read once
 
     def _silver(self) -> dict[str, DataFrame]:
         """Every feedback source, empty when the lake has none of it (an interactions-only lake has no orders)."""
@@ -112,20 +117,20 @@ class RecommendAdapter(BaseAdapter):
             .select(F.col("sku").alias("item_id"))
         )
 
+    @cached_property
     def _span(self) -> tuple[date | None, date | None, bool]:
-        if self._feedback_span is None:
-            src = self._silver()
-            self._feedback_span = feedback_span(
-                src["silver.order_lines"],
-                src["silver.events"],
-                src["silver.interactions_imported"],
-                excluded_statuses=self.env.cfg.gold.excluded_statuses,
-            )
-        return self._feedback_span
+        """(first, last, any purchase) of the lake's feedback, read once per adapter."""
+        src = self._silver()
+        return feedback_span(
+            src["silver.order_lines"],
+            src["silver.events"],
+            src["silver.interactions_imported"],
+            excluded_statuses=self.env.cfg.gold.excluded_statuses,
+        )
 
     def history(self) -> History:
         """The days with any feedback: purchases, cart/view events or imported interactions."""
-        first, last, _ = self._span()
+        first, last, _ = self._span
         if first is None or last is None:
             raise HistoryError(
                 "no customer feedback to recommend from: silver.order_lines has no customer purchases, silver.events "
@@ -137,7 +142,7 @@ class RecommendAdapter(BaseAdapter):
         """`purchases` or `feedback` (conf ml.recommend.labels; auto: purchases when the lake has any)."""
         wanted = self.settings.labels
         if wanted == "auto":
-            wanted = "purchases" if self._span()[2] else "feedback"
+            wanted = "purchases" if self._span[2] else "feedback"
         return wanted
 
     def load(self, as_of: date, label_days: int | None, *, horizon_days: int) -> RecommendData:
@@ -155,7 +160,7 @@ class RecommendAdapter(BaseAdapter):
         src = self._silver()
         if kind == "purchases":
             lines = purchase_lines(src["silver.order_lines"], excluded_statuses=self.env.cfg.gold.excluded_statuses)
-            bought = lines.where((F.col("order_date") > F.lit(as_of)) & (F.col("order_date") <= F.lit(end)))
+            bought = lines.where(within(F.col("order_date"), end, as_of))
             return bought.select("customer_id", F.col("sku").alias("item_id")).distinct()
         window = interactions_from_silver(
             src["silver.order_lines"],

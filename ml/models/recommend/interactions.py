@@ -44,14 +44,14 @@ def interactions_from_silver(
     """
     lines = (
         purchase_lines(order_lines, excluded_statuses=excluded_statuses)
-        .where(_within(F.col("order_date"), as_of, since))
+        .where(within(F.col("order_date"), as_of, since))
         .withColumn("item_id", F.col("sku"))
     )
     event_weight = F.when(F.col("event_type") == "cart", F.lit(weights.cart)).when(
         F.col("event_type") == "view", F.lit(weights.view)
     )
-    evts = feedback_events(events).where(_within(F.col("event_date"), as_of, since)).withColumn("item_id", F.col("sku"))
-    imp = feedback_imported(imported).where(_within(F.to_date("interaction_ts"), as_of, since))
+    evts = feedback_events(events).where(within(F.col("event_date"), as_of, since)).withColumn("item_id", F.col("sku"))
+    imp = feedback_imported(imported).where(within(F.to_date("interaction_ts"), as_of, since))
     parts = (
         _typed(lines, F.lit(weights.purchase))
         .unionByName(_typed(evts, event_weight))
@@ -65,7 +65,8 @@ def interactions_from_silver(
     )
 
 
-def _within(day: Column, as_of: date, since: date | None) -> Column:
+def within(day: Column, as_of: date, since: date | None) -> Column:
+    """`day` in (since, as_of] (no lower bound when since is None)."""
     upto = day <= F.lit(as_of)
     return upto if since is None else upto & (day > F.lit(since))
 
@@ -92,7 +93,7 @@ def feedback_span(
     order_lines: DataFrame, events: DataFrame, imported: DataFrame, *, excluded_statuses: tuple[str, ...]
 ) -> tuple[date | None, date | None, bool]:
     """(first, last) business date of any feedback (purchases, cart/view events, imported interactions), and
-    whether there is any purchase: three small aggregates, one row each."""
+    whether there is any purchase: one aggregate over the three sources' dates."""
     days = (
         purchase_lines(order_lines, excluded_statuses=excluded_statuses)
         .select(F.col("order_date").alias("day"), F.lit(True).alias("purchase"))
