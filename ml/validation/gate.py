@@ -1,6 +1,7 @@
 """The promotion gate: a pure decision over the comparison-window metrics of every candidate.
 
-Outcomes: `promote` (the challenger beats the champion and every baseline by the margin and passes the guards),
+Outcomes: `promote` (the challenger beats the champion and every baseline by the margin, passes the guards and is
+no worse than any of them on the `no_worse` metrics),
 `refresh` (the champion's configuration still serves, refitted on the newest window), `keep` (the champion
 version stays as it is: refresh is off), `baseline` (the best label-free baseline serves) and `fallback` (too
 little history to compare: the label-free model serves without a comparison).
@@ -47,6 +48,22 @@ def _guard_failures(metrics: Mapping[str, float], rule: GateRule) -> list[str]:
     return failed
 
 
+def _no_worse_failures(metrics: Metrics, challenger: str, comparators: Sequence[str], rule: GateRule) -> list[str]:
+    """Each `no_worse` metric of the challenger against each comparator's, within the relative tolerance."""
+    failed = []
+    for name, tolerance in rule.no_worse.items():
+        value = metrics[challenger].get(name, float("nan"))
+        for role in comparators:
+            other = metrics[role].get(name, float("nan"))
+            if math.isnan(other):
+                continue
+            slack = abs(other) * tolerance
+            worse = value < other - slack if rule.higher_is_better else value > other + slack
+            if math.isnan(value) or worse:
+                failed.append(f"{name} {value:.4f} worse than {role}'s {other:.4f}")
+    return failed
+
+
 def _best_baseline(metrics: Metrics, servable: Sequence[str], rule: GateRule) -> str:
     def key(role: str) -> float:
         value = metrics[role].get(rule.metric, float("nan"))
@@ -80,14 +97,21 @@ def decide(
     failed = _guard_failures(metrics[challenger], rule)
     for name in rule.guards:
         checks[f"{challenger}.{name}"] = metrics[challenger].get(name, float("nan"))
-    if not lost_to and not failed:
+    levels = [r for r in (champion, *baselines) if r is not None]
+    worse = _no_worse_failures(metrics, challenger, levels, rule)
+    for name in rule.no_worse:
+        for role in (challenger, *levels):
+            checks[f"{role}.{name}"] = metrics[role].get(name, float("nan"))
+    if not lost_to and not failed and not worse:
         return Decision(
             "promote",
             challenger,
             f"challenger {rule.metric} {value:.4f} beats {', '.join(comparators)} by the margin {rule.margin}",
             checks,
         )
-    why = "; ".join([*(f"does not beat {r} by {rule.margin}" for r in lost_to), *(f"guard {g}" for g in failed)])
+    why = "; ".join(
+        [*(f"does not beat {r} by {rule.margin}" for r in lost_to), *(f"guard {g}" for g in failed), *worse]
+    )
     best = _best_baseline(metrics, servable_baselines, rule)
     if champion is not None:
         if not refresh_champion:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import field
+from datetime import date
 from typing import Any, ClassVar, Literal
 
 from jobs.common.config.base import ConfigError, section
@@ -34,13 +35,16 @@ class ModelConfig:
 
 @section
 class GateRule:
-    """The promotion rule: `metric` must beat every comparator by `margin`; each guard metric at most its limit."""
+    """The promotion rule: `metric` must beat every comparator by `margin`; each guard metric at most its limit;
+    each `no_worse` metric (same direction as `metric`) no worse than any comparator's by more than its relative
+    tolerance (e.g. demand: better on category totals, and not worse at store x SKU, SKU, store or total)."""
 
     metric: str
     higher_is_better: bool
     margin: float
     relative: bool
     guards: Mapping[str, float] = field(default_factory=dict)  # no guards unless the model's gate lists some
+    no_worse: Mapping[str, float] = field(default_factory=dict)  # metric -> relative tolerance
 
 
 @section
@@ -92,9 +96,19 @@ class DemandLevels:
 
 
 @section
+class DemandFrame:
+    """The training frame of ml.models.demand.features: its origin lattice and calendar."""
+
+    origin_step_days: int  # days between training origins
+    origins: int  # training origins per frame: a series gives about origins x horizon rows
+    events: tuple[date, ...] = ()  # event and holiday days: the `event` feature of a target day
+
+
+@section
 class DemandSettings(ModelSettings):
     name: ClassVar[str] = "demand"
     levels: DemandLevels  # ml.models.demand.levels.aggregate_levels
+    frame: DemandFrame
 
 
 @section

@@ -1,1 +1,2 @@
-"""Demand forecasting: horizon-safe features, a global LightGBM model, baselines, backtest and levels."""
+"""Demand forecasting: origin-anchored features, a global LightGBM model, baselines (the per-series ETS loop
+included), backtest and levels."""

@@ -1,17 +1,21 @@
 """Demand wired into the shared wrappers: frames, baselines, gate metrics, gold.demand_forecast(+_levels).
 
-Windows in demand terms: data loaded "at a with labels H" is the horizon-safe training frame up to a + H (every
-row's features are at least H days older than its day, ml.models.demand.features), and its rows in (a, a + H] are
-exactly the forecasts an origin at a makes. So the compare fit uses rows up to D - H and is measured on the rows
-of (D - H, D]; the serve fit uses every row up to D and forecasts (D, D + H].
-The baselines read the same horizon-safe rows (inputs at least H days old): seasonal naive = the latest allowed
-same-weekday value (lag_w1, then the 8-week same-weekday mean, then the 28-day mean), moving average = the
-28-day mean; each gets a negative-binomial band with a dispersion fitted on its own training rows.
+Windows in demand terms: data loaded "at a with labels H" is the origin-anchored training frame up to a + H
+(ml.models.demand.features: origins every `frame.origin_step_days` days anchored on a, each with the leads whose
+day is labelled), and its rows of origin a are exactly the forecasts an origin at a makes. So the compare fit uses
+rows labelled up to D - H and is measured on the rows of origin D - H; the serve fit uses every row labelled up to
+D and forecasts (D, D + H] from origin D.
+The baselines read the same rows (what is known at the origin): seasonal naive = the latest same-weekday value
+(then the 8-week same-weekday mean, then the 28-day mean), moving average = the 28-day mean; each gets a
+negative-binomial band with a dispersion fitted on its own training rows. A third, compare-only baseline is the
+per-series exponential-smoothing loop (ml.models.demand.ets, statsmodels): the forecast a retail analyst would
+run series by series; it is not servable (scoring it would mean a statsmodels fit per series in the daily run).
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -25,11 +29,19 @@ from jobs.common.config.ml import DemandSettings, ModelConfig
 from jobs.gold.sales import sales_lines
 from jobs.io.inputs import read_inputs
 from ml.models.demand.backtest import score_levels
+from ml.models.demand.ets import EtsSettings, ets_forecast_many
 from ml.models.demand.features import build_forecast_frame, build_training_frame
 from ml.models.demand.levels import LEVEL_COLUMNS, aggregate_levels
-from ml.models.demand.model import DemandModel, DemandParams, fit_dispersion, nb_quantiles, train_demand
+from ml.models.demand.model import (
+    DemandModel,
+    DemandParams,
+    fit_dispersion,
+    nb_quantiles,
+    pit_coverage,
+    train_demand,
+)
 from ml.training.adapter import BaseAdapter, Output, stamp
-from ml.training.handoff import Bounded, to_pandas_bounded
+from ml.training.handoff import Bounded, canonical_order, to_pandas_bounded
 from ml.training.windows import History, HistoryError
 
 if TYPE_CHECKING:
@@ -51,12 +63,15 @@ FORECAST_COLUMNS = [
     "model_version",
     "run_id",
 ]
-_BASELINE_INPUTS = {"seasonal_naive": ["lag_w1", "weekday_mean_8", "mean_28"], "moving_average": ["mean_28"]}
+_BASELINE_INPUTS = {
+    "seasonal_naive": ["same_weekday_last", "weekday_mean_8", "mean_28"],
+    "moving_average": ["mean_28"],
+}
 
 
 @dataclass
 class BaselineDemand:
-    """A label-free baseline on horizon-safe features: the first non-null input column is the mean."""
+    """A label-free baseline on what is known at the origin: the first non-null input column is the mean."""
 
     kind: str
     dispersion: float
@@ -84,6 +99,18 @@ def fit_baseline(kind: str, frame: pd.DataFrame, *, min_dispersion: float = 1e-3
     return model
 
 
+def series_history(item_store_day: DataFrame, series: pd.DataFrame, *, until: date, days: int) -> pd.DataFrame:
+    """store_id, sku, date, units (null on a stock-out day: unknown) of `series` over (until - days, until]."""
+    keys = item_store_day.sparkSession.createDataFrame(series.astype(str))
+    stockout = F.coalesce(F.col("stockout").cast("boolean"), F.lit(False))
+    rows = (
+        item_store_day.where((F.col("date") > F.lit(until - timedelta(days=days))) & (F.col("date") <= F.lit(until)))
+        .join(keys, on=list(SERIES_KEY), how="left_semi")
+        .select(*SERIES_KEY, "date", F.when(~stockout, F.col("units").cast("double")).alias("units"))
+    )
+    return canonical_order(rows.toPandas(), [*SERIES_KEY, "date"])
+
+
 def forecast_errors(predicted: pd.DataFrame, rows: pd.DataFrame) -> dict[str, float]:
     """WAPE, bias (relative), |bias| and the share of actuals inside [P10, P90] at store x SKU x day, plus WAPE and
     bias per day at each level of ml.models.demand.backtest (total, category, store, sku, store_sku)."""
@@ -109,10 +136,49 @@ def forecast_errors(predicted: pd.DataFrame, rows: pd.DataFrame) -> dict[str, fl
     return out
 
 
+@dataclass
+class EtsDemand:
+    """The per-series exponential-smoothing loop as a predictor of feature rows: one statsmodels fit per series and
+    origin of the rows, on the daily units up to that origin (`history`), with a negative-binomial band."""
+
+    history: pd.DataFrame
+    settings: EtsSettings
+    horizon: int
+    dispersion: float
+
+    def mean(self, frame: pd.DataFrame) -> np.ndarray:
+        rows = frame[["store_id", "sku", "date", "origin"]].reset_index(drop=True)
+        rows["date"] = pd.to_datetime(rows["date"]).dt.date
+        rows["origin"] = pd.to_datetime(rows["origin"]).dt.date
+        forecasts = ets_forecast_many(
+            self.history, origins=sorted(rows["origin"].unique()), horizon=self.horizon, settings=self.settings
+        )
+        merged = rows.merge(forecasts, on=["store_id", "sku", "date", "origin"], how="left")
+        return merged["mean"].fillna(0.0).to_numpy(dtype=float)
+
+    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        mean = self.mean(frame)
+        return pd.DataFrame({"mean": mean, **nb_quantiles(mean, self.dispersion)}, index=frame.index)
+
+
+def fit_ets(data: DemandData, horizon: int, *, min_dispersion: float) -> EtsDemand:
+    """The ETS loop with its NB dispersion fitted on the frame's origin `data.as_of` (labelled, before any
+    evaluation origin)."""
+    model = EtsDemand(history=data.history(), settings=EtsSettings(), horizon=horizon, dispersion=min_dispersion)
+    frame = data.frame.frame
+    rows = frame.loc[pd.to_datetime(frame["origin"]).dt.date == data.as_of]
+    if len(rows):
+        model.dispersion = fit_dispersion(
+            rows["target"].to_numpy(float), np.maximum(model.mean(rows), 1e-3), floor=min_dispersion
+        )
+    return model
+
+
 @dataclass(frozen=True)
 class DemandData:
-    frame: Bounded  # horizon-safe training rows up to as_of + label_days (or as_of)
-    as_of: date  # rows after it are the evaluation rows
+    frame: Bounded  # origin-anchored training rows labelled up to as_of + label_days (or as_of)
+    as_of: date  # the evaluation origin: its rows are what a forecast at as_of says
+    history: Callable[[], pd.DataFrame]  # store_id, sku, date, units (null: unknown) of the frame's series
 
     def describe(self) -> dict[str, Any]:
         return {**self.frame.describe(), "as_of": str(self.as_of)}
@@ -127,6 +193,7 @@ class DemandAdapter(BaseAdapter):
     baselines = {
         "baseline_seasonal_naive": ModelConfig("seasonal_naive"),
         "baseline_moving_average": ModelConfig("moving_average"),
+        "baseline_ets": ModelConfig("ets"),
     }
     servable_baselines = ("baseline_seasonal_naive", "baseline_moving_average")
     fallback = ModelConfig("seasonal_naive")
@@ -173,20 +240,42 @@ class DemandAdapter(BaseAdapter):
 
     def load(self, as_of: date, label_days: int | None, *, horizon_days: int) -> DemandData:
         until = as_of + timedelta(days=label_days or 0)
-        frame = build_training_frame(self.item_store_day(until), as_of=until, horizon=horizon_days)
+        lattice = self.settings.frame
+        item_store_day = self.item_store_day(until)
+        frame = build_training_frame(
+            item_store_day,
+            as_of=until,
+            horizon=horizon_days,
+            anchor=as_of,
+            step_days=lattice.origin_step_days,
+            origins=lattice.origins,
+            events=lattice.events,
+        )
         bounded = to_pandas_bounded(frame, key=SERIES_KEY, limits=self.env.settings.handoff, what=f"demand@{until}")
-        return DemandData(frame=bounded, as_of=as_of)
 
-    def fit(self, config: ModelConfig, data: DemandData, horizon_days: int) -> DemandModel | BaselineDemand:
+        def history() -> pd.DataFrame:
+            series = bounded.frame[list(SERIES_KEY)].drop_duplicates()
+            return series_history(item_store_day, series, until=until, days=EtsSettings().window_days)
+
+        return DemandData(frame=bounded, as_of=as_of, history=history)
+
+    def fit(self, config: ModelConfig, data: DemandData, horizon_days: int) -> DemandModel | BaselineDemand | EtsDemand:
         frame = data.frame.frame
         if config.kind == "lgbm":
             return train_demand(frame, params=DemandParams(**config.params))
-        return fit_baseline(config.kind, frame, min_dispersion=float(self._params().get("min_dispersion", 1e-3)))
+        floor = float(self._params().get("min_dispersion", 1e-3))
+        if config.kind == "ets":
+            return fit_ets(data, horizon_days, min_dispersion=floor)
+        return fit_baseline(config.kind, frame, min_dispersion=floor)
 
     def evaluate(self, config: ModelConfig, predictor: Any, data: DemandData) -> dict[str, float]:
         frame = data.frame.frame
-        rows = frame.loc[pd.to_datetime(frame["date"]).dt.date > data.as_of]
-        return forecast_errors(predictor.predict_frame(rows).reset_index(drop=True), rows.reset_index(drop=True))
+        rows = frame.loc[pd.to_datetime(frame["origin"]).dt.date == data.as_of].reset_index(drop=True)
+        predicted = predictor.predict_frame(rows).reset_index(drop=True)
+        mean = predicted["mean"].to_numpy(dtype=float)
+        dispersion = predictor.dispersion_of(mean) if isinstance(predictor, DemandModel) else predictor.dispersion
+        pit = pit_coverage(rows["target"].to_numpy(dtype=float), mean, dispersion, seed=len(rows))
+        return forecast_errors(predicted, rows) | {"pit_coverage_80": pit}
 
     def example(self, data: DemandData) -> pd.DataFrame:
         return data.frame.frame
@@ -214,7 +303,12 @@ class DemandAdapter(BaseAdapter):
         return str(info.registered_model_version)
 
     def score_frame(self, as_of: date) -> DataFrame:
-        return build_forecast_frame(self.item_store_day(as_of), as_of=as_of, horizon=self.settings.horizon_days)
+        return self._forecast_frame(as_of, self.settings.horizon_days)
+
+    def _forecast_frame(self, as_of: date, horizon_days: int) -> DataFrame:
+        return build_forecast_frame(
+            self.item_store_day(as_of), as_of=as_of, horizon=horizon_days, events=self.settings.frame.events
+        )
 
     def output_columns(self) -> list[str]:
         return list(FORECAST_COLUMNS)
@@ -226,7 +320,7 @@ class DemandAdapter(BaseAdapter):
         """Series forecasts (D, D + H] and their category / store / total levels, both replacing as_of = D."""
         from ml.serving.pyfunc import apply_model, load
 
-        frame = build_forecast_frame(self.item_store_day(as_of), as_of=as_of, horizon=horizon_days)
+        frame = self._forecast_frame(as_of, horizon_days)
         scored = apply_model(frame, load(served.uri), key=self.key, output_ddl=self.output_ddl).persist()
         where = self.replace_where(as_of, horizon_days)
         series = stamp(scored, served, as_of).select(*FORECAST_COLUMNS)

@@ -1,15 +1,15 @@
 """Rolling-origin backtest of the demand model against seasonal-naive and moving-average baselines.
 
-For each origin D: train on rows <= D (features >= horizon days old), forecast D+1 .. D+horizon, and score every
-model on the days in that window whose demand was observed (stock-out days are unknown demand and are left out
-for every model alike). Forecasts and actuals are summed to each level (total, category, store, SKU and the
-store x SKU series) per day before WAPE = sum|actual - forecast| / sum actual and bias = sum(forecast - actual) /
-sum actual are taken, pooled over origins.
+For each origin D: train on the rows labelled up to D (origins of the lattice before D), forecast D+1 .. D+horizon,
+and score every model on the days in that window whose demand was observed (stock-out days are unknown demand and
+are left out for every model alike). Forecasts and actuals are summed to each level (total, category, store, SKU and
+the store x SKU series) per day before WAPE = sum|actual - forecast| / sum actual and bias = sum(forecast - actual)
+/ sum actual are taken, pooled over origins.
 
 An offline check (not on the daily path): every frame it scores is pandas. With `limits` (conf ml.handoff) it
-backtests a seeded hash sample of whole series holding about 95% of `limits.max_rows` history rows when the
-history has more, and every pandas frame (training rows, forecasts, actuals, baseline windows) is rows of those
-series; without, it is for histories known to be small (tests).
+backtests a seeded hash sample of whole series holding about 95% of `limits.max_rows` history rows when the history
+has more, and every pandas frame (training rows, forecasts, actuals, baseline windows) is rows of those series;
+without, it is for histories known to be small (tests).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.common.config.ml import HandOff
+from jobs.common.config.ml import DemandFrame, HandOff
 from ml.models.demand.features import KEY, SERIES, build_training_frame
 from ml.models.demand.forecast import as_spark, baseline_forecast, forecast
 from ml.models.demand.model import DemandParams, train_demand
@@ -85,13 +85,15 @@ def backtest(
     origins: list[date],
     horizon: int,
     params: DemandParams,
+    lattice: DemandFrame,
     limits: HandOff | None = None,
     baseline_window: int = 28,
 ) -> pd.DataFrame:
     """model, level, wape, bias of the model and both baselines over rolling origins.
 
-    `limits`: above `limits.max_rows` history rows, backtest a hash sample of whole series (module docstring);
-    None: every series. A model with params.use_plan gets the realised promo/price as its plan.
+    `lattice`: the training frames' origins (conf ml.demand.frame). `limits`: above `limits.max_rows` history rows,
+    backtest a hash sample of whole series (module docstring); None: every series. A model with params.use_plan
+    gets the realised promo/price as its plan.
     """
     if not origins:
         raise ValueError("backtest needs at least one origin")
@@ -100,7 +102,16 @@ def backtest(
         hist = sample_keys(hist, key=SERIES, limits=limits, rows=hist.count()).persist()
     cells = []
     for origin in sorted(origins):
-        model = train_demand(build_training_frame(hist, as_of=origin, horizon=horizon).toPandas(), params=params)
+        frame = build_training_frame(
+            hist,
+            as_of=origin,
+            horizon=horizon,
+            anchor=origin,
+            step_days=lattice.origin_step_days,
+            origins=lattice.origins,
+            events=lattice.events,
+        )
+        model = train_demand(frame.toPandas(), params=params)
         plan = _plan(hist, origin, horizon) if params.use_plan else None
         preds = {MODEL_NAME: forecast(model, hist, as_of=origin, horizon=horizon, plan=plan)}
         for kind in BASELINES:

@@ -73,3 +73,41 @@ def test_first_training_needs_only_to_beat_the_baselines():
 )
 def test_relative_margin_for_lower_is_better(value, other, expected):
     assert beats(value, other, MAE) is expected
+
+
+WAPE = GateRule(
+    metric="wape_category",
+    higher_is_better=False,
+    margin=0.02,
+    relative=True,
+    no_worse={"wape_store_sku": 0.0, "wape_total": 0.01},
+)
+
+
+def _demand(store_sku: float, total: float) -> dict:
+    return {
+        "challenger": {"wape_category": 0.20, "wape_store_sku": store_sku, "wape_total": total},
+        "baseline_moving_average": {"wape_category": 0.25, "wape_store_sku": 0.60, "wape_total": 0.10},
+        "baseline_ets": {"wape_category": 0.24, "wape_store_sku": 0.58, "wape_total": 0.09},
+    }
+
+
+def _decide_demand(metrics):
+    return decide(
+        metrics,
+        WAPE,
+        champion=None,
+        baselines=["baseline_moving_average", "baseline_ets"],
+        servable_baselines=["baseline_moving_average"],
+        refresh_champion=True,
+    )
+
+
+def test_a_challenger_better_on_categories_but_worse_at_store_x_sku_is_not_promoted():
+    assert _decide_demand(_demand(0.57, 0.09)).outcome == "promote"
+    decision = _decide_demand(_demand(0.59, 0.09))  # beats the average (0.60) but not the ETS loop (0.58)
+    assert (decision.outcome, decision.winner) == ("baseline", "baseline_moving_average")
+    assert "wape_store_sku 0.5900 worse than baseline_ets's 0.5800" in decision.reason
+    assert decision.checks["baseline_ets.wape_store_sku"] == 0.58
+    assert _decide_demand(_demand(0.57, 0.0905)).outcome == "promote"  # within the 1% tolerance on the total
+    assert _decide_demand(_demand(0.57, 0.0915)).outcome == "baseline"

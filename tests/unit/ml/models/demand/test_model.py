@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jobs.common.config.ml import HandOff
+from jobs.common.config.ml import DemandFrame, HandOff
 from ml.models.demand.backtest import _actuals, _plan, backtest, score_levels
 from ml.models.demand.features import KEY, SERIES, build_training_frame
 from ml.models.demand.forecast import FORECAST_COLUMNS, baseline_forecast, forecast
@@ -20,6 +20,8 @@ from tests.support.demand_sim import START, simulate_panel
 
 HORIZON = 28
 AS_OF = START + timedelta(days=209)  # 238 simulated days: the last 28 are held out
+LATTICE = DemandFrame(origin_step_days=7, origins=20)
+_BT = {"horizon": HORIZON, "params": DemandParams(), "lattice": LATTICE}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,9 @@ def history(spark, panel):
 
 @pytest.fixture(scope="module")
 def frame(history) -> pd.DataFrame:
-    return build_training_frame(history, as_of=AS_OF, horizon=HORIZON).toPandas()
+    return build_training_frame(
+        history, as_of=AS_OF, horizon=HORIZON, anchor=AS_OF, step_days=LATTICE.origin_step_days, origins=LATTICE.origins
+    ).toPandas()
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +74,7 @@ def test_beats_seasonal_naive_and_moving_average_on_held_out_horizon(held_out):
 
 def test_stockout_days_are_not_training_targets(panel, frame):
     keyed = panel.assign(date=pd.to_datetime(panel["date"]).dt.date)
-    joined = frame.merge(keyed[[*KEY, "stockout", "units"]], on=KEY, how="left", validate="one_to_one")
+    joined = frame.merge(keyed[[*KEY, "stockout", "units"]], on=KEY, how="left", validate="many_to_one")
     assert not joined["stockout"].any()
     assert np.array_equal(joined["target"].to_numpy(), joined["units"].to_numpy())
     assert frame["date"].max() == AS_OF
@@ -113,7 +117,7 @@ def test_planned_promotions_help_when_a_plan_is_known(history, frame, held_out):
 
 
 def test_backtest_reports_every_model_and_level(history):
-    result = backtest(history, origins=[AS_OF - timedelta(days=28), AS_OF], horizon=HORIZON, params=DemandParams())
+    result = backtest(history, origins=[AS_OF - timedelta(days=28), AS_OF], **_BT)
     assert list(result.columns) == ["model", "level", "wape", "bias"]
     assert set(result["model"]) == {"lightgbm", "seasonal_naive", "moving_average"}
     assert set(result["level"]) == {"total", "category", "store", "sku", "store_sku"}
@@ -126,12 +130,12 @@ def test_backtest_under_a_row_cap_scores_a_sample_of_whole_series(spark, history
     """With ml.handoff limits below the history's rows, the backtest is the backtest of the kept series alone:
     whole series, their rows under the cap."""
     limits = HandOff(max_rows=len(panel) // 2, seed=3)
-    capped = backtest(history, origins=[AS_OF], horizon=HORIZON, params=DemandParams(), limits=limits)
+    capped = backtest(history, origins=[AS_OF], **_BT, limits=limits)
     kept = sample_keys(history, key=SERIES, limits=limits, rows=len(panel)).select(*SERIES).distinct().toPandas()
     rows = panel.merge(kept, on=SERIES, how="inner")
     assert len(rows) <= limits.max_rows and 0 < len(kept) < panel[SERIES].drop_duplicates().shape[0]
     assert rows.groupby(SERIES).size().eq(panel.groupby(SERIES).size().loc[pd.MultiIndex.from_frame(kept)]).all()
-    alone = backtest(spark.createDataFrame(rows), origins=[AS_OF], horizon=HORIZON, params=DemandParams())
+    alone = backtest(spark.createDataFrame(rows), origins=[AS_OF], **_BT)
     pd.testing.assert_frame_equal(capped, alone, rtol=1e-6)
 
 
