@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     from jobs.orchestration.commands import register as register_orchestration
     from ml.commands import register as register_ml
 
-    register_ml(sub)  # train, score
+    register_ml(sub)  # train, score, evaluate
     # demo checks which Spark steps this command line has: it gets the parser factory, it does not import us
     register_orchestration(sub, build_parser=build_parser, run_command=main)  # quality, export-serving, demo, runner
     return parser
@@ -181,7 +181,7 @@ def lock_name(args: argparse.Namespace) -> str | None:
         return "silver"
     if args.command == "build":
         return f"build-{args.layer}"
-    if args.command in ("train", "score"):
+    if args.command in ("train", "score", "evaluate"):
         return args.command
     return None
 

@@ -1,6 +1,7 @@
-"""`omnilake train|score ltv|churn|demand|recommend|all --as-of D [--horizon-days H]`.
+"""`omnilake train|score|evaluate ltv|churn|demand|recommend|all --as-of D [--horizon-days H]`.
 
-jobs/cli.py (the only place that assembles the command line) calls `register(sub)` to add the two sub-commands.
+jobs/cli.py (the only place that assembles the command line) calls `register(sub)` to add the three sub-commands
+(`evaluate` also takes --origins N and --step-days S: a rolling-origin backtest, ml/training/evaluate.py).
 Each command builds the config-driven ML environment once, then trains or scores each model in turn and prints one
 line per model.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING
 
 from jobs.common.argtypes import iso_date
@@ -77,15 +79,33 @@ def cmd_score(cfg: Config, args: argparse.Namespace) -> int:
     return _run(cfg, args, score_model)
 
 
+def cmd_evaluate(cfg: Config, args: argparse.Namespace) -> int:
+    from ml.training.evaluate import evaluate_model
+
+    settings = cfg.ml.evaluate
+
+    def action(adapter: ModelAdapter, env: MlEnv, *, as_of: date, horizon_days: int) -> object:
+        step = args.step_days or settings.step_days or horizon_days
+        count = args.origins or settings.origins
+        return evaluate_model(adapter, env, as_of=as_of, horizon_days=horizon_days, count=count, step_days=step)
+
+    return _run(cfg, args, action)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add `train` and `score` to the `omnilake` command's sub-parsers."""
+    """Add `train`, `score` and `evaluate` to the `omnilake` command's sub-parsers."""
     helps = {
         "train": "compare on a held-out window, register, promote by the gate (MLflow)",
         "score": "apply the champion in Spark and replace that as-of date's rows of the serving table",
+        "evaluate": "rolling-origin backtest of the champion's configuration against its baselines "
+        "(gold.model_evaluations, MLflow)",
     }
-    for name, fn in (("train", cmd_train), ("score", cmd_score)):
+    for name, fn in (("train", cmd_train), ("score", cmd_score), ("evaluate", cmd_evaluate)):
         parser = sub.add_parser(name, help=helps[name])
         parser.add_argument("model", choices=[*MODELS, "all"])
         parser.add_argument("--as-of", type=iso_date, required=True, help="inclusive: features use data up to it")
         parser.add_argument("--horizon-days", type=int, help="label/forecast horizon H (default: per model in conf)")
+        if name == "evaluate":
+            parser.add_argument("--origins", type=int, help="rolling origins (default: conf ml.evaluate.origins)")
+            parser.add_argument("--step-days", type=int, help="days between origins (default: the horizon)")
         parser.set_defaults(fn=fn)

@@ -97,6 +97,11 @@ SCHEMAS: dict[str, str] = {
         "store_id string, sku string, date date, mean double, p10 double, p50 double, p90 double, as_of date, "
         "model_name string, model_version string, run_id string"
     ),
+    # -- `omnilake evaluate` (ml/training/evaluate.py): model x origin x role x level x metric ---------------
+    "gold.model_evaluations": (
+        "model string, registered_model string, as_of date, horizon_days int, origin date, role string, kind string, "
+        "level string, metric string, value double, run_id string"
+    ),
 }
 
 

@@ -136,7 +136,7 @@ def _train_compare(ctx: _Ctx, windows: Windows) -> tuple[Decision, dict[str, str
         | {f"rows.compare_eval.{k}": v for k, v in eval_data.describe().items()}
     )
     configs = _candidates(ctx, adapter.baselines)
-    metrics = _compare(adapter, configs, fit_data, eval_data, horizon)
+    metrics = compare(adapter, configs, fit_data, eval_data, horizon)
     decision = _decide(ctx, configs, metrics)
     table = comparison_table(metrics, configs, metric_order=_metric_order(ctx))
     _log_comparison(metrics, decision, table)
@@ -159,7 +159,7 @@ def _candidates(ctx: _Ctx, baselines: Mapping[str, ModelConfig]) -> dict[str, Mo
     return configs | dict(baselines)
 
 
-def _compare(
+def compare(
     adapter: ModelAdapter, configs: Mapping[str, ModelConfig], fit: Data, evaluation: Data, horizon_days: int
 ) -> Metrics:
     """Fit every distinct configuration on the earlier window and measure it on the later one."""

@@ -141,6 +141,14 @@ class RecommendSettings(ModelSettings):
 
 
 @section
+class EvaluateSettings:
+    """`omnilake evaluate` defaults (ml/training/evaluate.py)."""
+
+    origins: int  # rolling origins of the backtest
+    step_days: int | None = None  # days between origins; None: the horizon (label windows that do not overlap)
+
+
+@section
 class MlSettings:
     experiment_prefix: str
     registered_model_prefix: str
@@ -148,6 +156,7 @@ class MlSettings:
     summary_buckets: int
     handoff: HandOff
     gate: MlGate
+    evaluate: EvaluateSettings
     ltv: LtvSettings
     churn: ChurnSettings
     demand: DemandSettings

@@ -28,7 +28,7 @@ from jobs.common.config import ConfigError
 from jobs.common.config.ml import DemandSettings, ModelConfig
 from jobs.gold.sales import sales_lines
 from jobs.io.inputs import read_inputs
-from ml.models.demand.backtest import score_levels
+from ml.models.demand.backtest import LEVELS, score_levels
 from ml.models.demand.ets import EtsSettings, ets_forecast_many
 from ml.models.demand.features import build_forecast_frame, build_training_frame
 from ml.models.demand.levels import LEVEL_COLUMNS, aggregate_levels
@@ -196,6 +196,7 @@ class DemandAdapter(BaseAdapter):
         "baseline_ets": ModelConfig("ets"),
     }
     servable_baselines = ("baseline_seasonal_naive", "baseline_moving_average")
+    levels = tuple(LEVELS)  # the levels of the wape_<level> / bias_<level> metrics (ml/training/evaluate.py)
     fallback = ModelConfig("seasonal_naive")
 
     def item_store_day(self, until: date) -> DataFrame:

@@ -6,6 +6,7 @@ calibrated (randomized PIT) on the held-out origin."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -50,3 +51,13 @@ def test_imported_intermittent_sales_train_a_model_that_wins_at_every_level(
     assert abs(metrics["challenger.bias"]) < 0.1
     assert 0.75 <= metrics["challenger.pit_coverage_80"] <= 0.85
     assert metrics["challenger.rows"] >= 0.9 * 300 * 28  # the held-out origin: 28 days of (nearly) every series
+
+    # the rolling-origin backtest of the new champion against the baselines, every level, two origins
+    assert main(["evaluate", "demand", "--as-of", str(as_of), "--origins", "2"]) == 0
+    out = capsys.readouterr().out
+    print(out)
+    rows = catalog.read("gold.model_evaluations").toPandas()
+    assert set(rows["origin"]) == {as_of - timedelta(days=28), as_of - timedelta(days=56)}
+    assert set(rows["level"]) >= {"store_sku", "sku", "store", "category", "total"}
+    wape = rows[rows["metric"] == "wape"].pivot_table(index="level", columns="role", values="value")
+    assert (wape["champion"] <= wape["baseline_moving_average"]).all(), wape

@@ -27,6 +27,7 @@ def test_train_score_rescore_churn_and_fallback_ltv(spark, cfg, catalog, capsys,
 
     assert omnilake(cfg, "train", "churn", "--as-of", str(D)) == 0
     assert "-> omnilake_churn_h30" in capsys.readouterr().out
+    _evaluate_churn(cfg, catalog, capsys, omnilake)
     earlier = D - timedelta(days=7)
     for day in (earlier, D):
         assert omnilake(cfg, "score", "churn", "--as-of", str(day)) == 0
@@ -72,3 +73,22 @@ def test_train_score_rescore_churn_and_fallback_ltv(spark, cfg, catalog, capsys,
     )
     assert ltv.where(bad).count() == 0
     assert ltv.select("as_of", "horizon_days", "model_name").distinct().collect() == [(early, 30, "omnilake_ltv_h30")]
+
+
+def _evaluate_churn(cfg, catalog, capsys, omnilake) -> None:
+    """`omnilake evaluate churn`: the champion's configuration and the baselines at two origins, the last one's
+    labels ending at D; an as-of with too little history before it is refused with train's message."""
+    assert omnilake(cfg, "evaluate", "churn", "--as-of", str(D), "--origins", "2", "--step-days", "14") == 0
+    out = capsys.readouterr().out
+    assert "evaluate churn as_of=2025-05-30 horizon=30d: 2 origins (2025-04-30, 2025-04-16)" in out, out
+    assert "| all | auc |" in out
+    rows = catalog.read("gold.model_evaluations").toPandas()
+    assert set(rows["origin"]) == {D - timedelta(days=30), D - timedelta(days=44)}
+    assert {"champion", "baseline_bgnbd"} <= set(rows["role"]) and set(rows["level"]) == {"all"}
+    assert rows.loc[(rows["role"] == "champion") & (rows["metric"] == "auc"), "value"].between(0.5, 1.0).all()
+    assert omnilake(cfg, "evaluate", "churn", "--as-of", str(D), "--origins", "2", "--step-days", "14") == 0
+    assert len(catalog.read("gold.model_evaluations").toPandas()) == len(rows)  # a rerun replaces its rows
+    from jobs.common.errors import UserError
+
+    with pytest.raises(UserError, match="history too short for an honest comparison"):
+        omnilake(cfg, "evaluate", "churn", "--as-of", str(START + timedelta(days=60)))
