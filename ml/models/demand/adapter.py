@@ -30,7 +30,7 @@ from jobs.gold.sales import sales_lines
 from jobs.io.inputs import read_inputs
 from ml.models.demand.backtest import LEVELS, score_levels
 from ml.models.demand.ets import EtsSettings, ets_forecast_many
-from ml.models.demand.features import build_forecast_frame, build_training_frame
+from ml.models.demand.features import build_forecast_frame, lattice_training_frame
 from ml.models.demand.levels import LEVEL_COLUMNS, aggregate_levels
 from ml.models.demand.model import (
     DemandModel,
@@ -161,10 +161,11 @@ class EtsDemand:
         return pd.DataFrame({"mean": mean, **nb_quantiles(mean, self.dispersion)}, index=frame.index)
 
 
-def fit_ets(data: DemandData, horizon: int, *, min_dispersion: float) -> EtsDemand:
+def fit_ets(data: DemandData, horizon: int, *, settings: EtsSettings, min_dispersion: float) -> EtsDemand:
     """The ETS loop with its NB dispersion fitted on the frame's origin `data.as_of` (labelled, before any
     evaluation origin)."""
-    model = EtsDemand(history=data.history(), settings=EtsSettings(), horizon=horizon, dispersion=min_dispersion)
+    history = data.history(settings.window_days)
+    model = EtsDemand(history=history, settings=settings, horizon=horizon, dispersion=min_dispersion)
     frame = data.frame.frame
     rows = frame.loc[pd.to_datetime(frame["origin"]).dt.date == data.as_of]
     if len(rows):
@@ -178,7 +179,7 @@ def fit_ets(data: DemandData, horizon: int, *, min_dispersion: float) -> EtsDema
 class DemandData:
     frame: Bounded  # origin-anchored training rows labelled up to as_of + label_days (or as_of)
     as_of: date  # the evaluation origin: its rows are what a forecast at as_of says
-    history: Callable[[], pd.DataFrame]  # store_id, sku, date, units (null: unknown) of the frame's series
+    history: Callable[[int], pd.DataFrame]  # (days) -> store_id, sku, date, units (null: unknown) of its series
 
     def describe(self) -> dict[str, Any]:
         return {**self.frame.describe(), "as_of": str(self.as_of)}
@@ -241,22 +242,15 @@ class DemandAdapter(BaseAdapter):
 
     def load(self, as_of: date, label_days: int | None, *, horizon_days: int) -> DemandData:
         until = as_of + timedelta(days=label_days or 0)
-        lattice = self.settings.frame
         item_store_day = self.item_store_day(until)
-        frame = build_training_frame(
-            item_store_day,
-            as_of=until,
-            horizon=horizon_days,
-            anchor=as_of,
-            step_days=lattice.origin_step_days,
-            origins=lattice.origins,
-            events=lattice.events,
+        frame = lattice_training_frame(
+            item_store_day, as_of=until, horizon=horizon_days, anchor=as_of, lattice=self.settings.frame
         )
         bounded = to_pandas_bounded(frame, key=SERIES_KEY, limits=self.env.settings.handoff, what=f"demand@{until}")
 
-        def history() -> pd.DataFrame:
+        def history(days: int) -> pd.DataFrame:
             series = bounded.frame[list(SERIES_KEY)].drop_duplicates()
-            return series_history(item_store_day, series, until=until, days=EtsSettings().window_days)
+            return series_history(item_store_day, series, until=until, days=days)
 
         return DemandData(frame=bounded, as_of=as_of, history=history)
 
@@ -266,7 +260,7 @@ class DemandAdapter(BaseAdapter):
             return train_demand(frame, params=DemandParams(**config.params))
         floor = float(self._params().get("min_dispersion", 1e-3))
         if config.kind == "ets":
-            return fit_ets(data, horizon_days, min_dispersion=floor)
+            return fit_ets(data, horizon_days, settings=EtsSettings(**config.params), min_dispersion=floor)
         return fit_baseline(config.kind, frame, min_dispersion=floor)
 
     def evaluate(self, config: ModelConfig, predictor: Any, data: DemandData) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""Rolling-origin backtest of the demand model against seasonal-naive and moving-average baselines.
+"""Rolling-origin backtest of the demand model against the seasonal naive, the moving average and the ETS loop.
 
 For each origin D: train on the rows labelled up to D (origins of the lattice before D), forecast D+1 .. D+horizon,
 and score every model on the days in that window whose demand was observed (stock-out days are unknown demand and
@@ -14,6 +14,7 @@ without, it is for histories known to be small (tests).
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 
 import numpy as np
@@ -22,8 +23,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.common.config.ml import DemandFrame, HandOff
-from ml.models.demand.features import KEY, SERIES, build_training_frame
-from ml.models.demand.forecast import as_spark, baseline_forecast, forecast
+from ml.models.demand.ets import EtsSettings, ets_forecast
+from ml.models.demand.features import KEY, SERIES, lattice_training_frame
+from ml.models.demand.forecast import as_spark, baseline_forecast, forecast, window_history
 from ml.models.demand.model import DemandParams, train_demand
 from ml.training.handoff import sample_keys
 
@@ -35,7 +37,7 @@ LEVELS: dict[str, list[str]] = {
     "store_sku": ["store_id", "sku"],
 }
 MODEL_NAME = "lightgbm"
-BASELINES = ("seasonal_naive", "moving_average")
+BASELINES = ("seasonal_naive", "moving_average", "ets")
 
 
 def _actuals(history: DataFrame, origin: date, horizon: int) -> pd.DataFrame:
@@ -88,8 +90,10 @@ def backtest(
     lattice: DemandFrame,
     limits: HandOff | None = None,
     baseline_window: int = 28,
+    ets: EtsSettings | None = None,
 ) -> pd.DataFrame:
-    """model, level, wape, bias of the model and both baselines over rolling origins.
+    """model, level, wape, bias and wall_s (seconds the model took over every origin: frames, fit and forecast)
+    of the model and the baselines (seasonal naive, moving average, the per-series ETS loop) over rolling origins.
 
     `lattice`: the training frames' origins (conf ml.demand.frame). `limits`: above `limits.max_rows` history rows,
     backtest a hash sample of whole series (module docstring); None: every series. A model with params.use_plan
@@ -100,24 +104,26 @@ def backtest(
     hist = as_spark(history)
     if limits is not None:
         hist = sample_keys(hist, key=SERIES, limits=limits, rows=hist.count()).persist()
-    cells = []
+    ets = ets or EtsSettings()
+    cells, wall = [], dict.fromkeys((MODEL_NAME, *BASELINES), 0.0)
     for origin in sorted(origins):
-        frame = build_training_frame(
-            hist,
-            as_of=origin,
-            horizon=horizon,
-            anchor=origin,
-            step_days=lattice.origin_step_days,
-            origins=lattice.origins,
-            events=lattice.events,
-        )
+        started = time.perf_counter()
+        frame = lattice_training_frame(hist, as_of=origin, horizon=horizon, anchor=origin, lattice=lattice)
         model = train_demand(frame.toPandas(), params=params)
         plan = _plan(hist, origin, horizon) if params.use_plan else None
         preds = {MODEL_NAME: forecast(model, hist, as_of=origin, horizon=horizon, plan=plan)}
+        wall[MODEL_NAME] += time.perf_counter() - started
         for kind in BASELINES:
-            preds[kind] = baseline_forecast(kind, hist, as_of=origin, horizon=horizon, window=baseline_window)
+            started = time.perf_counter()
+            if kind == "ets":
+                daily = window_history(hist, origin - timedelta(days=ets.window_days), origin)
+                preds[kind] = ets_forecast(daily, origin=origin, horizon=horizon, settings=ets)
+            else:
+                preds[kind] = baseline_forecast(kind, hist, as_of=origin, horizon=horizon, window=baseline_window)
+            wall[kind] += time.perf_counter() - started
         actual = _actuals(hist, origin, horizon)
         for name, pred in preds.items():
             cell = actual.merge(pred[[*KEY, "mean"]], on=KEY, how="left")
             cells.append(cell.assign(model=name, origin=origin, mean=cell["mean"].fillna(0.0)))
-    return score_levels(pd.concat(cells, ignore_index=True))
+    scores = score_levels(pd.concat(cells, ignore_index=True))
+    return scores.assign(wall_s=scores["model"].map(wall))

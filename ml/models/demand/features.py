@@ -26,6 +26,8 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from jobs.common.config.ml import DemandFrame
+
 KEY = ["store_id", "sku", "date"]
 SERIES = ["store_id", "sku"]
 WEEKDAY_WEEKS = 8  # same-weekday mean over this many weeks (and the weekday index against the same span)
@@ -280,6 +282,21 @@ def build_training_frame(
     realised = past.select(*KEY, "promo", "price")  # a target day's own promotion and price stand in for its plan
     rows = _rows(state, keep, horizon=horizon, last_target=as_of, events=events, plan=realised)
     return rows.where(F.col("target").isNotNull()).select(*FRAME_COLUMNS)
+
+
+def lattice_training_frame(
+    item_store_day: DataFrame, *, as_of: date, horizon: int, anchor: date, lattice: DemandFrame
+) -> DataFrame:
+    """build_training_frame with the origin lattice and events of conf `ml.demand.frame`."""
+    return build_training_frame(
+        item_store_day,
+        as_of=as_of,
+        horizon=horizon,
+        anchor=anchor,
+        step_days=lattice.origin_step_days,
+        origins=lattice.origins,
+        events=lattice.events,
+    )
 
 
 def build_forecast_frame(

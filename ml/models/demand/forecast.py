@@ -39,6 +39,12 @@ def as_spark(df: pd.DataFrame | DataFrame) -> DataFrame:
     return spark.createDataFrame(out)
 
 
+def window_history(history: pd.DataFrame | DataFrame, start: date, end: date) -> pd.DataFrame:
+    """store_id, sku, date, units (null on stock-out days: unknown demand) for days in (start, end]: the input of
+    the per-series ETS loop (ml.models.demand.ets)."""
+    return _window_pandas(history, start, end).rename(columns={"obs": "units"})
+
+
 def _window_pandas(history: pd.DataFrame | DataFrame, start: date, end: date) -> pd.DataFrame:
     """store_id, sku, date, obs (units, null on stock-out days) for days in (start, end]: a bounded frame."""
     cols = [*SERIES, "date", "units", "stockout"]
