@@ -91,3 +91,36 @@ def tag_version(client: MlflowClient, name: str, version: str, tags: dict[str, s
 
 def set_alias(client: MlflowClient, name: str, alias: str, version: str) -> None:
     client.set_registered_model_alias(name, alias, version)
+
+
+DESCRIPTION_LIMIT = 5000  # characters: MLflow's SQL store keeps a model version's description in VARCHAR(5000)
+
+
+def version_history(client: MlflowClient, name: str) -> list[dict[str, str]]:
+    """Every version of `name`, oldest first: version, role, kind, as_of, decision (its tags) and current aliases."""
+    aliases: dict[str, list[str]] = {}
+    for alias, version in client.get_registered_model(name).aliases.items():
+        aliases.setdefault(str(version), []).append(alias)
+    out = []
+    for mv in sorted(client.search_model_versions(f"name = '{name}'"), key=lambda v: int(v.version)):
+        tags = mv.tags or {}
+        config = tags.get(CONFIG_TAG)
+        out.append(
+            {
+                "version": str(mv.version),
+                "role": tags.get("omnilake.role", ""),
+                "kind": ModelConfig.from_json(config).kind if config else "",
+                "as_of": tags.get("omnilake.as_of", ""),
+                "decision": tags.get("omnilake.decision", ""),
+                "aliases": ", ".join(sorted(aliases.get(str(mv.version), []))),
+            }
+        )
+    return out
+
+
+def describe_version(client: MlflowClient, name: str, version: str, text: str, *, full: str) -> None:
+    """Set a version's registry description (cut to DESCRIPTION_LIMIT with a pointer to `full`, the artifact)."""
+    if len(text) > DESCRIPTION_LIMIT:
+        tail = f"\n\n... (cut: the whole card is {full})"
+        text = text[: DESCRIPTION_LIMIT - len(tail)] + tail
+    client.update_model_version(name, version, description=text)

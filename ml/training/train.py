@@ -24,14 +24,16 @@ from ml.serving.registry import (
     CHAMPION,
     CONFIG_TAG,
     by_alias,
+    describe_version,
     experiment_id,
     set_alias,
     tag_version,
     tracking_client,
+    version_history,
 )
 from ml.training.adapter import describe_params
 from ml.training.windows import Windows, plan_windows, short_history_message
-from ml.validation.card import comparison_table, model_card
+from ml.validation.card import comparison_table, history_table, level_tables, model_card
 from ml.validation.gate import Decision, decide
 
 if TYPE_CHECKING:
@@ -122,6 +124,7 @@ def _train_fallback(ctx: _Ctx, message: str) -> tuple[Decision, dict[str, str], 
     dates = {"fit_features_as_of": str(ctx.as_of), "fit_labels": "none (label-free)"}
     version = _register(ctx, "fallback", ctx.adapter.fallback, data, dates, None, decision, None)
     set_alias(ctx.client, ctx.name, CHAMPION, version)
+    _describe_champion(ctx, version, ctx.adapter.fallback, decision)
     return decision, {CHAMPION: version}, {}
 
 
@@ -227,7 +230,18 @@ def _serve(
         champion = _register(ctx, decision.winner, configs[decision.winner], frame, dates, metrics, decision, table)
     set_alias(ctx.client, ctx.name, CHAMPION, champion)
     versions[CHAMPION] = champion
+    _describe_champion(ctx, champion, configs[decision.winner], decision)
     return versions
+
+
+def _describe_champion(ctx: _Ctx, version: str, config: ModelConfig, decision: Decision) -> None:
+    """The registered model's description: which version is champion, since which training, and why."""
+    ctx.client.update_registered_model(
+        ctx.name,
+        description=f"champion: v{version} ({config.kind}), trained as of {ctx.as_of} for {ctx.horizon_days} days; "
+        f"gate: {decision.outcome} ({decision.reason[:2000]}). Each version's description is its model card "
+        "(also its run's model_card.md).",
+    )
 
 
 def _register(
@@ -277,8 +291,11 @@ def _register(
             comparison=None if metrics is None else table,
             decision=decision,
             rows=frame.describe(),
+            levels=None if metrics is None else level_tables(metrics, getattr(ctx.adapter, "levels", ())),
+            history=history_table(version_history(ctx.client, ctx.name)),
         )
         mlflow.log_text(card, "model_card.md")
+        describe_version(ctx.client, ctx.name, version, card, full=f"runs:/{run.info.run_id}/model_card.md")
         mlflow.set_tag("omnilake.registered_version", version)
         event("ml.registered", model=ctx.name, version=version, role=role, run=run.info.run_id)
     return version

@@ -1,5 +1,6 @@
-"""Model cards: a markdown artifact per run with its data windows, configuration, features, its metrics against
-the baselines and the champion on the shared comparison window, and the gate's decision."""
+"""Model cards: a markdown artifact per run (and the registered version's description) with its data windows,
+configuration, features, its metrics against the baselines and the champion on the shared comparison window (per
+level where the model has levels), the gate's decision, and the registered model's promotion history."""
 
 from __future__ import annotations
 
@@ -33,6 +34,33 @@ def comparison_table(
     return "\n".join(lines)
 
 
+def level_tables(
+    metrics: Mapping[str, Mapping[str, float]], levels: Sequence[str], *, bases: Sequence[str] = ("wape", "bias")
+) -> str | None:
+    """One markdown table per base metric with levels (`wape_store_sku` ...): a row per level, a column per role;
+    None for a model without levels."""
+    if not levels:
+        return None
+    roles = list(metrics)
+    parts = []
+    for base in bases:
+        lines = [f"**{base}** by level", "", "| level | " + " | ".join(roles) + " |", "|---|" + "---|" * len(roles)]
+        lines += [
+            f"| {level} | " + " | ".join(_fmt(metrics[r].get(f"{base}_{level}")) for r in roles) + " |"
+            for level in levels
+        ]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def history_table(versions: Sequence[Mapping[str, str]]) -> str:
+    """The registered model's versions, oldest first: version, role, kind, as_of, decision and current aliases."""
+    columns = ("version", "role", "kind", "as_of", "decision", "aliases")
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(v.get(c, "")) or "-" for c in columns) + " |" for v in versions]
+    return "\n".join(lines)
+
+
 def model_card(
     *,
     title: str,
@@ -44,8 +72,11 @@ def model_card(
     comparison: str | None,
     decision: Decision,
     rows: Mapping[str, object],
+    levels: str | None = None,
+    history: str | None = None,
 ) -> str:
-    """The card of one run (`comparison` None: no labelled window to compare on)."""
+    """The card of one run (`comparison` None: no labelled window to compare on; `levels`: level_tables;
+    `history`: history_table of the registered model, this version included)."""
     parts = [
         f"# {title}",
         f"Role in this training: **{role}**. Produced by `{command}`.",
@@ -64,12 +95,19 @@ def model_card(
             "## Comparison on the held-out window\nEvery candidate was fitted on the same earlier window "
             "and measured on this one, which none of them saw.\n\n" + comparison
         )
+    if comparison is not None and levels:
+        parts.append("## Comparison at every level\n" + levels)
     checks = "\n".join(f"- {k}: {_fmt(v) if isinstance(v, float) else v}" for k, v in decision.checks.items())
     parts.append(
         f"## Gate decision\n- outcome: **{decision.outcome}**\n- serves: {decision.winner}\n"
         f"- reason: {decision.reason}\n{checks}"
     )
     parts.append(f"## Features ({len(features)})\n" + ", ".join(f"`{f}`" for f in features))
+    if history:
+        parts.append(
+            "## Promotion history\nEvery version of this registered model (aliases as of this version's "
+            "registration; the decision is the gate's outcome of the training that made it).\n\n" + history
+        )
     parts.append(
         "## Use and limits\nScoring applies it at the scoring as-of date to data up to that date "
         "(inclusive) and stamps model name, version and run id on every row. It learnt from this "

@@ -113,6 +113,12 @@ def test_the_decision_numbers_card_signature_and_example_are_logged(cfg, sim):
     card = mlflow.artifacts.load_text(f"runs:/{served.run_id}/model_card.md")
     assert "| **challenger** |" not in card  # the table is shared; rows are the roles
     assert "baseline_recency" in card and "outcome: **promote**" in card and "days_since_last_event" in card
+    client = tracking_client(cfg)
+    described = client.get_model_version("omnilake_churn_h30", served.model_version).description
+    assert described.startswith(f"# omnilake_churn_h30 v{served.model_version}: challenger (lgbm)")
+    assert "## Promotion history" in described and "| version | role | kind | as_of | decision | aliases |" in card
+    assert f"| {served.model_version} | challenger | lgbm | {END} | promote |" in card
+    assert "champion: v" in client.get_registered_model("omnilake_churn_h30").description
     features = mlflow.artifacts.load_dict(f"runs:/{served.run_id}/features.json")["features"]
     assert "days_since_last_event" in features and "label_purchases" not in features
     info = mlflow.models.get_model_info(served.uri)
