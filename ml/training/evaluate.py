@@ -147,11 +147,16 @@ def evaluate_model(
             {"as_of": str(as_of), "horizon_days": horizon_days, "origins": count, "step_days": step_days}
             | {f"config.{role}": config.to_json()[:500] for role, config in configs.items()}
         )
+        previous = None  # (as_of, data) of the last fit: the next origin's held-out data when step = H
         for index, windows in enumerate(planned):
             origin = windows.eval_as_of
             with stage("ml.evaluate", model=adapter.name, origin=origin) as info:
+                if previous is not None and previous[0] == origin:
+                    held_out = previous[1]
+                else:
+                    held_out = adapter.load(origin, horizon_days, horizon_days=horizon_days)
                 fit = adapter.load(windows.train_as_of, horizon_days, horizon_days=horizon_days)
-                held_out = adapter.load(origin, horizon_days, horizon_days=horizon_days)
+                previous = (windows.train_as_of, fit)
                 metrics[origin] = compare(adapter, configs, fit, held_out, horizon_days)
                 info["roles"] = len(configs)
             for role, values in metrics[origin].items():
