@@ -82,6 +82,7 @@ class BaseAdapter(ABC):
     baselines: Mapping[str, ModelConfig]  # role -> configuration, compared with every challenger
     servable_baselines: tuple[str, ...]  # roles that may serve when the challenger and the champion lose
     fallback: ModelConfig  # label-free configuration served when the history is too short
+    levels: tuple[str, ...] = ()  # levels of `<metric>_<level>` metrics (demand: store_sku ... total); cards, evaluate
 
     def __init__(self, env: MlEnv, settings: ModelSettings) -> None:
         self.env = env

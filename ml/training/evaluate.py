@@ -30,6 +30,7 @@ from jobs.common.log import event, stage
 from ml.serving.registry import CHALLENGER, CHAMPION, by_alias, experiment_id, tracking_client
 from ml.training.train import compare
 from ml.training.windows import plan_windows, short_history_message
+from ml.validation.card import fmt, markdown_table
 
 if TYPE_CHECKING:
     from ml.training.adapter import MlEnv, ModelAdapter
@@ -101,11 +102,8 @@ def pooled_table(rows: Sequence[tuple[date, str, str, str, str, float]]) -> tupl
     means = {k: sum(v) / len(v) for k, v in sums.items()}
     roles = list(dict.fromkeys(k[0] for k in means))
     keys = sorted({(k[1], k[2]) for k in means}, key=lambda lm: (lm[0] != ALL_LEVELS, lm))
-    lines = ["| level | metric | " + " | ".join(roles) + " |", "|---|---|" + "---|" * len(roles)]
-    for level, metric in keys:
-        cells = [means.get((r, level, metric)) for r in roles]
-        lines.append(f"| {level} | {metric} | " + " | ".join("-" if c is None else f"{c:.4f}" for c in cells) + " |")
-    return "\n".join(lines), means
+    rows = ([level, metric, *(fmt(means.get((r, level, metric))) for r in roles)] for level, metric in keys)
+    return markdown_table(["level", "metric", *roles], rows), means
 
 
 def _configs(adapter: ModelAdapter, env: MlEnv, client: object, name: str) -> dict[str, ModelConfig]:
@@ -139,7 +137,6 @@ def evaluate_model(
             planned.append(windows)
     if not planned:
         raise UserError(f"{adapter.name}: " + short_history_message(as_of, horizon_days, history, required))
-    levels = tuple(getattr(adapter, "levels", ()))
     metrics: dict[date, dict[str, dict[str, float]]] = {}
     with mlflow.start_run(experiment_id=exp, run_name=f"evaluate {adapter.name} {as_of} h{horizon_days}") as run:
         mlflow.set_tags({"omnilake.kind": "evaluate", "omnilake.model": adapter.name, "omnilake.as_of": str(as_of)})
@@ -162,7 +159,7 @@ def evaluate_model(
             for role, values in metrics[origin].items():
                 finite = {f"{role}.{k}": float(v) for k, v in values.items() if math.isfinite(v)}
                 mlflow.log_metrics(finite, step=index)
-        rows = evaluation_rows(metrics, configs, levels=levels)
+        rows = evaluation_rows(metrics, configs, levels=adapter.levels)
         table, means = pooled_table(rows)
         mlflow.log_metrics({f"mean.{r}.{m}.{lv}": v for (r, lv, m), v in means.items()})
         mlflow.log_text(table + "\n", "evaluation.md")

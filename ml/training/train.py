@@ -291,7 +291,7 @@ def _register(
             comparison=None if metrics is None else table,
             decision=decision,
             rows=frame.describe(),
-            levels=None if metrics is None else level_tables(metrics, getattr(ctx.adapter, "levels", ())),
+            levels=None if metrics is None else level_tables(metrics, ctx.adapter.levels),
             history=history_table(version_history(ctx.client, ctx.name)),
         )
         mlflow.log_text(card, "model_card.md")

@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from jobs.common.config.ml import ModelConfig
 from ml.validation.gate import Decision
 
 
-def _fmt(value: float | None) -> str:
+def fmt(value: float | None) -> str:
+    """A metric as a table cell: four decimals, `-` when missing or NaN."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     return f"{value:.4f}"
+
+
+def markdown_table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A markdown table of text cells: the header, its rule and one line per row."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def comparison_table(
@@ -27,11 +35,11 @@ def comparison_table(
 ) -> str:
     """Markdown table: one row per role (the highlighted one in bold), one column per metric."""
     names = list(metric_order) + sorted({m for row in metrics.values() for m in row} - set(metric_order))
-    lines = ["| role | kind | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
-    for role, row in metrics.items():
-        label = f"**{role}**" if role == highlight else role
-        lines.append(f"| {label} | {configs[role].kind} | " + " | ".join(_fmt(row.get(n)) for n in names) + " |")
-    return "\n".join(lines)
+    rows = (
+        [f"**{role}**" if role == highlight else role, configs[role].kind, *(fmt(row.get(n)) for n in names)]
+        for role, row in metrics.items()
+    )
+    return markdown_table(["role", "kind", *names], rows)
 
 
 def level_tables(
@@ -44,21 +52,15 @@ def level_tables(
     roles = list(metrics)
     parts = []
     for base in bases:
-        lines = [f"**{base}** by level", "", "| level | " + " | ".join(roles) + " |", "|---|" + "---|" * len(roles)]
-        lines += [
-            f"| {level} | " + " | ".join(_fmt(metrics[r].get(f"{base}_{level}")) for r in roles) + " |"
-            for level in levels
-        ]
-        parts.append("\n".join(lines))
+        rows = ([level, *(fmt(metrics[r].get(f"{base}_{level}")) for r in roles)] for level in levels)
+        parts.append(f"**{base}** by level\n\n" + markdown_table(["level", *roles], rows))
     return "\n\n".join(parts)
 
 
 def history_table(versions: Sequence[Mapping[str, str]]) -> str:
     """The registered model's versions, oldest first: version, role, kind, as_of, decision and current aliases."""
     columns = ("version", "role", "kind", "as_of", "decision", "aliases")
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(v.get(c, "")) or "-" for c in columns) + " |" for v in versions]
-    return "\n".join(lines)
+    return markdown_table(columns, ([str(v.get(c, "")) or "-" for c in columns] for v in versions))
 
 
 def model_card(
@@ -97,7 +99,7 @@ def model_card(
         )
     if comparison is not None and levels:
         parts.append("## Comparison at every level\n" + levels)
-    checks = "\n".join(f"- {k}: {_fmt(v) if isinstance(v, float) else v}" for k, v in decision.checks.items())
+    checks = "\n".join(f"- {k}: {fmt(v) if isinstance(v, float) else v}" for k, v in decision.checks.items())
     parts.append(
         f"## Gate decision\n- outcome: **{decision.outcome}**\n- serves: {decision.winner}\n"
         f"- reason: {decision.reason}\n{checks}"

@@ -97,10 +97,10 @@ def decide(
     failed = _guard_failures(metrics[challenger], rule)
     for name in rule.guards:
         checks[f"{challenger}.{name}"] = metrics[challenger].get(name, float("nan"))
-    levels = [r for r in (champion, *baselines) if r is not None]
-    worse = _no_worse_failures(metrics, challenger, levels, rule)
+    others = [r for r in (champion, *baselines) if r is not None]
+    worse = _no_worse_failures(metrics, challenger, others, rule)
     for name in rule.no_worse:
-        for role in (challenger, *levels):
+        for role in (challenger, *others):
             checks[f"{role}.{name}"] = metrics[role].get(name, float("nan"))
     if not lost_to and not failed and not worse:
         return Decision(

@@ -31,6 +31,7 @@ from jobs.io.inputs import read_inputs
 from ml.models.demand.backtest import LEVELS, score_levels
 from ml.models.demand.ets import EtsSettings, ets_forecast_many
 from ml.models.demand.features import build_forecast_frame, lattice_training_frame
+from ml.models.demand.forecast import window_history
 from ml.models.demand.levels import LEVEL_COLUMNS, aggregate_levels
 from ml.models.demand.model import (
     DemandModel,
@@ -69,8 +70,32 @@ _BASELINE_INPUTS = {
 }
 
 
+class OneBand:
+    """A baseline's predictive law: its `mean(frame)` and one negative-binomial dispersion for every row."""
+
+    dispersion: float
+
+    def mean(self, frame: pd.DataFrame) -> np.ndarray:
+        raise NotImplementedError
+
+    def dispersion_of(self, mean: np.ndarray) -> np.ndarray:
+        return np.full(len(mean), self.dispersion)
+
+    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        mean = self.mean(frame)
+        return pd.DataFrame({"mean": mean, **nb_quantiles(mean, self.dispersion)}, index=frame.index)
+
+    def fit_band(self, rows: pd.DataFrame, *, floor: float) -> None:
+        """The dispersion by maximum likelihood on `rows`' observed targets (left as it is without any)."""
+        rows = rows.dropna(subset=["target"])
+        if len(rows):
+            self.dispersion = fit_dispersion(
+                rows["target"].to_numpy(float), np.maximum(self.mean(rows), 1e-3), floor=floor
+            )
+
+
 @dataclass
-class BaselineDemand:
+class BaselineDemand(OneBand):
     """A label-free baseline on what is known at the origin: the first non-null input column is the mean."""
 
     kind: str
@@ -81,34 +106,21 @@ class BaselineDemand:
         values = frame.loc[:, self.input_columns].astype(float).bfill(axis=1).iloc[:, 0]
         return values.fillna(0.0).to_numpy()
 
-    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
-        mean = self.mean(frame)
-        return pd.DataFrame({"mean": mean, **nb_quantiles(mean, self.dispersion)}, index=frame.index)
-
 
 def fit_baseline(kind: str, frame: pd.DataFrame, *, min_dispersion: float = 1e-3) -> BaselineDemand:
     """The baseline `kind` with a negative-binomial dispersion fitted on `frame`'s observed targets."""
     if kind not in _BASELINE_INPUTS:
         raise ConfigError(f"config 'ml.models.demand': unknown baseline '{kind}' ({sorted(_BASELINE_INPUTS)})")
     model = BaselineDemand(kind=kind, dispersion=min_dispersion, input_columns=list(_BASELINE_INPUTS[kind]))
-    rows = frame.dropna(subset=["target"])
-    if len(rows):
-        model.dispersion = fit_dispersion(
-            rows["target"].to_numpy(float), np.maximum(model.mean(rows), 1e-3), floor=min_dispersion
-        )
+    model.fit_band(frame, floor=min_dispersion)
     return model
 
 
 def series_history(item_store_day: DataFrame, series: pd.DataFrame, *, until: date, days: int) -> pd.DataFrame:
     """store_id, sku, date, units (null on a stock-out day: unknown) of `series` over (until - days, until]."""
     keys = item_store_day.sparkSession.createDataFrame(series.astype(str))
-    stockout = F.coalesce(F.col("stockout").cast("boolean"), F.lit(False))
-    rows = (
-        item_store_day.where((F.col("date") > F.lit(until - timedelta(days=days))) & (F.col("date") <= F.lit(until)))
-        .join(keys, on=list(SERIES_KEY), how="left_semi")
-        .select(*SERIES_KEY, "date", F.when(~stockout, F.col("units").cast("double")).alias("units"))
-    )
-    return canonical_order(rows.toPandas(), [*SERIES_KEY, "date"])
+    rows = item_store_day.join(keys, on=list(SERIES_KEY), how="left_semi")
+    return canonical_order(window_history(rows, until - timedelta(days=days), until), [*SERIES_KEY, "date"])
 
 
 def forecast_errors(predicted: pd.DataFrame, rows: pd.DataFrame) -> dict[str, float]:
@@ -137,7 +149,7 @@ def forecast_errors(predicted: pd.DataFrame, rows: pd.DataFrame) -> dict[str, fl
 
 
 @dataclass
-class EtsDemand:
+class EtsDemand(OneBand):
     """The per-series exponential-smoothing loop as a predictor of feature rows: one statsmodels fit per series and
     origin of the rows, on the daily units up to that origin (`history`), with a negative-binomial band."""
 
@@ -156,10 +168,6 @@ class EtsDemand:
         merged = rows.merge(forecasts, on=["store_id", "sku", "date", "origin"], how="left")
         return merged["mean"].fillna(0.0).to_numpy(dtype=float)
 
-    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
-        mean = self.mean(frame)
-        return pd.DataFrame({"mean": mean, **nb_quantiles(mean, self.dispersion)}, index=frame.index)
-
 
 def fit_ets(data: DemandData, horizon: int, *, settings: EtsSettings, min_dispersion: float) -> EtsDemand:
     """The ETS loop with its NB dispersion fitted on the frame's origin `data.as_of` (labelled, before any
@@ -167,11 +175,7 @@ def fit_ets(data: DemandData, horizon: int, *, settings: EtsSettings, min_disper
     history = data.history(settings.window_days)
     model = EtsDemand(history=history, settings=settings, horizon=horizon, dispersion=min_dispersion)
     frame = data.frame.frame
-    rows = frame.loc[pd.to_datetime(frame["origin"]).dt.date == data.as_of]
-    if len(rows):
-        model.dispersion = fit_dispersion(
-            rows["target"].to_numpy(float), np.maximum(model.mean(rows), 1e-3), floor=min_dispersion
-        )
+    model.fit_band(frame.loc[pd.to_datetime(frame["origin"]).dt.date == data.as_of], floor=min_dispersion)
     return model
 
 
@@ -268,7 +272,7 @@ class DemandAdapter(BaseAdapter):
         rows = frame.loc[pd.to_datetime(frame["origin"]).dt.date == data.as_of].reset_index(drop=True)
         predicted = predictor.predict_frame(rows).reset_index(drop=True)
         mean = predicted["mean"].to_numpy(dtype=float)
-        dispersion = predictor.dispersion_of(mean) if isinstance(predictor, DemandModel) else predictor.dispersion
+        dispersion = predictor.dispersion_of(mean)
         pit = pit_coverage(rows["target"].to_numpy(dtype=float), mean, dispersion, seed=len(rows))
         return forecast_errors(predicted, rows) | {"pit_coverage_80": pit}
 

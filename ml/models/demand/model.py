@@ -18,6 +18,7 @@ The booster that serves is refitted on all rows with the early-stopped number of
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -56,8 +57,8 @@ class DemandParams:
     # global constant, so the trees learn multiplicative corrections to where the series is now (weekday, lead,
     # promotion, price): a tree cannot extrapolate, and a global model without it lags series whose level moves.
     # None: a global start (LightGBM's default). Needs a log-link objective (tweedie, poisson, gamma). On the
-    # realistic fixture (tests/support/retail_shapes.py) no base was as good as ewm_7 / ewm_28 / mean_28 bases
-    # or better at store x SKU and total, so the default is None; the option stays for lakes whose levels move.
+    # realistic fixture (tests/support/retail_shapes.py) bases ewm_7, ewm_28 and mean_28 were mixed against no base
+    # (better at store x SKU on one panel, worse at total on another), so the default is None.
     base_feature: str | None = None
     base_floor: float = 0.02
     min_dispersion: float = 1e-3
@@ -109,7 +110,7 @@ class DemandModel:
 
     def dispersion_of(self, mean: np.ndarray) -> np.ndarray:
         """The NB dispersion of each predicted mean (its volume band's)."""
-        return np.asarray(self.dispersions)[np.searchsorted(np.asarray(self.band_edges), mean, side="right")]
+        return band_dispersion(self.band_edges, self.dispersions, mean)
 
     def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """mean (expected units) and the negative-binomial P10 / P50 / P90, indexed like `frame`."""
@@ -236,6 +237,11 @@ def fit_bands(
     return tuple(float(e) for e in edges), dispersions
 
 
+def band_dispersion(edges: Sequence[float], dispersions: Sequence[float], mean: np.ndarray) -> np.ndarray:
+    """The dispersion of each mean's volume band (fit_bands' edges and dispersions)."""
+    return np.asarray(dispersions)[np.searchsorted(np.asarray(edges), mean, side="right")]
+
+
 _LOG_LINK = ("tweedie", "poisson", "gamma")
 
 
@@ -307,7 +313,17 @@ def train_demand(frame: pd.DataFrame, *, params: DemandParams) -> DemandModel:
         y_val, mean_val, bands=params.interval_bands, min_rows=params.min_band_rows, floor=params.min_dispersion
     )
     final = lgb.train(params.lgb_params(), _dataset(design(frame), frame, params), num_boost_round=rounds)
-    model = DemandModel(
+    disp_val = band_dispersion(edges, dispersions, mean_val)
+    q = nb_quantiles(mean_val, disp_val)
+    metrics = {
+        "val_wape": float(np.abs(y_val - mean_val).sum() / max(y_val.sum(), 1e-9)),
+        "val_bias": float((mean_val - y_val).sum() / max(y_val.sum(), 1e-9)),
+        "val_coverage_80": float(np.mean((y_val >= q["p10"]) & (y_val <= q["p90"]))),
+        "val_pit_coverage_80": pit_coverage(y_val, mean_val, disp_val, seed=params.seed),
+        "val_rows": float(len(val_rows)),
+        "train_rows": float(len(frame)),
+    }
+    return DemandModel(
         booster=final,
         features=features,
         categories=categories,
@@ -316,17 +332,5 @@ def train_demand(frame: pd.DataFrame, *, params: DemandParams) -> DemandModel:
         dispersions=dispersions,
         params=params,
         best_iteration=rounds,
+        metrics=metrics,
     )
-    disp_val = model.dispersion_of(mean_val)
-    q = nb_quantiles(mean_val, disp_val)
-    model.metrics.update(
-        {
-            "val_wape": float(np.abs(y_val - mean_val).sum() / max(y_val.sum(), 1e-9)),
-            "val_bias": float((mean_val - y_val).sum() / max(y_val.sum(), 1e-9)),
-            "val_coverage_80": float(np.mean((y_val >= q["p10"]) & (y_val <= q["p90"]))),
-            "val_pit_coverage_80": pit_coverage(y_val, mean_val, disp_val, seed=params.seed),
-            "val_rows": float(len(val_rows)),
-            "train_rows": float(len(frame)),
-        }
-    )
-    return model
