@@ -2,7 +2,11 @@
 ### omnilake_daily
 Business dates through the lakehouse: landing -> bronze -> silver (`ingest`), the quality gate, point-in-time
 features, scoring with the champion models, gold analytics (inventory health from the fresh demand forecast,
-alerts), then CSV/Parquet snapshots of the serving tables under `$OMNILAKE_HOME/exports/<date>/`.
+alerts), then CSV/Parquet snapshots of the serving tables under `$OMNILAKE_HOME/exports/<date>/`. Beside gold,
+`monitor_models` (`omnilake monitor all`) writes gold.model_monitoring: drift of the champions' features and scores,
+and realized performance of past scores; on an alert of a conf `ml.monitoring.retrain_on` check (and
+`trigger_retrain: true`) `retrain_check` passes and `trigger_retrain` starts omnilake_retrain as of the run's date,
+with the alerts as its `reason`. A failed monitoring run fails only its own branch.
 One Spark submission per layer (`jobs/__main__.py` -> `omnilake ...`), never one per table or day.
 
 **Which date a run processes.** The schedule is a `CronDataIntervalTimetable` (conf `orchestration.daily_schedule`,
@@ -31,6 +35,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Param, dag, task
 
 from jobs.orchestration.assets import FEATURES, GOLD, SERVING, SILVER
@@ -84,6 +89,13 @@ def omnilake_daily() -> None:
 
         return export(end)
 
+    @task.short_circuit
+    def retrain_check(end: str) -> dict[str, str]:
+        """{as_of, reason} when the run's monitoring alerts call for a retrain, else {} (skips trigger_retrain)."""
+        from jobs.orchestration.tasks import retrain_request
+
+        return retrain_request(end)
+
     dates = business_dates()
     start, end, since = dates["start"], dates["end"], dates["since"]
     ingest = factory.spark_step("ingest", ["ingest", "--date", end], outlets=factory.assets(SILVER))
@@ -94,7 +106,13 @@ def omnilake_daily() -> None:
     gold = factory.spark_step(
         "build_gold", ["build", "gold", "--as-of", end, "--since", since], outlets=factory.assets(GOLD)
     )
+    monitor = factory.spark_step("monitor_models", ["monitor", "all", "--as-of", end], outlets=[])
+    check = retrain_check(end)
+    retrain = TriggerDagRunOperator(
+        task_id="trigger_retrain", trigger_dag_id="omnilake_retrain", conf=check, wait_for_completion=False
+    )
     ingest >> quality_gate(start, end) >> features >> score >> gold >> export_serving(end)
+    score >> monitor >> check >> retrain
 
 
 omnilake_daily()

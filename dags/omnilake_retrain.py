@@ -7,6 +7,9 @@ baselines in MLflow and promotes only a winner), then rescore with the champions
 **Which date.** `CronDataIntervalTimetable` (conf `orchestration.retrain_schedule`, `0 5 * * 1` in
 `orchestration.timezone`): the run starting Monday 05:00 covers [previous Monday 05:00, this Monday 05:00) and
 trains as of the Sunday before it. Param `as_of` (YYYY-MM-DD) overrides it for a manual run.
+
+**Why.** Param `reason` (default: the schedule) is recorded on the MLflow runs and registered versions as the tag
+`omnilake.reason`; omnilake_daily's `trigger_retrain` sets it to the monitoring alerts that started the run.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 
 from jobs.orchestration.assets import SERVING
 from jobs.orchestration.wiring import dag_factory, date_param
@@ -31,7 +34,10 @@ conf = factory.settings
     max_active_runs=1,
     dagrun_timeout=conf.dagrun_timeout,
     tags=["omnilake", "ml"],
-    params={"as_of": date_param("train as of this business date (default: the data interval's last date)")},
+    params={
+        "as_of": date_param("train as of this business date (default: the data interval's last date)"),
+        "reason": Param("schedule", type="string", description="why this training runs (an MLflow tag)"),
+    },
     default_args=factory.default_args(),
     doc_md=__doc__,
 )
@@ -54,7 +60,9 @@ def omnilake_retrain() -> None:
         return export(end)
 
     as_of = as_of_date()
-    train = factory.spark_step("train", ["train", "all", "--as-of", as_of], outlets=[])
+    train = factory.spark_step(
+        "train", ["train", "all", "--as-of", as_of, "--reason", "{{ params.reason }}"], outlets=[]
+    )
     score = factory.spark_step("score", ["score", "all", "--as-of", as_of], outlets=factory.assets(SERVING))
     train >> score >> export_serving(as_of)
 

@@ -18,7 +18,11 @@ from jobs.sources.specs import IMPORT_KINDS
 def cmd_generate(cfg: Config, args: argparse.Namespace) -> int:
     from jobs.generate.command import generate_landing
 
-    print(generate_landing(cfg, customers=args.customers, days=args.days, seed=args.seed, out=args.out))
+    print(
+        generate_landing(
+            cfg, customers=args.customers, days=args.days, seed=args.seed, out=args.out, drift_from=args.drift_from
+        )
+    )
     return 0
 
 
@@ -105,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--days", type=int)
     gen.add_argument("--seed", type=int)
     gen.add_argument("--out", help="default $OMNILAKE_HOME/landing")
+    gen.add_argument(
+        "--drift-from",
+        type=iso_date,
+        metavar="YYYY-MM-DD",
+        help="plant the drift of conf generate.drift from this date on (default: its date; null: no drift)",
+    )
     gen.set_defaults(fn=cmd_generate)
     ing = sub.add_parser("ingest", help="landing -> bronze -> silver")
     ing.add_argument("--from", dest="from_dir", help="landing folder (default $OMNILAKE_HOME/landing)")
@@ -148,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     from jobs.orchestration.commands import register as register_orchestration
     from ml.commands import register as register_ml
 
-    register_ml(sub)  # train, score, evaluate
+    register_ml(sub)  # train, score, evaluate, monitor
     # demo checks which Spark steps this command line has: it gets the parser factory, it does not import us
     register_orchestration(sub, build_parser=build_parser, run_command=main)  # quality, export-serving, demo, runner
     return parser
@@ -181,7 +191,7 @@ def lock_name(args: argparse.Namespace) -> str | None:
         return "silver"
     if args.command == "build":
         return f"build-{args.layer}"
-    if args.command in ("train", "score", "evaluate"):
+    if args.command in ("train", "score", "evaluate", "monitor"):
         return args.command
     return None
 

@@ -1,7 +1,8 @@
-"""`omnilake train|score|evaluate ltv|churn|demand|recommend|all --as-of D [--horizon-days H]`.
+"""`omnilake train|score|evaluate|monitor ltv|churn|demand|recommend|all --as-of D [--horizon-days H]`.
 
-jobs/cli.py (the only place that assembles the command line) calls `register(sub)` to add the three sub-commands
-(`evaluate` also takes --origins N and --step-days S: a rolling-origin backtest, ml/training/evaluate.py).
+jobs/cli.py (the only place that assembles the command line) calls `register(sub)` to add the four sub-commands
+(`evaluate` also takes --origins N and --step-days S: a rolling-origin backtest, ml/training/evaluate.py; `train`
+takes --reason TEXT, recorded on its MLflow runs; `monitor`: drift and realized performance, ml/monitoring).
 Each command builds the config-driven ML environment once, then trains or scores each model in turn and prints one
 line per model.
 """
@@ -68,15 +69,23 @@ def _run(cfg: Config, args: argparse.Namespace, action: Callable[..., object]) -
 
 
 def cmd_train(cfg: Config, args: argparse.Namespace) -> int:
+    from functools import partial
+
     from ml.training.train import train_model
 
-    return _run(cfg, args, train_model)
+    return _run(cfg, args, partial(train_model, reason=args.reason))
 
 
 def cmd_score(cfg: Config, args: argparse.Namespace) -> int:
     from ml.serving.scoring import score_model
 
     return _run(cfg, args, score_model)
+
+
+def cmd_monitor(cfg: Config, args: argparse.Namespace) -> int:
+    from ml.monitoring.monitor import monitor_model
+
+    return _run(cfg, args, monitor_model)
 
 
 def cmd_evaluate(cfg: Config, args: argparse.Namespace) -> int:
@@ -99,8 +108,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "score": "apply the champion in Spark and replace that as-of date's rows of the serving table",
         "evaluate": "rolling-origin backtest of the champion's configuration against its baselines "
         "(gold.model_evaluations, MLflow)",
+        "monitor": "feature and prediction drift of the champion, realized performance once a horizon has passed "
+        "(gold.model_monitoring)",
     }
-    for name, fn in (("train", cmd_train), ("score", cmd_score), ("evaluate", cmd_evaluate)):
+    commands = (("train", cmd_train), ("score", cmd_score), ("evaluate", cmd_evaluate), ("monitor", cmd_monitor))
+    for name, fn in commands:
         parser = sub.add_parser(name, help=helps[name])
         parser.add_argument("model", choices=[*MODELS, "all"])
         parser.add_argument("--as-of", type=iso_date, required=True, help="inclusive: features use data up to it")
@@ -108,4 +120,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         if name == "evaluate":
             parser.add_argument("--origins", type=int, help="rolling origins (default: conf ml.evaluate.origins)")
             parser.add_argument("--step-days", type=int, help="days between origins (default: the horizon)")
+        if name == "train":
+            parser.add_argument("--reason", help="why this training runs (e.g. the monitoring alerts): an MLflow tag")
         parser.set_defaults(fn=fn)

@@ -40,6 +40,7 @@ _BRANDS = (
 )
 _ADJ = ("Classic", "Pro", "Eco", "Ultra", "Essential", "Premium", "Mini", "Max", "Everyday", "Signature")
 PROMO_MIN_DAYS = 10  # a promotion window starts on day 5 or later and lasts up to 5 days
+MAX_COST_SHARE = 0.9  # a unit cost is at most this share of the list price
 
 
 @dataclass
@@ -68,6 +69,8 @@ class Assortment:
     price: np.ndarray  # (days, skus) list price per day
     cost: np.ndarray  # (days, skus) unit cost per day
     changes: list[tuple[int, int]] = field(default_factory=list)  # (day, sku) product update rows
+    drift_changes: list[tuple[int, int]] = field(default_factory=list)  # (day, sku) update rows of the price drift
+    undrifted: np.ndarray | None = None  # (days, skus) list price without the planted price drift (None: no drift)
     promos: list[Promotion] = field(default_factory=list)
     promo_day: np.ndarray | None = None  # (days, skus) bool
     weight: np.ndarray | None = None  # (days, skus) demand weight without promotions
@@ -119,7 +122,24 @@ def build_assortment(params: GenerateParams, cal: Calendar) -> Assortment:
         assortment.promo_day[promo.start : promo.end + 1, promo.skus] = True
     _price_changes(rng, assortment, cal.days)
     assortment.weight = assortment.popularity * (assortment.price / assortment.base_price) ** params.elasticity
+    _drift_prices(params, assortment)
     return assortment
+
+
+def _drift_prices(params: GenerateParams, cat: Assortment) -> None:
+    """The planted price drift: from drift_day on every list price is drift_price x (to the cent, at least 0.01; unit
+    costs stay at most MAX_COST_SHARE of it), announced by a product update row per SKU on that day (day 0: the full
+    product file already has them). Demand weights and basket sizes keep the undrifted prices: shoppers choose the
+    same SKUs and quantities and pay the new price. No random draws: the rest of the world stays as it was."""
+    d = params.drift_day
+    if d is None or params.drift_price == 1.0:
+        return
+    cat.undrifted = cat.price.copy()
+    cat.price[d:] = np.maximum(np.round(cat.price[d:] * params.drift_price, 2), 0.01)
+    cat.cost[d:] = np.minimum(cat.cost[d:], np.round(cat.price[d:] * MAX_COST_SHARE, 2))
+    if d > 0:
+        changing = {k for day, k in cat.changes if day == d}  # their own update row already carries the new price
+        cat.drift_changes = [(d, k) for k in range(cat.n) if k not in changing]
 
 
 def _promotions(rng: np.random.Generator, params: GenerateParams, cat: Assortment) -> list[Promotion]:
@@ -169,5 +189,5 @@ def _price_changes(rng: np.random.Generator, cat: Assortment, days: int) -> None
         day = int(rng.integers(3, days - 2))
         cat.cost[day:, sku] = np.round(cat.cost[day, sku] * rng.uniform(1.03, 1.1), 2)
         cat.changes.append((day, sku))
-    cat.cost = np.minimum(cat.cost, np.round(cat.price * 0.9, 2))
+    cat.cost = np.minimum(cat.cost, np.round(cat.price * MAX_COST_SHARE, 2))
     cat.changes = sorted(set(cat.changes))

@@ -54,9 +54,12 @@ def build_orders(
     cat: Assortment,
     occ: Occasions,
     campaigns: list[Campaign],
+    *,
+    rng: np.random.Generator | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Orders (one per occasion that keeps a line) and their lines, promotions included."""
-    rng = rng_for(params.seed, "baskets")
+    """Orders (one per occasion that keeps a line) and their lines, promotions included (`rng`: another stream than
+    the baskets' own, for the planted traffic drift's extra orders)."""
+    rng = rng_for(params.seed, "baskets") if rng is None else rng
     orders = pd.DataFrame({"person": occ.person, "channel": occ.channel, "day": occ.day, "store": occ.store})
     orders["ident"] = _idents(rng, people, orders)
     orders["ts"] = _timestamps(rng, cal, people, stores, orders)
@@ -196,7 +199,7 @@ def _lines(
     keep = ~bad
     spend = np.where(person >= 0, people.spend[np.maximum(person, 0)], params.spend_mean)
     target = rng.gamma(6.0, spend / 6.0) / n_lines[order]
-    price = cat.price[day, sku]
+    price = (cat.price if cat.undrifted is None else cat.undrifted)[day, sku]  # basket sizes ignore the price drift
     qty = np.clip(np.round(target / price * rng.uniform(0.6, 1.4, len(sku))), 1, 12).astype(np.int64)
     return pd.DataFrame({"order": order[keep], "sku": sku[keep], "qty": qty[keep]})
 

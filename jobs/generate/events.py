@@ -13,6 +13,7 @@ from .people import APP, WEB, Idents, People
 from .taste import Taste, person_categories
 from .util import DAY, Calendar, fmt_ids, rng_for, scramble
 
+PREFIX = {WEB: "w", APP: "a"}  # of session and event ids
 COLUMNS = ["channel", "session", "ts_ms", "seq", "account", "event_type", "sku", "campaign", "device", "platform"]
 
 
@@ -30,24 +31,37 @@ def build_events(
 ) -> dict[int, pd.DataFrame]:
     """Event tables for WEB and APP with event/session ids, sorted by time."""
     rng = rng_for(params.seed, "events")
-    funnel = _order_sessions(rng, orders, lines, idents)
+    funnel = order_sessions(rng, orders, lines, idents)
     browse = _browse_sessions(rng, params, cal, people, taste, idents, cat, orders, campaigns, dropout)
     browse["session"] += int(funnel["session"].max()) + 1 if len(funnel) else 0
     events = pd.concat([funnel, browse], ignore_index=True)
     out = {}
-    for ch, prefix in ((WEB, "w"), (APP, "a")):
+    for ch in (WEB, APP):
         ev = events[events["channel"] == ch].sort_values(["ts_ms", "session", "seq"], kind="mergesort")
         ev = ev.reset_index(drop=True)
         sess_codes, sess_idx = np.unique(ev["session"].to_numpy(), return_inverse=True)
-        ev["session_id"] = fmt_ids(f"{prefix}s-", scramble(sess_idx), "010x")
-        ev["event_id"] = fmt_ids(f"{prefix}e-", scramble(np.arange(len(ev))), "010x")
+        ev["session_id"] = fmt_ids(f"{PREFIX[ch]}s-", scramble(sess_idx), "010x")
+        ev["event_id"] = fmt_ids(f"{PREFIX[ch]}e-", scramble(np.arange(len(ev))), "010x")
         out[ch] = ev
     return out
 
 
-def _order_sessions(
-    rng: np.random.Generator, orders: pd.DataFrame, lines: pd.DataFrame, idents: Idents
-) -> pd.DataFrame:
+def add_events(ev: pd.DataFrame, extra: pd.DataFrame, ch: int, sessions: int) -> pd.DataFrame:
+    """One channel's events plus extra events (COLUMNS, their own session codes): the extra sessions get the session
+    numbers after `sessions` (the number of sessions ever numbered), the events are renumbered in time order (events
+    before the first extra one keep their ids)."""
+    extra = extra.sort_values(["ts_ms", "session", "seq"], kind="mergesort").reset_index(drop=True)
+    _, idx = np.unique(extra["session"].to_numpy(), return_inverse=True)
+    extra["session"] = np.asarray(extra["session"].to_numpy(), dtype=np.int64) + (
+        int(ev["session"].max()) + 1 if len(ev) else 0
+    )
+    extra["session_id"] = fmt_ids(f"{PREFIX[ch]}s-", scramble(sessions + idx), "010x")
+    out = pd.concat([ev, extra], ignore_index=True).sort_values("ts_ms", kind="mergesort").reset_index(drop=True)
+    out["event_id"] = fmt_ids(f"{PREFIX[ch]}e-", scramble(np.arange(len(out))), "010x")
+    return out
+
+
+def order_sessions(rng: np.random.Generator, orders: pd.DataFrame, lines: pd.DataFrame, idents: Idents) -> pd.DataFrame:
     """view(s) + cart per line, checkout, one order event per line at order_ts, paid if paid."""
     online = np.flatnonzero(orders["channel"].to_numpy() <= APP)
     o_line = lines[np.isin(lines["order"].to_numpy(), online)]
@@ -111,29 +125,48 @@ def _browse_sessions(
     dropout: np.ndarray,
 ) -> pd.DataFrame:
     """Browse-only sessions (views >> carts >> checkouts), 40% anonymous, by alive persons otherwise."""
-    season = cal.season()
-    parts = []
-    for ch in (WEB, APP):
-        per_day = np.bincount(orders["day"].to_numpy()[orders["channel"].to_numpy() == ch], minlength=cal.days)
-        buyers = orders["ident"].to_numpy()[orders["channel"].to_numpy() == ch]
-        # logged-in browsing only by accounts that also order (so every identified account is resolvable)
-        mine = np.flatnonzero(
-            (idents.channel == ch) & (idents.person < people.n) & np.isin(np.arange(len(idents)), buyers)
-        )
-        person = idents.person[mine]
-        for d in range(cal.days):
-            n_s = int(rng.poisson(params.browse_ratio * max(per_day[d], season[d])))
-            ok = (people.join_day[person] <= d) & ((dropout[person] < 0) | (dropout[person] >= d))
-            known = rng.random(n_s) < 0.6 if ok.any() else np.zeros(n_s, dtype=bool)
-            w = people.lam[person[ok]]
-            who = np.full(n_s, -1)
-            who[known] = mine[ok][rng.choice(int(ok.sum()), int(known.sum()), p=w / w.sum())] if known.any() else []
-            parts.append(pd.DataFrame({"channel": ch, "day": d, "ident": who}))
+    parts = [
+        browse_visits(rng, people, idents, orders, ch, params.browse_ratio * browse_base(cal, orders, ch), dropout)
+        for ch in (WEB, APP)
+    ]
     sessions = pd.concat(parts, ignore_index=True)
-    return _browse_events(rng, cal, people, taste, idents, cat, sessions, campaigns)
+    return browse_events(rng, cal, people, taste, idents, cat, sessions, campaigns)
 
 
-def _browse_events(
+def browse_base(cal: Calendar, orders: pd.DataFrame, ch: int) -> np.ndarray:
+    """Per day the channel's orders, at least the day's season factor (browse_ratio x this = expected sessions)."""
+    per_day = np.bincount(orders["day"].to_numpy()[orders["channel"].to_numpy() == ch], minlength=cal.days)
+    return np.maximum(per_day, cal.season())
+
+
+def browse_visits(
+    rng: np.random.Generator,
+    people: People,
+    idents: Idents,
+    orders: pd.DataFrame,
+    ch: int,
+    expected: np.ndarray,
+    dropout: np.ndarray,
+) -> pd.DataFrame:
+    """Browse-only sessions (channel, day, ident) of one channel: Poisson(expected[day]) per day, 60% by alive persons
+    whose account orders in the channel (weighted by purchase rate), the rest anonymous (ident -1)."""
+    buyers = orders["ident"].to_numpy()[orders["channel"].to_numpy() == ch]
+    # logged-in browsing only by accounts that also order (so every identified account is resolvable)
+    mine = np.flatnonzero((idents.channel == ch) & (idents.person < people.n) & np.isin(np.arange(len(idents)), buyers))
+    person = idents.person[mine]
+    parts = []
+    for d in range(len(expected)):
+        n_s = int(rng.poisson(expected[d]))
+        ok = (people.join_day[person] <= d) & ((dropout[person] < 0) | (dropout[person] >= d))
+        known = rng.random(n_s) < 0.6 if ok.any() else np.zeros(n_s, dtype=bool)
+        w = people.lam[person[ok]]
+        who = np.full(n_s, -1)
+        who[known] = mine[ok][rng.choice(int(ok.sum()), int(known.sum()), p=w / w.sum())] if known.any() else []
+        parts.append(pd.DataFrame({"channel": ch, "day": d, "ident": who}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def browse_events(
     rng: np.random.Generator,
     cal: Calendar,
     people: People,

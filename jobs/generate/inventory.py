@@ -14,9 +14,17 @@ LEAD_DAYS = 2
 
 
 def build_inventory(
-    cal: Calendar, stores: Stores, cat: Assortment, orders: pd.DataFrame, lines: pd.DataFrame
+    cal: Calendar,
+    stores: Stores,
+    cat: Assortment,
+    orders: pd.DataFrame,
+    lines: pd.DataFrame,
+    *,
+    planned: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """One row per day x stocked pair: POS sales deplete, orders arrive after LEAD_DAYS, planted stock-outs."""
+    """One row per day x stocked pair: POS sales deplete, orders arrive after LEAD_DAYS, planted stock-outs; the
+    (s, S) levels follow the daily sales rate of `planned` (orders, lines; default these: a planted traffic drift
+    is one the stores did not plan for)."""
     store_of, sku_of = np.nonzero(stores.stocked)
     order = np.lexsort((cat.sku[sku_of].astype(str), store_of))
     store_of, sku_of = store_of[order], sku_of[order]
@@ -27,7 +35,7 @@ def build_inventory(
     outage = np.zeros((cal.days, n_pairs), dtype=bool)
     for so in stores.stockouts:
         outage[so.start : so.end + 1, pid[so.store, so.sku]] = True
-    rate = sales.sum(axis=0) / cal.days
+    rate = (sales if planned is None else _pos_sales(cal, *planned, pid, n_pairs)).sum(axis=0) / cal.days
     top = np.ceil(np.maximum(6.0, rate * 14)).astype(np.int64) + 2
     low = np.ceil(rate * 5).astype(np.int64) + 2
     on_hand, on_order = _simulate(sales, outage, top, low)

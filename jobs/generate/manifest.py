@@ -18,7 +18,12 @@ def build_manifest(w: World, pii: dict[str, list[str]], dirt: list[dict], skippe
     """Assemble the manifest dict (JSON-serializable, deterministic order); `dirt_skipped` lists the dirt that had
     nothing (or too little) to land on and is written only when there is some."""
     p, cal = w.params, w.cal
-    params = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in asdict(p).items()}
+    drift = p.drift_day is not None
+    params = {
+        k: (v.isoformat() if hasattr(v, "isoformat") else v)
+        for k, v in asdict(p).items()
+        if drift or not k.startswith("drift_")  # without a drift the manifest is the one from before drifts existed
+    }
     keys = person_keys(w)
     manifest = {
         "seed": p.seed,
@@ -58,6 +63,7 @@ def build_manifest(w: World, pii: dict[str, list[str]], dirt: list[dict], skippe
                 "yearly_amplitude": p.yearly_amplitude,
                 "yearly_peak": "12-16",
             },
+            **({"drift": _drift(w)} if drift else {}),
             "pii": pii,
         },
         "dirt": [{k: e[k] for k in ("kind", "source", "file", "expected_reason", "match", "note")} for e in dirt],
@@ -65,6 +71,17 @@ def build_manifest(w: World, pii: dict[str, list[str]], dirt: list[dict], skippe
     if skipped:
         manifest["dirt_skipped"] = [{k: s[k] for k in ("kind", "source", "reason")} for s in skipped]
     return manifest
+
+
+def _drift(w: World) -> dict:
+    """The planted drift: from `date` on every list price is price_factor x, the channel's traffic traffic_factor x."""
+    p = w.params
+    return {
+        "date": w.cal.iso(p.drift_day),
+        "channel": p.drift_channel,
+        "traffic_factor": p.drift_traffic,
+        "price_factor": p.drift_price,
+    }
 
 
 def _seen_idents(w: World) -> np.ndarray:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from .util import CHANNELS
+
 
 @dataclass(frozen=True)
 class GenerateParams:
@@ -31,6 +33,12 @@ class GenerateParams:
     yearly_amplitude: float = 0.15  # amplitude of the yearly sinusoid (peak mid-December)
     taste_strength: float = 3.0  # SKU choice weight x exp(strength * <person, sku> factors); 0 = no personal taste
     taste_groups: int = 16  # latent taste groups, shared by people with similar category taste
+    # planted drift (model monitoring): from day index drift_day on (None = no drift) every list price is drift_price x
+    # and the drift_channel's purchase occasions (with their sessions and its browse sessions) drift_traffic x
+    drift_day: int | None = None
+    drift_channel: str = "web"  # one of util.CHANNELS: web, app, marketplace, pos
+    drift_traffic: float = 0.4  # < 1: traffic drop, > 1: surge
+    drift_price: float = 1.25
 
     def __post_init__(self) -> None:
         """Reject parameter values the generator cannot honour (any size down to 1 x 1 x 1 x 1 generates; what a
@@ -44,3 +52,9 @@ class GenerateParams:
             raise ValueError("churn_share must be in (0, 0.95)")
         if self.taste_strength < 0.0 or self.taste_groups < 1:
             raise ValueError("taste_strength must be >= 0 and taste_groups >= 1")
+        if self.drift_day is not None and not 0 <= self.drift_day < self.days:
+            raise ValueError(f"drift_day must be None or in [0, days) = [0, {self.days})")
+        if self.drift_channel not in CHANNELS:
+            raise ValueError(f"drift_channel must be one of {', '.join(CHANNELS)}")
+        if not (self.drift_traffic > 0.0 and self.drift_price > 0.0):
+            raise ValueError("drift_traffic and drift_price must be > 0")

@@ -39,11 +39,16 @@ def _stores(w: World) -> pd.DataFrame:
 
 
 def _products(w: World, rng: np.random.Generator) -> pd.DataFrame:
-    """Full product file on day 0, then one row per price / cost change on its day."""
+    """Full product file on day 0, then one row per price / cost change on its day (the price drift's rows last, their
+    times from their own stream)."""
     cat = w.cat
-    day = np.concatenate([np.zeros(cat.n, dtype=np.int64), np.array([d for d, _ in cat.changes], dtype=np.int64)])
-    sku = np.concatenate([np.arange(cat.n), np.array([k for _, k in cat.changes], dtype=np.int64)])
-    later = rng.integers(14_400, 21_600, len(day))
+    changes = cat.changes + cat.drift_changes
+    day = np.concatenate([np.zeros(cat.n, dtype=np.int64), np.array([d for d, _ in changes], dtype=np.int64)])
+    sku = np.concatenate([np.arange(cat.n), np.array([k for _, k in changes], dtype=np.int64)])
+    later = rng.integers(14_400, 21_600, len(day) - len(cat.drift_changes))
+    if cat.drift_changes:
+        drifted = rng_for(w.params.seed, "drift_products").integers(14_400, 21_600, len(cat.drift_changes))
+        later = np.concatenate([later, drifted])
     ts = w.cal.epoch0 + day * DAY + np.where(day == 0, 600 + np.arange(len(day)), later)
     cols = {
         "sku": cat.sku[sku],

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -31,14 +34,38 @@ def _channel_lines(w: World, channel: int) -> tuple[pd.DataFrame, np.ndarray]:
     return w.lines[mine], o[mine]
 
 
-def _order_pick(rng: np.random.Generator, n_orders: int, o: np.ndarray, choices: int, p: list[float]) -> np.ndarray:
+@dataclass
+class _Draws:
+    """Random values per order. With a planted traffic drift (World.slots) the draws cover the no-drift world's orders
+    (dropped ones too), so every other order gets the values it gets without the drift; extra orders use their own
+    stream."""
+
+    rng: np.random.Generator
+    w: World
+    extra: np.random.Generator | None = None
+
+    def per_order(self, draw: Callable[[np.random.Generator, int], np.ndarray]) -> np.ndarray:
+        """draw(generator, n) -> n values; one value per order of the world."""
+        if self.w.slots is None:
+            return draw(self.rng, len(self.w.orders))
+        slot, base = self.w.slots
+        out = draw(self.rng, base)[np.maximum(slot, 0)]
+        added = slot < 0
+        if added.any():
+            if self.extra is None:
+                self.extra = rng_for(self.w.params.seed, "drift_render_orders")
+            out[added] = draw(self.extra, int(added.sum()))[-1 - slot[added]]
+        return out
+
+
+def _order_pick(draws: _Draws, o: np.ndarray, choices: int, p: list[float]) -> np.ndarray:
     """One random format per order, broadcast to its lines."""
-    return rng.choice(choices, n_orders, p=p)[o]
+    return draws.per_order(lambda g, n: g.choice(choices, n, p=p))[o]
 
 
 def render_orders(w: World) -> dict[str, pd.DataFrame]:
     """web_orders, app_orders, marketplace_orders and pos_transactions frames."""
-    rng = rng_for(w.params.seed, "render_orders")
+    rng = _Draws(rng_for(w.params.seed, "render_orders"), w)
     return {
         "web_orders": _web(w, rng),
         "app_orders": _app(w, rng),
@@ -66,23 +93,23 @@ def _common(w: World, lines: pd.DataFrame, o: np.ndarray) -> dict[str, np.ndarra
     }
 
 
-def _web(w: World, rng: np.random.Generator) -> pd.DataFrame:
+def _web(w: World, rng: _Draws) -> pd.DataFrame:
     """CSV text; email/phone formats vary per order (20% without phone); ISO-8601 UTC 'Z' times."""
     lines, o = _channel_lines(w, WEB)
     c = _common(w, lines, o)
     ids = w.idents
     n_o = len(w.orders)
-    phone = format_phones(ids.phone[c["ident"]], _order_pick(rng, n_o, o, 4, [0.4, 0.2, 0.2, 0.2]))
+    phone = format_phones(ids.phone[c["ident"]], _order_pick(rng, o, 4, [0.4, 0.2, 0.2, 0.2]))
     first = np.zeros(n_o, dtype=bool)  # an account's first order always has a phone (links it to its person)
     web_orders = np.flatnonzero(w.orders["channel"].to_numpy() == WEB)
     first[web_orders[np.unique(w.orders["ident"].to_numpy()[web_orders], return_index=True)[1]]] = True
-    phone[(_order_pick(rng, n_o, o, 2, [0.8, 0.2]) == 1) & ~first[o]] = None
-    updated = c["ts"] + (rng.integers(1, 100, n_o))[o]
+    phone[(_order_pick(rng, o, 2, [0.8, 0.2]) == 1) & ~first[o]] = None
+    updated = c["ts"] + rng.per_order(lambda g, n: g.integers(1, 100, n))[o]
     cols = {
         "order_id": c["order_id"],
         "line_no": text(c["line_no"]),
         "account_id": ids.account[c["ident"]],
-        "email": format_emails(ids.email[c["ident"]], _order_pick(rng, n_o, o, 5, [0.6, 0.15, 0.05, 0.12, 0.08])),
+        "email": format_emails(ids.email[c["ident"]], _order_pick(rng, o, 5, [0.6, 0.15, 0.05, 0.12, 0.08])),
         "phone": phone,
         "full_name": ids.name[c["ident"]],
         "ship_address": ids.address[c["ident"]],
@@ -98,7 +125,7 @@ def _web(w: World, rng: np.random.Generator) -> pd.DataFrame:
     return frame(cols, (updated - w.cal.epoch0) // DAY, updated, c["free"])
 
 
-def _app(w: World, rng: np.random.Generator) -> pd.DataFrame:
+def _app(w: World, rng: _Draws) -> pd.DataFrame:
     """JSON numbers for numeric fields, epoch-millisecond UTC order_ts, version 1."""
     lines, o = _channel_lines(w, APP)
     c = _common(w, lines, o)
@@ -107,7 +134,7 @@ def _app(w: World, rng: np.random.Generator) -> pd.DataFrame:
         "order_id": c["order_id"],
         "line_no": c["line_no"],
         "user_id": ids.account[c["ident"]],
-        "phone": format_phones(ids.phone[c["ident"]], _order_pick(rng, len(w.orders), o, 4, [0.1, 0.7, 0.0, 0.2])),
+        "phone": format_phones(ids.phone[c["ident"]], _order_pick(rng, o, 4, [0.1, 0.7, 0.0, 0.2])),
         "member_id": ids.member_id[c["ident"]],
         "order_ts": c["ts_ms"],
         "status": c["status"],
@@ -122,19 +149,17 @@ def _app(w: World, rng: np.random.Generator) -> pd.DataFrame:
     return frame(cols, (c["ts"] - w.cal.epoch0) // DAY, c["ts"], c["free"])
 
 
-def _marketplace(w: World, rng: np.random.Generator) -> pd.DataFrame:
+def _marketplace(w: World, rng: _Draws) -> pd.DataFrame:
     """Typed values for Parquet: ms timestamps, 2-decimal amounts; 12% commission."""
     lines, o = _channel_lines(w, MKT)
     c = _common(w, lines, o)
     ids = w.idents
-    updated = c["ts_ms"] + (rng.integers(1_000, 60_000, len(w.orders)))[o]
+    updated = c["ts_ms"] + rng.per_order(lambda g, n: g.integers(1_000, 60_000, n))[o]
     cols = {
         "order_id": c["order_id"],
         "line_no": c["line_no"],
         "buyer_id": ids.account[c["ident"]],
-        "buyer_phone": format_phones(
-            ids.phone[c["ident"]], _order_pick(rng, len(w.orders), o, 4, [0.3, 0.0, 0.0, 0.7])
-        ),
+        "buyer_phone": format_phones(ids.phone[c["ident"]], _order_pick(rng, o, 4, [0.3, 0.0, 0.0, 0.7])),
         "order_time": c["ts_ms"],
         "status": c["status"],
         "sku": c["sku"],
@@ -146,7 +171,7 @@ def _marketplace(w: World, rng: np.random.Generator) -> pd.DataFrame:
     return frame(cols, (c["ts"] - w.cal.epoch0) // DAY, updated // 1000, c["free"])
 
 
-def _pos(w: World, rng: np.random.Generator) -> pd.DataFrame:
+def _pos(w: World, rng: _Draws) -> pd.DataFrame:
     """Store-local naive receipt times; member_id only when the card was scanned."""
     lines, o = _channel_lines(w, POS)
     c = _common(w, lines, o)

@@ -11,9 +11,17 @@ from .util import DAY, Calendar, fmt_ids, rng_for
 REASONS = ("damaged", "wrong_item", "not_as_described", "changed_mind", "other")
 
 
-def build_returns(params: GenerateParams, cal: Calendar, orders: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
-    """Return rows (partial quantities allowed, refund <= line amount) delivered by their updated_at day."""
-    rng = rng_for(params.seed, "returns")
+def build_returns(
+    params: GenerateParams,
+    cal: Calendar,
+    orders: pd.DataFrame,
+    lines: pd.DataFrame,
+    *,
+    rng: np.random.Generator | None = None,
+) -> pd.DataFrame:
+    """Return rows (partial quantities allowed, refund <= line amount) delivered by their updated_at day (`rng`:
+    another stream than the returns' own, for the planted traffic drift's extra orders)."""
+    rng = rng_for(params.seed, "returns") if rng is None else rng
     o = lines["order"].to_numpy()
     status = orders["status"].to_numpy()[o]
     ok = ((status == "paid") | (status == None)) & orders["fraud"].isna().to_numpy()[o]  # noqa: E711

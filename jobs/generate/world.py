@@ -10,6 +10,7 @@ import pandas as pd
 from .assortment import CATEGORIES, Assortment, build_assortment
 from .baskets import build_orders
 from .demand import simulate
+from .drift import shift_traffic
 from .events import build_events
 from .fraud import add_fraud
 from .inventory import build_inventory
@@ -42,6 +43,9 @@ class World:
     inventory: pd.DataFrame
     returns: pd.DataFrame
     spend: pd.DataFrame
+    # planted traffic drift: per order its index among the no-drift world's orders (an extra order k: -1 - k) and
+    # their number, so rendering keeps every other order's random values (None: no traffic drift)
+    slots: tuple[np.ndarray, int] | None = None
 
 
 def build_world(params: GenerateParams) -> World:
@@ -57,6 +61,14 @@ def build_world(params: GenerateParams) -> World:
     orders, lines = build_orders(params, cal, people, taste, stores, cat, occ, campaigns)
     orders, lines = add_fraud(params, cal, people, idents, cat, orders, lines, occ.dropout)
     orders, lines = finalize(params.seed, cal, stores, orders, lines)
+    events = build_events(params, cal, people, taste, idents, cat, orders, lines, campaigns, occ.dropout)
+    returns = build_returns(params, cal, orders, lines)
+    planned = orders, lines  # the stores' (s, S) levels: the no-drift sales
+    slots = None
+    if params.drift_day is not None and params.drift_traffic != 1.0:
+        orders, lines, events, returns, slots = shift_traffic(
+            params, cal, people, taste, idents, stores, cat, campaigns, occ.dropout, orders, lines, events, returns
+        )
     return World(
         params=params,
         cal=cal,
@@ -69,8 +81,9 @@ def build_world(params: GenerateParams) -> World:
         campaigns=campaigns,
         orders=orders,
         lines=lines,
-        events=build_events(params, cal, people, taste, idents, cat, orders, lines, campaigns, occ.dropout),
-        inventory=build_inventory(cal, stores, cat, orders, lines),
-        returns=build_returns(params, cal, orders, lines),
+        events=events,
+        inventory=build_inventory(cal, stores, cat, orders, lines, planned=planned),
+        returns=returns,
         spend=spend_table(params, cal, campaigns),
+        slots=slots,
     )

@@ -102,6 +102,11 @@ SCHEMAS: dict[str, str] = {
         "model string, registered_model string, as_of date, horizon_days int, origin date, role string, kind string, "
         "level string, metric string, value double, run_id string"
     ),
+    "gold.model_monitoring": (
+        "as_of date, model string, registered_model string, horizon_days int, model_version string, check string, "
+        "subject string, status string, value double, reference double, threshold double, detail string, "
+        "reference_as_of date, run_id string"
+    ),
 }
 
 

@@ -60,3 +60,23 @@ def export_serving(end: str) -> dict[str, int]:
 
     cfg = _config()
     return export(cfg, as_of=date.fromisoformat(end), formats=cfg.orchestration.export.formats)
+
+
+def retrain_request(end: str) -> dict[str, str]:
+    """{"as_of": end, "reason": ...} when gold.model_monitoring has an alert of a conf ml.monitoring.retrain_on check
+    as of `end` and conf trigger_retrain is on; else {} (delta-rs: no JVM)."""
+    from deltalake import DeltaTable
+
+    from jobs.io.lake import lake_path
+    from ml.monitoring.reason import retrain_reason
+
+    cfg = _config()
+    settings = cfg.ml.monitoring
+    path = lake_path(cfg, "gold.model_monitoring")
+    if not settings.trigger_retrain or not (path / "_delta_log").exists():
+        return {}
+    day = date.fromisoformat(end)
+    rows = DeltaTable(str(path)).to_pyarrow_table(filters=[("as_of", "=", day)]).to_pylist()
+    reason = retrain_reason(rows, settings.retrain_on)
+    event("monitor.retrain_check", as_of=end, reason=reason or "none")
+    return {"as_of": end, "reason": reason} if reason else {}

@@ -7,8 +7,9 @@ table writes. BaseAdapter holds the defaults: a pickled pyfunc of the predictor,
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
@@ -83,6 +84,7 @@ class BaseAdapter(ABC):
     servable_baselines: tuple[str, ...]  # roles that may serve when the challenger and the champion lose
     fallback: ModelConfig  # label-free configuration served when the history is too short
     levels: tuple[str, ...] = ()  # levels of `<metric>_<level>` metrics (demand: store_sku ... total); cards, evaluate
+    monitored_outputs: tuple[str, ...] = ()  # serving-table columns whose drift monitoring measures (ml/monitoring)
 
     def __init__(self, env: MlEnv, settings: ModelSettings) -> None:
         self.env = env
@@ -105,6 +107,39 @@ class BaseAdapter(ABC):
 
     @abstractmethod
     def evaluate(self, config: ModelConfig, predictor: Any, data: Any) -> dict[str, float]: ...
+
+    def realized_data(self, as_of: date, horizon_days: int) -> Data:
+        """Monitoring: the data as of `as_of` labelled by the horizon that has since passed (evaluate's input)."""
+        return self.load(as_of, horizon_days, horizon_days=horizon_days)
+
+    def realized(
+        self,
+        scores: DataFrame,
+        served: Callable[[], tuple[ModelConfig, Any]],
+        *,
+        origin: date,
+        until: date,
+        horizon_days: int,
+    ) -> dict[str, float]:
+        """Monitoring: how the scores made as of `origin` (rows of the serving table) did on what happened up to
+        `until`. Default (the whole horizon has passed): the served version, `served()` -> (config, predictor),
+        re-applied to the data as of `origin` and measured by evaluate, the training comparison's own code."""
+        config, predictor = served()
+        return self.evaluate(config, predictor, self.realized_data(origin, horizon_days))
+
+    def monitored_features(self, columns: list[str]) -> list[str]:
+        """The score frame's columns whose drift monitoring measures (none by default: no tabular features)."""
+        return []
+
+    def monitor_frame(self, as_of: date) -> DataFrame | None:
+        """What feature drift measures as of `as_of` (None by default: no tabular features)."""
+        return None
+
+    def feature_window_days(self, column: str) -> int | None:
+        """The days of history a feature looks back over (`orders_30d`, `mean_91`: the trailing number), None when
+        it has no window. Monitoring does not judge a feature whose window is longer than the history it had."""
+        found = re.search(r"_(\d+)d?$", column)
+        return int(found.group(1)) if found else None
 
     # -- logging and serving (defaults) ---------------------------------------------------------------
     def example(self, data: Any) -> pd.DataFrame:

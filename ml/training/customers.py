@@ -40,6 +40,12 @@ class CustomerAdapter(BaseAdapter):
     def score_frame(self, as_of: date) -> DataFrame:
         return self.source.frame(as_of)
 
+    def monitor_frame(self, as_of: date) -> DataFrame:
+        return self.score_frame(as_of)
+
+    def monitored_features(self, columns: list[str]) -> list[str]:
+        return self.features(pd.DataFrame(columns=columns))
+
     @staticmethod
     def features(frame: pd.DataFrame) -> list[str]:
         return feature_columns(list(frame.columns))

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mlflow
 
@@ -73,17 +73,23 @@ class _Ctx:
     name: str
     as_of: date
     horizon_days: int
+    reason: str | None = None  # why this training ran (the retrain DAG's reason: a schedule or monitoring alerts)
+    profile: dict[str, Any] = field(default_factory=dict)  # monitoring's reference histograms, built on first use
 
     @property
     def command(self) -> str:
         return f"omnilake train {self.adapter.name} --as-of {self.as_of} --horizon-days {self.horizon_days}"
 
 
-def train_model(adapter: ModelAdapter, env: MlEnv, *, as_of: date, horizon_days: int) -> TrainReport:
-    """Train `adapter` at `as_of` (inclusive) for `horizon_days`; see the module docstring."""
+def train_model(
+    adapter: ModelAdapter, env: MlEnv, *, as_of: date, horizon_days: int, reason: str | None = None
+) -> TrainReport:
+    """Train `adapter` at `as_of` (inclusive) for `horizon_days`; see the module docstring. `reason` (why it runs)
+    is tagged on the runs and the registered versions as omnilake.reason."""
     client = tracking_client(env.cfg)
     exp = experiment_id(client, env.cfg, env.settings.experiment_name(adapter.name), adapter.name)
-    ctx = _Ctx(adapter, env, client, exp, env.settings.registered_name(adapter.name, horizon_days), as_of, horizon_days)
+    name = env.settings.registered_name(adapter.name, horizon_days)
+    ctx = _Ctx(adapter, env, client, exp, name, as_of, horizon_days, reason)
     history = adapter.history()
     required = adapter.required_history_days(horizon_days)
     windows = plan_windows(as_of, horizon_days, history, min_history_days=required)
@@ -94,6 +100,7 @@ def train_model(adapter: ModelAdapter, env: MlEnv, *, as_of: date, horizon_days:
                 "omnilake.as_of": str(as_of),
                 "omnilake.horizon_days": str(horizon_days),
                 "omnilake.registered_model": ctx.name,
+                **({"omnilake.reason": reason[:5000]} if reason else {}),
             }
         )
         mlflow.log_params(
@@ -244,6 +251,21 @@ def _describe_champion(ctx: _Ctx, version: str, config: ModelConfig, decision: D
     )
 
 
+def _log_reference(ctx: _Ctx) -> None:
+    """The reference histograms of monitoring (ml/monitoring), as reference_profile.json: the monitored features
+    of the score frame as of the training date, the newest state the model has seen (all of it in the training
+    window), binned on its own quantiles in Spark. Built once per training, logged with every version it registers."""
+    from ml.monitoring.drift import histograms_spark, quantile_edges_spark
+    from ml.monitoring.monitor import PROFILE, describe
+
+    if not ctx.profile:
+        frame = ctx.adapter.monitor_frame(ctx.as_of)
+        columns = [] if frame is None else ctx.adapter.monitored_features(list(frame.columns))
+        edges = quantile_edges_spark(frame, columns, bins=ctx.env.settings.monitoring.bins) if columns else {}
+        ctx.profile.update(describe(histograms_spark(frame, edges) if columns else {}, as_of=str(ctx.as_of)))
+    mlflow.log_dict(ctx.profile, PROFILE)
+
+
 def _register(
     ctx: _Ctx,
     role: str,
@@ -269,6 +291,7 @@ def _register(
         mlflow.log_dict({"features": features}, "features.json")
         mlflow.log_dict({"kind": config.kind, "params": dict(config.params)}, "config.json")
         version = ctx.adapter.log_model(predictor, frame, registered_name=ctx.name)
+        _log_reference(ctx)
         tag_version(
             ctx.client,
             ctx.name,
@@ -279,6 +302,7 @@ def _register(
                 "omnilake.as_of": str(ctx.as_of),
                 "omnilake.horizon_days": str(ctx.horizon_days),
                 "omnilake.decision": decision.outcome,
+                **({"omnilake.reason": ctx.reason[:5000]} if ctx.reason else {}),
             },
         )
         card = model_card(

@@ -59,8 +59,14 @@ def test_range_run_fills_silver_gold_features_and_exports(stack: dict[str, Any],
     cfg: Config = stack["cfg"]
     assert history.ok, failed(history)
     steps = ["business_dates", "ingest", "quality_gate", "build_features", "score", "build_gold", "export_serving"]
-    assert [t.task_id for t in history.tasks] == [s for s in steps if s not in stack["skip"]]
-    assert all(t.state == "success" for t in history.tasks)
+    expected = [s for s in steps if s not in stack["skip"]]
+    ran = [t.task_id for t in history.tasks]
+    assert [t for t in ran if t in expected] == expected
+    monitoring = {"monitor_models", "retrain_check", "trigger_retrain"} - set(stack["skip"])
+    assert set(ran) == set(expected) | monitoring
+    # no champion yet: monitoring has nothing to judge, so there is no retrain to trigger
+    states = {t.task_id: t.state for t in history.tasks}
+    assert states.pop("trigger_retrain", "skipped") == "skipped" and set(states.values()) == {"success"}, states
     rows = _rows(cfg)
     layers = {"build_features": FEATURES, "build_gold": GOLD}  # (score: below)
     ran = [t for step, tables in layers.items() if step not in stack["skip"] for t in tables]
@@ -88,6 +94,13 @@ def test_serving_tables_filled_by_champions(stack: dict[str, Any], daily: RunRes
         assert day in {d.as_py() for d in scored.column("as_of").unique()}, f"{table} has no rows as of {day}"
         assert None not in scored.column("model_version").to_pylist(), f"{table}: rows without a model version"
         assert (exports / f"{table}.csv").stat().st_size > 0 and (exports / f"{table}.parquet").exists()
+    # issue 13: monitoring after the scores, on a business without drift: every model judged, nothing alerts, so no
+    # retrain is triggered
+    monitored = DeltaTable(str(lake_path(cfg, "gold.model_monitoring"))).to_pyarrow_table().to_pylist()
+    today = [r for r in monitored if r["as_of"] == day]
+    assert {r["model"] for r in today} == {"ltv", "churn", "demand", "recommend"}, monitored
+    assert not [r for r in today if r["status"] == "alert"], [r for r in today if r["status"] == "alert"]
+    assert daily.state("trigger_retrain") == "skipped" and daily.state("monitor_models") == "success"
 
 
 def test_analyst_notebook_reads_every_section_from_the_lake(stack: dict[str, Any], daily: RunResult) -> None:
@@ -132,7 +145,15 @@ def test_quarantine_spike_fails_the_run_and_records_it(stack: dict[str, Any], da
     assert ran == [("business_dates", "success"), ("ingest", "success"), ("quality_gate", "failed")]
     # nothing after it ran: the metadata DB has every later task as upstream_failed
     after = sorted(t.task_id for t in result.tasks if t.state == "upstream_failed")
-    assert after == ["build_features", "build_gold", "export_serving", "score"]
+    assert after == [
+        "build_features",
+        "build_gold",
+        "export_serving",
+        "monitor_models",
+        "retrain_check",
+        "score",
+        "trigger_retrain",
+    ]
     failures = DeltaTable(str(lake_path(cfg, FAILURES))).to_pyarrow_table().to_pylist()
     assert [(f["dag_id"], f["task_id"], f["error_type"], f["try_number"]) for f in failures] == [
         ("omnilake_daily", "quality_gate", "AirflowFailException", 1)

@@ -48,6 +48,38 @@ class GateRule:
 
 
 @section
+class RealizedRule:
+    """Monitoring once a horizon has passed (ml/monitoring): the version that served as of D - H, measured on what
+    happened in (D - H, D] with the training comparison's own metric code. Alert when `metric` is worse than that
+    version's validation value by more than `tolerance` (relative: a share of it), or a guard metric is above its
+    limit."""
+
+    metric: str
+    higher_is_better: bool
+    tolerance: float
+    relative: bool
+    guards: Mapping[str, float] = field(default_factory=dict)
+    # days that must have happened since the scores (None: the whole horizon). Demand compares its forecasts with
+    # the days that have happened so far, so a level shift shows within days, not after a horizon.
+    min_days: int | None = None
+
+
+@section
+class MonitoringSettings:
+    """`omnilake monitor` (ml/monitoring): drift against the training window, realized performance, retrain."""
+
+    bins: int  # quantile bins of the reference histograms (10: deciles)
+    psi_warn: float  # population stability index at or above which a feature / output is reported as shifting
+    psi_alert: float  # ... and at or above which it alerts (when sampling alone would not reach it: noise_p)
+    noise_p: float  # a PSI that sampling noise exceeds with at least this probability at the frames' sizes never alerts
+    missing_increase: float  # a feature's missing share above its training share by more than this alerts
+    min_rows: int  # fewer rows than this in the reference or the current frame: not judged
+    clock_features: tuple[str, ...]  # features that move with the calendar (ages, days since): reported, never alert
+    retrain_on: tuple[str, ...]  # checks whose alerts trigger omnilake_retrain (feature_drift, ..., realized)
+    trigger_retrain: bool  # omnilake_daily triggers omnilake_retrain (with the reason) on such an alert
+
+
+@section
 class HandOff:
     max_rows: int
     seed: int
@@ -66,6 +98,7 @@ class ModelSettings:
     horizon_days: int
     gate: GateRule | None
     challenger: ModelConfig | None
+    realized: RealizedRule  # monitoring: realized performance once a horizon has passed
 
 
 @section
@@ -157,6 +190,7 @@ class MlSettings:
     handoff: HandOff
     gate: MlGate
     evaluate: EvaluateSettings
+    monitoring: MonitoringSettings
     ltv: LtvSettings
     churn: ChurnSettings
     demand: DemandSettings

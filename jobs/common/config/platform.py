@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import field
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
@@ -85,6 +85,17 @@ class Business:
 
 
 @section
+class GenerateDrift:
+    """A planted drift for model monitoring (jobs.generate.drift): from `date` on (None: no drift) every list price is
+    price_factor x and the `channel`'s traffic (web, app, marketplace or pos) traffic_factor x."""
+
+    date: date | None
+    channel: Literal["web", "app", "marketplace", "pos"]  # jobs.generate.util.CHANNELS
+    traffic_factor: Annotated[float, Field(gt=0)]
+    price_factor: Annotated[float, Field(gt=0)]
+
+
+@section
 class GenerateDefaults:
     customers: int
     days: int
@@ -95,6 +106,7 @@ class GenerateDefaults:
     dirt_rate: float
     taste_strength: float
     taste_groups: int
+    drift: GenerateDrift
 
 
 @section

@@ -67,6 +67,7 @@ class ChurnAdapter(CustomerAdapter):
     baselines = {"baseline_bgnbd": ModelConfig("bgnbd"), "baseline_recency": ModelConfig("recency")}
     servable_baselines = ("baseline_bgnbd",)
     fallback = ModelConfig("bgnbd")
+    monitored_outputs = ("churn_probability",)
 
     def fit(self, config: ModelConfig, data: Bounded, horizon_days: int) -> Predictor | RecencyBaseline:
         frame = data.frame

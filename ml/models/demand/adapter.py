@@ -30,7 +30,13 @@ from jobs.gold.sales import sales_lines
 from jobs.io.inputs import read_inputs
 from ml.models.demand.backtest import LEVELS, score_levels
 from ml.models.demand.ets import EtsSettings, ets_forecast_many
-from ml.models.demand.features import build_forecast_frame, lattice_training_frame
+from ml.models.demand.features import (
+    NORMAL_PRICE_DAYS,
+    STATE_FEATURES,
+    YEAR_WINDOW,
+    build_forecast_frame,
+    lattice_training_frame,
+)
 from ml.models.demand.forecast import window_history
 from ml.models.demand.levels import LEVEL_COLUMNS, aggregate_levels
 from ml.models.demand.model import (
@@ -123,6 +129,41 @@ def series_history(item_store_day: DataFrame, series: pd.DataFrame, *, until: da
     return canonical_order(window_history(rows, until - timedelta(days=days), until), [*SERIES_KEY, "date"])
 
 
+def realized_errors(forecasts: DataFrame, item_store_day: DataFrame, *, origin: date, until: date) -> dict[str, float]:
+    """wape / bias / abs_bias at store x SKU x day (named as forecast_errors names them: wape, wape_store_sku,
+    bias_store_sku), wape_total / bias_total of the daily totals, and the days and rows compared, of the forecast
+    rows (store_id, sku, date, mean) for the days in (origin, until] with known units."""
+    days = F.col("date").between(F.lit(origin + timedelta(days=1)), F.lit(until))
+    actual = item_store_day.where(days & F.col("units").isNotNull()).select(*SERIES_KEY, "date", "units")
+    cells = forecasts.where(days).select(*SERIES_KEY, "date", "mean").join(actual, on=[*SERIES_KEY, "date"])
+    per_day = cells.groupBy("date").agg(F.sum("mean").alias("m"), F.sum("units").alias("u"))
+    row = (
+        cells.agg(
+            F.sum(F.abs(F.col("mean") - F.col("units"))).alias("abs_err"),
+            F.sum(F.col("mean") - F.col("units")).alias("err"),
+            F.sum("units").alias("units"),
+            F.count(F.lit(1)).alias("rows"),
+        )
+        .crossJoin(per_day.agg(F.sum(F.abs(F.col("m") - F.col("u"))).alias("day_err"), F.count(F.lit(1)).alias("days")))
+        .first()
+    )
+    units = float(row["units"] or 0.0)
+    if not row["rows"] or units <= 0:
+        return {"rows": float(row["rows"] or 0), "days": float(row["days"] or 0)}
+    bias = float(row["err"]) / units
+    wape = float(row["abs_err"]) / units
+    return {
+        "wape": wape,
+        "wape_store_sku": wape,
+        "bias_store_sku": bias,
+        "abs_bias": abs(bias),
+        "wape_total": float(row["day_err"]) / units,
+        "bias_total": bias,
+        "rows": float(row["rows"]),
+        "days": float(row["days"]),
+    }
+
+
 def forecast_errors(predicted: pd.DataFrame, rows: pd.DataFrame) -> dict[str, float]:
     """WAPE, bias (relative), |bias| and the share of actuals inside [P10, P90] at store x SKU x day, plus WAPE and
     bias per day at each level of ml.models.demand.backtest (total, category, store, sku, store_sku)."""
@@ -189,6 +230,10 @@ class DemandData:
         return {**self.frame.describe(), "as_of": str(self.as_of)}
 
 
+# windows of the state features without a trailing day count (monitoring: ml.training.adapter.feature_window_days)
+FEATURE_WINDOWS = {"price_vs_normal": NORMAL_PRICE_DAYS, "normal_vs_year": YEAR_WINDOW, "days_since_sale": YEAR_WINDOW}
+
+
 class DemandAdapter(BaseAdapter):
     name = "demand"
     settings: DemandSettings
@@ -203,6 +248,7 @@ class DemandAdapter(BaseAdapter):
     servable_baselines = ("baseline_seasonal_naive", "baseline_moving_average")
     levels = tuple(LEVELS)  # the levels of the wape_<level> / bias_<level> metrics (ml/training/evaluate.py)
     fallback = ModelConfig("seasonal_naive")
+    monitored_outputs = ("mean",)
 
     def item_store_day(self, until: date) -> DataFrame:
         """features.item_store_day up to `until` when the table covers it, else the same transforms on silver."""
@@ -243,6 +289,30 @@ class DemandAdapter(BaseAdapter):
 
     def _params(self) -> dict[str, Any]:
         return dict(self.settings.challenger.params) if self.settings.challenger else {}
+
+    def realized(
+        self,
+        scores: DataFrame,
+        served: Callable[[], tuple[ModelConfig, Any]],
+        *,
+        origin: date,
+        until: date,
+        horizon_days: int,
+    ) -> dict[str, float]:
+        """The forecasts made as of `origin` against the days of (origin, until] that have happened (unknown
+        stock-out days left out): WAPE and bias at store x SKU x day and of the daily total, in Spark."""
+        return realized_errors(scores, self.item_store_day(until), origin=origin, until=until)
+
+    def monitored_features(self, columns: list[str]) -> list[str]:
+        """The series' state at the origin (what a forecast starts from); the calendar of the leads is not drift."""
+        return [c for c in STATE_FEATURES if c in columns]
+
+    def monitor_frame(self, as_of: date) -> DataFrame:
+        """One row per series (lead 1): the state repeats on every lead, and the sample is the series."""
+        return self.score_frame(as_of).where(F.col("lead") == 1)
+
+    def feature_window_days(self, column: str) -> int | None:
+        return FEATURE_WINDOWS.get(column) or super().feature_window_days(column)
 
     def load(self, as_of: date, label_days: int | None, *, horizon_days: int) -> DemandData:
         until = as_of + timedelta(days=label_days or 0)

@@ -39,6 +39,11 @@ class DemandPyfunc(mlflow.pyfunc.PythonModel):
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
         self._model = DemandModel.load(context.artifacts[ARTIFACT_KEY])
 
+    @property
+    def predictor(self) -> DemandModel | None:
+        """The loaded model (what monitoring re-applies with the adapter's evaluate)."""
+        return self._model
+
     def predict(
         self, context: mlflow.pyfunc.PythonModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:

@@ -39,6 +39,7 @@ class LtvAdapter(CustomerAdapter):
     baselines = {"baseline_bgnbd_gg": ModelConfig("bgnbd_gg")}
     servable_baselines = ("baseline_bgnbd_gg",)
     fallback = ModelConfig("bgnbd_gg")
+    monitored_outputs = ("expected_purchases", "expected_revenue")
 
     def fit(self, config: ModelConfig, data: Bounded, horizon_days: int) -> Predictor:
         frame = data.frame

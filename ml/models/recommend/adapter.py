@@ -78,6 +78,7 @@ class RecommendAdapter(BaseAdapter):
     key = ("customer_id",)
     table = "gold.recommendations"
     output_ddl = "item_id string, rank int, score double"
+    monitored_outputs = ("score",)
     baselines = {"baseline_popularity": ModelConfig("popularity")}
     servable_baselines = ("baseline_popularity",)
     fallback = ModelConfig("popularity")

@@ -7,12 +7,12 @@ from pyspark.sql import functions as F
 
 
 def evaluate(recs: DataFrame, future_purchases: DataFrame, *, k: int = 10, catalog_size: int) -> dict[str, float]:
-    """precision@k, recall@k, ndcg@k (binary relevance), coverage and users.
+    """precision@k, recall@k, ndcg@k (binary relevance), hit rate@k, coverage and users.
 
     Averaged over customers who have recommendations and bought something in the window (customer_id,
     item_id of `future_purchases`, deduplicated). precision = hits / k; recall = hits / distinct items bought;
-    ndcg = DCG / ideal DCG with log2(rank + 1) discounts; coverage = distinct recommended items (rank <= k) /
-    catalog_size, over all customers in `recs`.
+    ndcg = DCG / ideal DCG with log2(rank + 1) discounts; hit rate = share of them with at least one hit;
+    coverage = distinct recommended items (rank <= k) / catalog_size, over all customers in `recs`.
     """
     if k < 1 or catalog_size < 1:
         raise ValueError("k and catalog_size must be >= 1")
@@ -35,6 +35,7 @@ def evaluate(recs: DataFrame, future_purchases: DataFrame, *, k: int = 10, catal
         F.avg(F.col("hits") / F.lit(float(k))).alias("precision"),
         F.avg(F.col("hits") / F.col("n_rel")).alias("recall"),
         F.avg(F.col("dcg") / ideal).alias("ndcg"),
+        F.avg((F.col("hits") > 0).cast("double")).alias("hit_rate"),
         F.count("*").alias("users"),
     )
     row = metrics.crossJoin(top.agg(F.countDistinct("item_id").alias("items"))).first()
@@ -42,6 +43,7 @@ def evaluate(recs: DataFrame, future_purchases: DataFrame, *, k: int = 10, catal
         "precision": float(row["precision"] or 0.0),
         "recall": float(row["recall"] or 0.0),
         "ndcg": float(row["ndcg"] or 0.0),
+        "hit_rate": float(row["hit_rate"] or 0.0),
         "coverage": row["items"] / catalog_size,
         "users": float(row["users"]),
     }

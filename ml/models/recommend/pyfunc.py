@@ -34,6 +34,11 @@ class AlsPyfunc(mlflow.pyfunc.PythonModel):
             raise RuntimeError("AlsPyfunc needs an active SparkSession in the driver (do not use spark_udf)")
         self._model = load_recommender(spark, context.artifacts[ARTIFACT_KEY])
 
+    @property
+    def predictor(self) -> AlsRecommender | None:
+        """The loaded model (what monitoring re-applies with the adapter's evaluate)."""
+        return self._model
+
     def predict(
         self, context: mlflow.pyfunc.PythonModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:

@@ -31,7 +31,8 @@ def test_train_score_rescore_churn_and_fallback_ltv(spark, cfg, catalog, capsys,
     earlier = D - timedelta(days=7)
     for day in (earlier, D):
         assert omnilake(cfg, "score", "churn", "--as-of", str(day)) == 0
-    scores = catalog.read("gold.churn_scores")
+    _monitor_churn(cfg, catalog, capsys, omnilake)
+    scores = catalog.read("gold.churn_scores").where(F.col("as_of") != D - timedelta(days=30))
     for day in (earlier, D):
         tx = sim.transactions
         buyers = set(tx.loc[tx["order_date"] <= day, "customer_id"])
@@ -92,3 +93,31 @@ def _evaluate_churn(cfg, catalog, capsys, omnilake) -> None:
 
     with pytest.raises(UserError, match="history too short for an honest comparison"):
         omnilake(cfg, "evaluate", "churn", "--as-of", str(START + timedelta(days=60)))
+
+
+def _monitor_churn(cfg, catalog, capsys, omnilake) -> None:
+    """`omnilake monitor churn` as of D on a world without drift: every check judged, none alerts; the realized
+    AUC of the scores made as of D - H stands next to the version's validation AUC; a rerun replaces the rows."""
+    assert omnilake(cfg, "score", "churn", "--as-of", str(D - timedelta(days=30))) == 0
+    capsys.readouterr()
+    assert omnilake(cfg, "monitor", "churn", "--as-of", str(D)) == 0
+    out = capsys.readouterr().out
+    assert f"monitor churn as_of={D} horizon=30d: " in out and " 0 alerts in " in out, out
+    rows = catalog.read("gold.model_monitoring").toPandas()
+    assert set(rows["check"]) == {"feature_drift", "missing", "prediction_drift", "realized"}, rows
+    assert (rows["status"] != "skipped").all() and not (rows["status"] == "alert").any(), rows
+    auc = rows.loc[(rows["check"] == "realized") & (rows["subject"] == "auc")].iloc[0]
+    assert (
+        0.5 < auc["value"] <= 1.0 and 0.5 < auc["reference"] <= 1.0 and auc["reference_as_of"] == D - timedelta(days=30)
+    )
+    drift = rows.loc[rows["check"] == "prediction_drift"].iloc[0]
+    assert drift["subject"] == "churn_probability" and drift["reference_as_of"] == D - timedelta(days=30)
+    assert omnilake(cfg, "monitor", "churn", "--as-of", str(D)) == 0
+    assert len(catalog.read("gold.model_monitoring").toPandas()) == len(rows)
+    from mlflow import MlflowClient
+
+    client = MlflowClient(cfg.paths.mlflow_tracking_uri)
+    champion = client.get_model_version_by_alias("omnilake_churn_h30", "champion")
+    status = champion.tags["omnilake.monitoring"]  # warn: the ages (tenure) move with the calendar, never alert
+    assert status in (f"ok as of {D}", f"warn as of {D}")
+    assert champion.description.startswith(f"## Monitoring as of {D}: {status.split()[0]} (0 alerts")

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[3]
 DAGS = REPO / "dags"
 HEAVY = ("pyspark", "pandas", "lightgbm")
 SPARK_TASKS = {
-    "omnilake_daily": {"ingest", "build_features", "score", "build_gold"},
+    "omnilake_daily": {"ingest", "build_features", "score", "build_gold", "monitor_models"},
     "omnilake_retrain": {"train", "score"},
 }
 EDGES = {
@@ -30,6 +30,9 @@ EDGES = {
         ("build_features", "score"),
         ("score", "build_gold"),
         ("build_gold", "export_serving"),
+        ("score", "monitor_models"),
+        ("monitor_models", "retrain_check"),
+        ("retrain_check", "trigger_retrain"),
     },
     "omnilake_retrain": {("as_of_date", "train"), ("train", "score"), ("score", "export_serving")},
 }
@@ -93,6 +96,7 @@ DAILY_STEPS = {
     "build_features": ["build", "features", "--as-of", "<dates>", "--since", "<dates>"],
     "score": ["score", "all", "--as-of", "<dates>"],
     "build_gold": ["build", "gold", "--as-of", "<dates>", "--since", "<dates>"],
+    "monitor_models": ["monitor", "all", "--as-of", "<dates>"],
 }
 
 
@@ -142,7 +146,7 @@ def test_date_params(dagbag) -> None:
     daily = dagbag.dags["omnilake_daily"].params
     assert set(daily) == {"start", "end", "snapshots"}
     assert daily["snapshots"] == "end" and daily.get_param("snapshots").schema["enum"] == ["end", "range"]
-    assert set(dagbag.dags["omnilake_retrain"].params) == {"as_of"}
+    assert set(dagbag.dags["omnilake_retrain"].params) == {"as_of", "reason"}
 
 
 def test_parsing_loads_no_spark_pandas_or_lightgbm(cfg: Config) -> None:
