@@ -124,3 +124,44 @@ def test_retrain_reason_names_the_alerts_of_the_configured_checks() -> None:
         "monitoring 2025-04-02: demand v3 feature_drift mean_7: mean_7 detail, realized abs_bias: abs_bias detail"
     )
     assert retrain_reason(rows[2:], SETTINGS.retrain_on) == ""
+
+
+def test_demand_realized_errors_on_the_days_that_have_happened(spark) -> None:
+    """Forecasts made as of 04-01 for 04-02 .. 04-04, monitored on 04-03: two days have happened; a stock-out day
+    (units unknown) and the day not yet come are left out."""
+    from ml.models.demand.adapter import realized_errors
+
+    forecasts = spark.createDataFrame(
+        [
+            ("S1", "A", date(2025, 4, 2), 4.0),
+            ("S1", "B", date(2025, 4, 2), 2.0),
+            ("S1", "A", date(2025, 4, 3), 4.0),
+            ("S1", "B", date(2025, 4, 3), 2.0),
+            ("S1", "A", date(2025, 4, 4), 4.0),
+        ],
+        "store_id string, sku string, date date, mean double",
+    )
+    actual = spark.createDataFrame(
+        [
+            ("S1", "A", date(2025, 4, 2), 2),
+            ("S1", "B", date(2025, 4, 2), 2),
+            ("S1", "A", date(2025, 4, 3), 1),
+            ("S1", "B", date(2025, 4, 3), None),  # a stock-out: unknown
+            ("S1", "A", date(2025, 4, 4), 9),  # after the monitoring date
+        ],
+        "store_id string, sku string, date date, units int",
+    )
+    out = realized_errors(forecasts, actual, origin=date(2025, 4, 1), until=date(2025, 4, 3))
+    # cells: (4 vs 2), (2 vs 2), (4 vs 1): abs error 5, error +5, units 5; daily totals (6 vs 4), (4 vs 1)
+    assert out == pytest.approx(
+        {
+            "wape": 1.0,
+            "wape_store_sku": 1.0,
+            "bias_store_sku": 1.0,
+            "abs_bias": 1.0,
+            "wape_total": 1.0,
+            "bias_total": 1.0,
+            "rows": 3.0,
+            "days": 2.0,
+        }
+    )
