@@ -256,3 +256,38 @@ def test_export_writes_the_run_date_of_existing_serving_tables_and_skips_the_res
         '"customer_id","churn_probability","as_of"',
         '"c1",0.25,2025-03-02',
     ]
+
+
+def test_retrain_check_turns_the_days_alerts_into_the_retrain_conf(
+    cfg: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """omnilake_daily's retrain_check: {} without the table or an alert of a conf retrain_on check, else the as-of
+    date and the reason; conf trigger_retrain false: never."""
+    from jobs.orchestration.tasks import retrain_request
+
+    assert retrain_request("2025-04-02") == {}  # no gold.model_monitoring yet
+
+    def row(day: date, check: str, status: str) -> dict:
+        return {
+            "as_of": day,
+            "model": "demand",
+            "registered_model": "omnilake_demand_h28",
+            "horizon_days": 28,
+            "model_version": "3",
+            "check": check,
+            "subject": "abs_bias",
+            "status": status,
+            "value": 1.13,
+            "detail": "v3: 1.133 > 0.25",
+        }
+
+    day = date(2025, 4, 2)
+    rows = [row(day, "realized", "alert"), row(day, "missing", "ok"), row(day - timedelta(days=1), "realized", "ok")]
+    _write(cfg, "gold.model_monitoring", rows, arrow_schema("gold.model_monitoring"))
+    assert retrain_request("2025-04-01") == {}  # that day's rows did not alert
+    assert retrain_request("2025-04-02") == {
+        "as_of": "2025-04-02",
+        "reason": "monitoring 2025-04-02: demand v3 realized abs_bias: v3: 1.133 > 0.25",
+    }
+    monkeypatch.setenv("OMNILAKE__ML__MONITORING__TRIGGER_RETRAIN", "false")
+    assert retrain_request("2025-04-02") == {}
