@@ -61,8 +61,14 @@ def rounded(column: str) -> Column:
     return F.when(x == 0, F.lit(0.0)).otherwise(F.round(x / scale) * scale)
 
 
-def _finite(x: Column) -> Column:
-    return x.isNotNull() & ~F.isnan(x) & (F.abs(x) != F.lit(float("inf")))
+def finite_values(df: DataFrame, columns: Sequence[str]) -> DataFrame:
+    """Column i of `columns` as `v<i>`: its rounded value, null where it is not finite (null, NaN, infinite)."""
+
+    def value(column: str) -> Column:
+        x = rounded(column)
+        return F.when(x.isNotNull() & ~F.isnan(x) & (F.abs(x) != F.lit(float("inf"))), x)
+
+    return df.select(*[value(c).alias(f"v{i}") for i, c in enumerate(columns)])
 
 
 def quantile_edges_spark(df: DataFrame, columns: Sequence[str], *, bins: int) -> dict[str, tuple[float, ...]]:
@@ -72,7 +78,7 @@ def quantile_edges_spark(df: DataFrame, columns: Sequence[str], *, bins: int) ->
     if not columns or bins < 2:
         return {c: () for c in columns}
     fractions = [i / bins for i in range(1, bins)]
-    values = df.select(*[F.when(_finite(rounded(c)), rounded(c)).alias(f"v{i}") for i, c in enumerate(columns)])
+    values = finite_values(df, columns)
     row = values.agg(
         *[F.percentile_approx(f"v{i}", fractions, 100_000).alias(f"q{i}") for i in range(len(columns))]
     ).first()
@@ -96,10 +102,11 @@ def histograms_spark(df: DataFrame, edges: Mapping[str, Sequence[float]]) -> dic
     """The histogram of every column of `edges` in `df` (rounded values) on its edges: one aggregation, only the
     counts come back."""
     names = list(edges)
-    binned = df.select(
+    values = finite_values(df, names)
+    binned = values.select(
         *[
-            F.when(~_finite(rounded(c)), F.lit(-1))
-            .otherwise(sum((F.when(rounded(c) > F.lit(float(e)), 1).otherwise(0) for e in edges[c]), F.lit(0)))
+            F.when(F.col(f"v{i}").isNull(), F.lit(-1))
+            .otherwise(sum((F.when(F.col(f"v{i}") > F.lit(float(e)), 1).otherwise(0) for e in edges[c]), F.lit(0)))
             .alias(f"b{i}")
             for i, c in enumerate(names)
         ]

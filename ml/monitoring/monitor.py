@@ -5,10 +5,12 @@ Per model and horizon (the registered model's `champion`), rows of gold.model_mo
   window (the reference histograms logged with the version: reference_profile.json, ml/monitoring/drift.py);
 - missing: each such feature's missing share as of D against its training share;
 - prediction_drift: the PSI of the serving table's outputs as of D against the version's first scored date;
-- realized, once a horizon has passed: the version that served as of D - H (its stamp in the serving table) is
-  re-applied to the data as of D - H and measured on what happened in (D - H, D] with the adapter's own evaluate,
-  the code of the training comparison, so each metric stands next to that version's validation value. Conf
-  `ml.<model>.realized` says which metric alerts, by how much, and which guard limits hold.
+- realized: the newest scores at least `min_days` old (conf `ml.<model>.realized`; default the horizon), measured
+  on what has happened since (ModelAdapter.realized). Customer models and recommend: once the horizon has passed,
+  the version stamped on the scores of D - H is re-applied to the data as of D - H with the adapter's own
+  evaluate, the code of the training comparison; demand: its forecasts against the days that have happened.
+  Each metric stands next to that version's validation value; the conf rule says which metric alerts, by how
+  much, and which guard limits hold.
 Status: ok, warn (PSI at or above psi_warn), alert, skipped (not judged; `detail` says why). The champion's
 registry description starts with the latest status and its version tag `omnilake.monitoring` holds it.
 No origin sees data after D: every frame is built as of D or D - H with labels up to D.
@@ -116,6 +118,16 @@ def monitor_model(adapter: ModelAdapter, env: MlEnv, *, as_of: date, horizon_day
 
 
 # -- feature drift -----------------------------------------------------------------------------------------------
+def reference_profile(adapter: ModelAdapter, as_of: date, *, bins: int) -> dict[str, Any]:
+    """The reference_profile.json document of a version trained as of `as_of`: the histograms of the monitored
+    features of the adapter's monitor frame as of that date (the newest state the model has seen, all of it in the
+    training window), binned on its own quantiles in Spark; no columns for a model without tabular features."""
+    frame = adapter.monitor_frame(as_of)
+    columns = [] if frame is None else adapter.monitored_features(list(frame.columns))
+    profile = histograms_spark(frame, quantile_edges_spark(frame, columns, bins=bins)) if columns else {}
+    return {"as_of": as_of.isoformat(), "columns": {c: h.to_dict() for c, h in profile.items()}}
+
+
 def load_profile(run_id: str) -> tuple[date, dict[str, Histogram]] | None:
     """The as-of date and reference histograms logged with the version's run; None for a version trained before
     monitoring."""
@@ -291,16 +303,15 @@ def realized_checks(
     """The newest scores at least min_days (default: the horizon) before `as_of`, measured on what has happened
     since (see the module docstring), next to the validation values of the version that made them."""
     rule = adapter.settings.realized
-    min_days = rule.min_days or horizon_days
-    rows = None
-    if env.catalog.exists(adapter.table):
-        rows = served_rows(env.catalog.read(adapter.table), name, None, horizon_days)
-    found = None
-    if rows is not None:
-        latest = F.max("as_of")
-        found = rows.where(F.col("as_of") <= F.lit(as_of - timedelta(days=min_days))).agg(latest).first()[0]
+    since = as_of - timedelta(days=rule.min_days or horizon_days)
+    rows = (
+        served_rows(env.catalog.read(adapter.table), name, None, horizon_days)
+        if env.catalog.exists(adapter.table)
+        else None
+    )
+    found = None if rows is None else rows.where(F.col("as_of") <= F.lit(since)).agg(F.max("as_of")).first()[0]
     if found is None:
-        detail = f"no scores of {name} as of {as_of - timedelta(days=min_days)} or before: nothing has happened yet"
+        detail = f"no scores of {name} as of {since} or before: nothing has happened yet"
         return [Check("realized", rule.metric, SKIPPED, detail=detail)]
     scores = rows.where(F.col("as_of") == F.lit(found))
     stamped = str(scores.agg(F.max("model_version")).first()[0])
@@ -391,8 +402,3 @@ def _record(client: MlflowClient, served: Served, report: MonitorReport) -> None
         card = ""
     text = "\n".join([*status_lines(report), "", card])
     describe_version(client, served.model_name, served.model_version, text, full=f"runs:/{served.run_id}/model_card.md")
-
-
-def describe(profile: Mapping[str, Histogram], *, as_of: str) -> dict[str, Any]:
-    """The reference_profile.json document."""
-    return {"as_of": str(as_of), "columns": {c: h.to_dict() for c, h in profile.items()}}

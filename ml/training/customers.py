@@ -44,7 +44,7 @@ class CustomerAdapter(BaseAdapter):
         return self.score_frame(as_of)
 
     def monitored_features(self, columns: list[str]) -> list[str]:
-        return self.features(pd.DataFrame(columns=columns))
+        return feature_columns(columns)
 
     @staticmethod
     def features(frame: pd.DataFrame) -> list[str]:

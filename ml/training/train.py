@@ -252,17 +252,12 @@ def _describe_champion(ctx: _Ctx, version: str, config: ModelConfig, decision: D
 
 
 def _log_reference(ctx: _Ctx) -> None:
-    """The reference histograms of monitoring (ml/monitoring), as reference_profile.json: the monitored features
-    of the score frame as of the training date, the newest state the model has seen (all of it in the training
-    window), binned on its own quantiles in Spark. Built once per training, logged with every version it registers."""
-    from ml.monitoring.drift import histograms_spark, quantile_edges_spark
-    from ml.monitoring.monitor import PROFILE, describe
+    """Monitoring's reference histograms (ml.monitoring.monitor.reference_profile) as reference_profile.json: built
+    once per training, logged with every version it registers."""
+    from ml.monitoring.monitor import PROFILE, reference_profile
 
     if not ctx.profile:
-        frame = ctx.adapter.monitor_frame(ctx.as_of)
-        columns = [] if frame is None else ctx.adapter.monitored_features(list(frame.columns))
-        edges = quantile_edges_spark(frame, columns, bins=ctx.env.settings.monitoring.bins) if columns else {}
-        ctx.profile.update(describe(histograms_spark(frame, edges) if columns else {}, as_of=str(ctx.as_of)))
+        ctx.profile.update(reference_profile(ctx.adapter, ctx.as_of, bins=ctx.env.settings.monitoring.bins))
     mlflow.log_dict(ctx.profile, PROFILE)
 
 
