@@ -2,7 +2,8 @@
 ### omnilake_daily
 Business dates through the lakehouse: landing -> bronze -> silver (`ingest`), the quality gate, point-in-time
 features, scoring with the champion models, gold analytics (inventory health from the fresh demand forecast,
-alerts), then CSV/Parquet snapshots of the serving tables under `$OMNILAKE_HOME/exports/<date>/`. Beside gold,
+alerts), then CSV/Parquet snapshots of the serving tables and the dashboard (`dashboard.html`, `omnilake dashboard`)
+under `$OMNILAKE_HOME/exports/<date>/`. Beside gold,
 `monitor_models` (`omnilake monitor all`) writes gold.model_monitoring: drift of the champions' features and scores,
 and realized performance of past scores; on an alert of a conf `ml.monitoring.retrain_on` check (and
 `trigger_retrain: true`) `retrain_check` passes and `trigger_retrain` starts omnilake_retrain as of the run's date,
@@ -89,6 +90,20 @@ def omnilake_daily() -> None:
 
         return export(end)
 
+    @task
+    def publish_postgres(end: str) -> dict[str, Any]:
+        """The serving and gold tables into PostgreSQL (skipped without conf serving.postgres.dsn)."""
+        from jobs.orchestration.tasks import publish_postgres as publish
+
+        return publish(end)
+
+    @task
+    def dashboard(end: str) -> str:
+        """The business's dashboard as of the run's date: <exports>/<date>/dashboard.html (delta-rs, no JVM)."""
+        from jobs.orchestration.tasks import dashboard as write
+
+        return write(end)
+
     @task.short_circuit
     def retrain_check(end: str) -> dict[str, str]:
         """{as_of, reason} when the run's monitoring alerts call for a retrain, else {} (skips trigger_retrain)."""
@@ -112,6 +127,8 @@ def omnilake_daily() -> None:
         task_id="trigger_retrain", trigger_dag_id="omnilake_retrain", conf=check, wait_for_completion=False
     )
     ingest >> quality_gate(start, end) >> features >> score >> gold >> export_serving(end)
+    gold >> publish_postgres(end)
+    gold >> dashboard(end)  # after gold (which runs after score): every section as of the run's date
     score >> monitor >> check >> retrain
 
 

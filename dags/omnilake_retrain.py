@@ -59,12 +59,20 @@ def omnilake_retrain() -> None:
 
         return export(end)
 
+    @task
+    def publish_postgres(end: str) -> dict[str, Any]:
+        """The serving tables into PostgreSQL (skipped without conf serving.postgres.dsn)."""
+        from jobs.orchestration.tasks import publish_postgres as publish
+
+        return publish(end)
+
     as_of = as_of_date()
     train = factory.spark_step(
         "train", ["train", "all", "--as-of", as_of, "--reason", "{{ params.reason }}"], outlets=[]
     )
     score = factory.spark_step("score", ["score", "all", "--as-of", as_of], outlets=factory.assets(SERVING))
     train >> score >> export_serving(as_of)
+    score >> publish_postgres(as_of)
 
 
 omnilake_retrain()

@@ -156,11 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--as-of", type=iso_date, help="only the rows of this as-of date (snapshot and score tables)")
     exp.set_defaults(fn=cmd_export)
     from jobs.orchestration.commands import register as register_orchestration
+    from jobs.orchestration.serving_commands import register as register_serving
     from ml.commands import register as register_ml
 
     register_ml(sub)  # train, score, evaluate, monitor
     # demo checks which Spark steps this command line has: it gets the parser factory, it does not import us
     register_orchestration(sub, build_parser=build_parser, run_command=main)  # quality, export-serving, demo, runner
+    register_serving(sub)  # publish, postgres
     return parser
 
 

@@ -43,6 +43,16 @@ def _release_spark_caches() -> Iterator[None]:
             active._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()  # no Python API for it
 
 
+@pytest.fixture(scope="session")
+def postgres_env() -> Iterator[dict[str, str]]:
+    """The environment that points omnilake at the suite's PostgreSQL (tests/support/postgres.py), started on first
+    use and stopped at the end of the session."""
+    from tests.support.postgres import postgres_server
+
+    with postgres_server() as env:
+        yield env
+
+
 @pytest.fixture()
 def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
     """A fresh home per test; also exported, so entry points that call load_config() see it."""

@@ -62,12 +62,12 @@ def export_table(
     os.close(handle)
     rows = 0
     csv = out.suffix == ".csv"
-    schema = _csv_schema(dataset.schema) if csv else dataset.schema
+    schema = csv_schema(dataset.schema) if csv else dataset.schema
     writer_cls = pacsv.CSVWriter if csv else pq.ParquetWriter
     try:
         with writer_cls(tmp, schema) as writer:
             for batch in dataset.to_batches(filter=wanted):
-                writer.write_batch(_flatten_nested(batch, schema) if csv else batch)
+                writer.write_batch(flatten_nested(batch, schema) if csv else batch)
                 rows += batch.num_rows
         os.replace(tmp, out)
     finally:
@@ -75,14 +75,14 @@ def export_table(
     return rows
 
 
-def _csv_schema(schema: Any) -> Any:
+def csv_schema(schema: Any) -> Any:
     """CSV has no nested types: lists, maps and structs are written as JSON text."""
     import pyarrow as pa
 
     return pa.schema([pa.field(f.name, pa.string()) if pa.types.is_nested(f.type) else f for f in schema])
 
 
-def _flatten_nested(batch: Any, schema: Any) -> Any:
+def flatten_nested(batch: Any, schema: Any) -> Any:
     import json
 
     import pyarrow as pa

@@ -101,6 +101,20 @@ def cmd_cluster(cfg: Config, args: argparse.Namespace) -> int:
     return 0 if all(s["healthy"] for s in state["services"].values()) else 1
 
 
+def cmd_dashboard(cfg: Config, args: argparse.Namespace) -> int:
+    """The business's dashboard as one self-contained HTML file (jobs/orchestration/dashboard)."""
+    from pathlib import Path
+
+    from jobs.orchestration.dashboard.build import write_dashboard
+
+    result = write_dashboard(cfg, out=Path(args.out), as_of=args.as_of)
+    print(f"dashboard as of {result.as_of}: {result.path} ({result.bytes:,} bytes, {result.seconds:.1f} s)")
+    print(f"sections rendered ({len(result.rendered)}): {', '.join(result.rendered) or 'none'}")
+    if result.missing:
+        print(f"sections not built yet ({len(result.missing)}): {', '.join(result.missing)} (see the page's notes)")
+    return 0
+
+
 def register(
     sub: argparse._SubParsersAction,
     *,
@@ -138,3 +152,7 @@ def register(
     )
     clu.add_argument("action", choices=["up", "down", "status"], help="status: exit 1 unless every service is healthy")
     clu.set_defaults(fn=cmd_cluster)
+    dash = sub.add_parser("dashboard", help="the business's dashboard: one self-contained HTML file (no network)")
+    dash.add_argument("--as-of", type=iso_date, help="default: the latest business date in gold.daily_sales")
+    dash.add_argument("--out", required=True, help="the HTML file to write, e.g. report.html")
+    dash.set_defaults(fn=cmd_dashboard)

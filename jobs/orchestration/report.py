@@ -88,6 +88,11 @@ def print_summary(cfg: Config, *, airflow_env_file: Path, echo: Callable[[str], 
         f"  serving exports   {exports}  ({len(snapshots)} files; latest: "
         f"{snapshots[-1].parent.name if snapshots else 'none'})"
     )
+    dashboards = sorted(exports.glob(f"*/{cfg.orchestration.dashboard.file_name}"))
+    echo(
+        f"  dashboard         {dashboards[-1] if dashboards else 'none yet'}  (open it in a browser; `omnilake "
+        "dashboard --out FILE.html` writes one as of any date)"
+    )
     echo(f"  task failures     {Path(cfg.paths.warehouse) / 'ops' / 'task_failures'}")
     echo(f"  Airflow state     {cfg.paths.airflow_home}")
     echo("\nOpen the UIs on the same state:")

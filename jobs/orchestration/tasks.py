@@ -62,6 +62,19 @@ def export_serving(end: str) -> dict[str, int]:
     return export(cfg, as_of=date.fromisoformat(end), formats=cfg.orchestration.export.formats)
 
 
+def publish_postgres(end: str) -> dict[str, Any]:
+    """Publish as of the run's last date into PostgreSQL (jobs/orchestration/publish.py); skipped, not failed, when
+    conf serving.postgres.dsn is not set (the embedded local default)."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from jobs.orchestration.publish import not_configured_message, publish
+
+    cfg = _config()
+    if not cfg.serving.postgres.dsn:
+        raise AirflowSkipException(not_configured_message(cfg))
+    return publish(cfg, as_of=date.fromisoformat(end)).as_dict()
+
+
 def retrain_request(end: str) -> dict[str, str]:
     """{"as_of": end, "reason": ...} when gold.model_monitoring has an alert of a conf ml.monitoring.retrain_on check
     as of `end` and conf trigger_retrain is on; else {} (delta-rs: no JVM)."""
@@ -80,3 +93,15 @@ def retrain_request(end: str) -> dict[str, str]:
     reason = retrain_reason(rows, settings.retrain_on)
     event("monitor.retrain_check", as_of=end, reason=reason or "none")
     return {"as_of": end, "reason": reason} if reason else {}
+
+
+def dashboard(end: str) -> str:
+    """Write the dashboard as of the run's last date to <exports>/<date>/<conf orchestration.dashboard.file_name>;
+    returns its path."""
+    from jobs.orchestration.dashboard.build import write_dashboard
+    from jobs.orchestration.exports import snapshot_dir
+
+    cfg = _config()
+    day = date.fromisoformat(end)
+    result = write_dashboard(cfg, out=snapshot_dir(cfg, day) / cfg.orchestration.dashboard.file_name, as_of=day)
+    return str(result.path)

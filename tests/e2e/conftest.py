@@ -19,10 +19,12 @@ from tests.support.lake_digest import TableDigest, lake_digest
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Generated landing data, a migrated Airflow DB, and the environment every `airflow` command gets."""
+def stack(tmp_path_factory: pytest.TempPathFactory, postgres_env: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """Generated landing data, a migrated Airflow DB, and the environment every `airflow` command gets (with the
+    suite's PostgreSQL as conf serving.postgres, so the DAGs' publish tasks run)."""
     root = tmp_path_factory.mktemp("e2e")
-    found = prepare(root, {**os.environ, "OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(root / "home")})
+    base = {**os.environ, **postgres_env, "OMNILAKE_ENV": "test", "OMNILAKE_HOME": str(root / "home")}
+    found = prepare(root, base)
     yield found
     stop_runner(found["cfg"])  # the steps' warm Spark runner (started by the first run's first Spark step)
 

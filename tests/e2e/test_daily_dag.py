@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -62,7 +63,9 @@ def test_range_run_fills_silver_gold_features_and_exports(stack: dict[str, Any],
     expected = [s for s in steps if s not in stack["skip"]]
     ran = [t.task_id for t in history.tasks]
     assert [t for t in ran if t in expected] == expected
-    monitoring = {"monitor_models", "retrain_check", "trigger_retrain"} - set(stack["skip"])
+    # beside the chain: monitoring, and the publish to PostgreSQL (after gold)
+    monitoring = {"monitor_models", "retrain_check", "trigger_retrain", "publish_postgres", "dashboard"}
+    monitoring -= set(stack["skip"])
     assert set(ran) == set(expected) | monitoring
     # no champion yet: monitoring has nothing to judge, so there is no retrain to trigger
     states = {t.task_id: t.state for t in history.tasks}
@@ -103,11 +106,56 @@ def test_serving_tables_filled_by_champions(stack: dict[str, Any], daily: RunRes
     assert daily.state("trigger_retrain") == "skipped" and daily.state("monitor_models") == "success"
 
 
-def test_analyst_notebook_reads_every_section_from_the_lake(stack: dict[str, Any], daily: RunResult) -> None:
-    """notebooks/retail_overview.ipynb, run headless on the lake the DAG filled: no section is left unbuilt."""
+def test_daily_dashboard_draws_every_section_offline(stack: dict[str, Any], daily: RunResult) -> None:
+    """The dashboard the daily run wrote (exports/<date>/dashboard.html), opened in headless chromium: every section
+    drew a chart from the lake, no console error, no request outside the file."""
+    from tests.support.dashboard import assert_dashboard_draws
+
+    assert daily.ok and daily.state("dashboard") == "success", failed(daily)
+    cfg: Config = stack["cfg"]
+    day = stack["last"] - timedelta(days=1)
+    page = Path(cfg.paths.exports) / day.isoformat() / cfg.orchestration.dashboard.file_name
+    assert "not built yet" not in page.read_text()
+    seconds = assert_dashboard_draws(page, sections=14)
+    print(f"dashboard {page}: {page.stat().st_size:,} bytes, drawn in {seconds:.2f} s")
+
+
+DAY = r"\d{4}-\d\d-\d\d"
+N = r"[1-9][\d,]*"  # a positive count or amount
+# per notebook: a line of each section that only prints with the section's numbers (non-zero where they must be)
+NOTEBOOK_FIGURES = {
+    "retail_overview.ipynb": (
+        rf"as of {DAY}: {N} customers with a purchase",
+        r"top decile \([\d,]+ customers\) holds \d+\.\d% of the expected revenue",
+        rf"forecast as of {DAY}, .*: [\d,]+ units expected in total",
+    ),
+    "customer_analytics.ipynb": (
+        rf"RFM as of {DAY}: {N} customers, lifetime spend {N}",
+        r"customers by recency score .*\n\s*f_score(\s+[1-5])+\n",
+        rf"cohorts as of {DAY}: {N} cohorts, {N} customers",
+        rf"all \(weighted\)\s+{N}\s+100%",
+        rf"LTV as of {DAY}, \d+-day horizon: {N} customers, expected revenue {N}",
+        rf"top decile \({N} customers\) holds \d+\.\d% of the expected revenue",
+        rf"churn as of {DAY}, \d+-day horizon, model \S+ v\d+: {N} customers scored",
+        r"\nrisk_band\s*\n(high|medium|low)\s+[1-9]",
+    ),
+    "demand_inventory.ipynb": (
+        rf"forecast made {DAY} \({N} days with actuals, to {DAY}\): forecast [\d,]+ units, actual {N}, WAPE",
+        rf"P10-P90 coverage \d+\.\d% of {N} store x SKU x day cells \({N} SKUs\)",
+        rf"inventory as of {DAY}: {N} store x SKU pairs, [\d,]+ below the reorder point",
+        rf"sell-through as of {DAY} \(trailing \d+ days\): \d+\.\d% over {N} store x category pairs",
+    ),
+}
+
+
+@pytest.mark.parametrize("notebook", sorted(NOTEBOOK_FIGURES))
+def test_analyst_notebook_reads_every_section_from_the_lake(
+    stack: dict[str, Any], daily: RunResult, notebook: str
+) -> None:
+    """notebooks/*.ipynb, run headless on the lake the DAG filled: no section is left unbuilt, each shows figures."""
     assert daily.ok
     result = subprocess.run(
-        [sys.executable, "scripts/run_notebook.py", "notebooks/retail_overview.ipynb"],
+        [sys.executable, "scripts/run_notebook.py", f"notebooks/{notebook}"],
         env=stack["env"],
         cwd=REPO,
         capture_output=True,
@@ -115,7 +163,10 @@ def test_analyst_notebook_reads_every_section_from_the_lake(stack: dict[str, Any
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "not built yet" not in result.stdout, result.stdout[-3000:]
+    for unbuilt in ("not built yet", "no rows yet", "unreadable", "no forecast made"):
+        assert unbuilt not in result.stdout, result.stdout[-3000:]
+    for figure in NOTEBOOK_FIGURES[notebook]:
+        assert re.search(figure, result.stdout), f"{notebook}: no match for {figure!r} in:\n{result.stdout[-4000:]}"
 
 
 def _plant_quarantine_spike(landing: Path, day: date) -> None:
@@ -148,8 +199,10 @@ def test_quarantine_spike_fails_the_run_and_records_it(stack: dict[str, Any], da
     assert after == [
         "build_features",
         "build_gold",
+        "dashboard",
         "export_serving",
         "monitor_models",
+        "publish_postgres",
         "retrain_check",
         "score",
         "trigger_retrain",
@@ -160,3 +213,54 @@ def test_quarantine_spike_fails_the_run_and_records_it(stack: dict[str, Any], da
     ]  # a breach is not retried
     assert failures[0]["error"].startswith("quality gate: quarantine rate ")
     assert json.loads(failures[0]["params"]) == {"start": None, "end": stack["last"].isoformat(), "snapshots": "end"}
+
+
+def test_publish_task_copies_every_served_table_to_postgres(
+    stack: dict[str, Any], daily: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daily run's publish_postgres put the window of every conf table in PostgreSQL, row for row and value for
+    value (lists as jsonb, decimals as numeric, dates as date), and a rerun of the same as-of copies nothing."""
+    import psycopg
+
+    from jobs.common.config import load_config
+    from jobs.orchestration.publish import publish
+
+    assert daily.ok, failed(daily)
+    assert daily.state("publish_postgres") == "success"
+    cfg = load_config(environ=stack["env"])
+    settings = cfg.serving.postgres
+    end = stack["last"] - timedelta(days=1)
+    lo = end - timedelta(days=settings.window_days)
+    with psycopg.connect(settings.dsn, password=stack["env"]["OMNILAKE_PG_PASSWORD"]) as conn:
+        for name in settings.tables:
+            delta = DeltaTable(str(lake_path(cfg, name)))
+            part = delta.metadata().partition_columns[0]
+            lake = delta.to_pyarrow_table(filters=[(part, ">", lo), (part, "<=", end)])
+            assert lake.num_rows > 0, name
+            columns = ", ".join(f'"{c}"' for c in lake.schema.names)
+            table = name.split(".", 1)[1]
+            published = conn.execute(f"SELECT {columns} FROM {settings.schema_name}.{table}").fetchall()
+            want = sorted((tuple(r.values()) for r in lake.to_pylist()), key=repr)
+            assert sorted(published, key=repr) == want, name
+    monkeypatch.setenv("OMNILAKE_PG_PASSWORD", stack["env"]["OMNILAKE_PG_PASSWORD"])
+    again = publish(cfg, as_of=end)
+    assert sum(t.rows for t in again.tables) == 0 and not again.skipped
+    # the plain-Python readers of examples/ see the same forecast and recommendations in the lake and in PostgreSQL
+    readers = {
+        "lake_reader.py": ["--warehouse", cfg.paths.warehouse],
+        "postgres_reader.py": ["--dsn", settings.dsn or "", "--schema", settings.schema_name],
+    }
+    seen = []
+    for script, args in readers.items():
+        done = subprocess.run(
+            [sys.executable, str(REPO / "examples" / script), *args],
+            env=stack["env"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        seen.append(json.loads(done.stdout))
+    assert seen[0] == seen[1]
+    assert seen[0]["as_of"] == end.isoformat() and seen[0]["forecast"] and seen[0]["recommendations"]

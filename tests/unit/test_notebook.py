@@ -1,12 +1,14 @@
-"""The analyst notebook (notebooks/retail_overview.ipynb) and its headless runner (scripts/run_notebook.py).
+"""The analyst notebooks (notebooks/*.ipynb) and their headless runner (scripts/run_notebook.py).
 
-On an empty lake every section prints a `not built yet` hint and the run succeeds: no Spark, no Jupyter.
+On an empty lake every section of every notebook prints a `not built yet` hint and the run succeeds: no Spark, no
+Jupyter.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "retail_overview.ipynb"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 RUNNER = ROOT / "scripts" / "run_notebook.py"
 # the table each section reads first: its hint must appear on an empty lake
 SECTION_TABLES = (
@@ -29,6 +32,17 @@ SECTION_TABLES = (
     "gold.demand_forecast_levels",
     "gold.recommendations",
 )
+# per notebook, the table each section reads first: exactly one hint each on an empty lake
+NOTEBOOK_SECTIONS = {
+    "retail_overview.ipynb": SECTION_TABLES,
+    "customer_analytics.ipynb": (
+        "gold.rfm_segments",
+        "gold.cohort_retention",
+        "gold.customer_ltv",
+        "gold.churn_scores",
+    ),
+    "demand_inventory.ipynb": ("gold.demand_forecast_levels", "gold.inventory_health", "gold.sell_through"),
+}
 
 
 def run(notebook: Path, home: Path) -> subprocess.CompletedProcess[str]:
@@ -54,12 +68,27 @@ def test_notebook_runs_on_an_empty_lake_with_hints(tmp_path: Path) -> None:
     assert not any(tmp_path.iterdir()), "reading an empty lake must not create anything in it"
 
 
-def test_notebook_is_stored_clean() -> None:
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+def test_every_notebook_has_its_sections_listed() -> None:
+    assert [p.name for p in NOTEBOOKS] == sorted(NOTEBOOK_SECTIONS)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_notebook_prints_one_hint_per_section_on_an_empty_lake(notebook: Path, tmp_path: Path) -> None:
+    result = run(notebook, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    hints = re.findall(r"^(\w+\.\w+): not built yet: run `", result.stdout, flags=re.MULTILINE)
+    assert sorted(hints) == sorted(NOTEBOOK_SECTIONS[notebook.name]), result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not any(tmp_path.iterdir()), "reading an empty lake must not create anything in it"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_stored_clean(notebook: Path) -> None:
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
     assert nb["nbformat"] == 4
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert len(code) >= 11
+    assert len(code) == len(NOTEBOOK_SECTIONS[notebook.name]) + 1 + (notebook == NOTEBOOK)  # setup (+ inventory)
     for cell in code:
         assert cell["outputs"] == [] and cell["execution_count"] is None
     source = "".join("".join(c["source"]) for c in code)

@@ -26,6 +26,7 @@ from jobs.common.config.platform import (
     SparkSettings,
     Zones,
 )
+from jobs.common.config.serving import Serving
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 ENV_PREFIX = "OMNILAKE__"
@@ -49,6 +50,7 @@ class Config:
     features: FeatureRules
     ml: MlSettings
     orchestration: Orchestration
+    serving: Serving
 
 
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

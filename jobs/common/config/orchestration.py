@@ -32,6 +32,18 @@ class DemoSettings:
 
 
 @section
+class DashboardSettings:
+    """`omnilake dashboard` and the daily DAG's dashboard task (jobs/orchestration/dashboard)."""
+
+    window_days: Annotated[int, Field(ge=1)]
+    kpi_period_days: Annotated[int, Field(ge=1)]
+    top_skus: Annotated[int, Field(ge=1)]
+    forecast_lookback_days: Annotated[int, Field(ge=0)]
+    max_rows: Annotated[int, Field(ge=1)]
+    file_name: str
+
+
+@section
 class SparkStepSettings:
     mode: Literal["runner", "submit"]
     idle_seconds: float
@@ -58,6 +70,7 @@ class Orchestration:
     quality: QualitySettings
     export: ExportSettings
     demo: DemoSettings
+    dashboard: DashboardSettings
 
     # Airflow takes timedeltas; the yaml keeps plain seconds.
     @property

@@ -30,11 +30,18 @@ EDGES = {
         ("build_features", "score"),
         ("score", "build_gold"),
         ("build_gold", "export_serving"),
+        ("build_gold", "dashboard"),
+        ("build_gold", "publish_postgres"),
         ("score", "monitor_models"),
         ("monitor_models", "retrain_check"),
         ("retrain_check", "trigger_retrain"),
     },
-    "omnilake_retrain": {("as_of_date", "train"), ("train", "score"), ("score", "export_serving")},
+    "omnilake_retrain": {
+        ("as_of_date", "train"),
+        ("train", "score"),
+        ("score", "export_serving"),
+        ("score", "publish_postgres"),
+    },
 }
 
 

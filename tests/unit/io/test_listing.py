@@ -60,7 +60,7 @@ def test_a_failed_export_leaves_the_old_file_and_no_temp_file(cfg, tmp_path: Pat
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("jobs.io.listing._flatten_nested", broken)
+    monkeypatch.setattr("jobs.io.listing.flatten_nested", broken)
     with pytest.raises(OSError, match="disk full"):
         export_table(cfg, "gold.daily_sales", out)
     assert out.read_text() == "old\n"
