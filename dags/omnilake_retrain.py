@@ -2,7 +2,9 @@
 ### omnilake_retrain
 Weekly: train every model as of the last business date of the run's data interval (`omnilake train all`, which
 evaluates each candidate on a later window none of them was trained on, compares it with the champion and the
-baselines in MLflow and promotes only a winner), then rescore with the champions and refresh the serving exports.
+baselines in MLflow and promotes only a winner), then rescore with the champions and refresh the serving exports,
+the PostgreSQL serving tables (`publish_postgres`, skipped without conf serving.postgres.dsn) and the dashboard of
+the as-of date (its forecast and model sections come from the new champions).
 
 **Which date.** `CronDataIntervalTimetable` (conf `orchestration.retrain_schedule`, `0 5 * * 1` in
 `orchestration.timezone`): the run starting Monday 05:00 covers [previous Monday 05:00, this Monday 05:00) and
@@ -66,6 +68,13 @@ def omnilake_retrain() -> None:
 
         return publish(end)
 
+    @task
+    def dashboard(end: str) -> str:
+        """The dashboard as of the as-of date again, with the new champions' forecast and metrics."""
+        from jobs.orchestration.tasks import dashboard as write
+
+        return write(end)
+
     as_of = as_of_date()
     train = factory.spark_step(
         "train", ["train", "all", "--as-of", as_of, "--reason", "{{ params.reason }}"], outlets=[]
@@ -73,6 +82,7 @@ def omnilake_retrain() -> None:
     score = factory.spark_step("score", ["score", "all", "--as-of", as_of], outlets=factory.assets(SERVING))
     train >> score >> export_serving(as_of)
     score >> publish_postgres(as_of)
+    score >> dashboard(as_of)
 
 
 omnilake_retrain()

@@ -41,6 +41,7 @@ EDGES = {
         ("train", "score"),
         ("score", "export_serving"),
         ("score", "publish_postgres"),
+        ("score", "dashboard"),
     },
 }
 
