@@ -51,6 +51,7 @@ def airflow_env(cfg: Config, base: Mapping[str, str] | None = None) -> dict[str,
             "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__PARALLELISM": str(settings.demo.airflow_parallelism),
+            "AIRFLOW__API__HOST": settings.ui_host,
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
             conn_var: json.dumps({"conn_type": "spark", "host": cfg.spark.master}),
             "OMNILAKE_HOME": cfg.home,
@@ -67,15 +68,28 @@ def airflow_env(cfg: Config, base: Mapping[str, str] | None = None) -> dict[str,
     return env
 
 
+SECRET_NAME = re.compile(r"(KEY|PASSWORD|PASSWD|SECRET|TOKEN)$", re.IGNORECASE)
+
+
+def is_secret(name: str) -> bool:
+    """A variable that holds a secret by its name (OMNILAKE_PII_KEY, OMNILAKE_PG_PASSWORD, ..._TOKEN): never
+    written to a file."""
+    return bool(SECRET_NAME.search(name))
+
+
 def write_env_file(env: Mapping[str, str], path: Path) -> Path:
-    """A `source`-able file with the Airflow and omnilake variables (for `airflow standalone` on the same state)."""
+    """A `source`-able file with the Airflow and omnilake variables (for `airflow standalone` on the same state).
+    Secrets (is_secret: the PII key, passwords) are left out: whoever starts Airflow exports them from where they
+    keep them."""
     keys = sorted(
         k
         for k in env
-        if k.startswith(("AIRFLOW", "OMNILAKE", "PYSPARK", "SPARK_LOCAL_IP")) or k in ("PATH", "PYTHONPATH")
+        if (k.startswith(("AIRFLOW", "OMNILAKE", "PYSPARK", "SPARK_LOCAL_IP")) or k in ("PATH", "PYTHONPATH"))
+        and not is_secret(k)
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"export {k}={shlex.quote(env[k])}\n" for k in keys))
+    header = "# secrets (the PII key, passwords) are not written here: export them yourself where you need them\n"
+    path.write_text(header + "".join(f"export {k}={shlex.quote(env[k])}\n" for k in keys))
     return path
 
 

@@ -97,11 +97,16 @@ def print_summary(cfg: Config, *, airflow_env_file: Path, echo: Callable[[str], 
     echo(f"  Airflow state     {cfg.paths.airflow_home}")
     echo("\nOpen the UIs on the same state:")
     echo(
-        f"  Airflow: source {airflow_env_file} && airflow standalone   (http://localhost:8080; user admin, password "
-        f"in {Path(cfg.paths.airflow_home) / 'simple_auth_manager_passwords.json.generated'})"
+        f"  Airflow: source {airflow_env_file} && airflow standalone   (http://{cfg.orchestration.ui_host}:8080; user "
+        f"admin, password in {Path(cfg.paths.airflow_home) / 'simple_auth_manager_passwords.json.generated'})"
     )
     uri = cfg.paths.mlflow_tracking_uri
     if uri.startswith(("http://", "https://")):  # a tracking server (OMNILAKE_ENV=cluster): its UI is that URL
         echo(f"  MLflow:  {uri}")
     else:
-        echo(f"  MLflow:  mlflow ui --backend-store-uri {uri}   (http://localhost:5000)")
+        host = cfg.orchestration.ui_host
+        echo(f"  MLflow:  mlflow ui --host {host} --backend-store-uri {uri}   (http://{host}:5000)")
+    echo(
+        f"  Both listen on {cfg.orchestration.ui_host} only. To expose them on purpose (behind a proxy with "
+        "authentication): AIRFLOW__API__HOST=0.0.0.0 before `airflow standalone`, `mlflow ui --host 0.0.0.0`."
+    )

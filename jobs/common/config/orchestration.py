@@ -58,6 +58,7 @@ class Orchestration:
     daily_schedule: str
     retrain_schedule: str
     spark_conn_id: str
+    ui_host: str
     spark_steps: SparkStepSettings
     lock_wait_seconds: float
     retries: int

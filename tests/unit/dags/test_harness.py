@@ -139,6 +139,26 @@ def test_airflow_env_and_the_spark_connection_it_defines(
         assert SparkSubmitHook(conn_id="omnilake_spark")._connection["master"] == master
     sourced = write_env_file(env, tmp_path / "env.sh").read_text()
     assert 'export AIRFLOW_CONN_OMNILAKE_SPARK=\'{"conn_type": "spark", "host": "local[2]"}\'' in sourced
+    assert env["AIRFLOW__API__HOST"] == "127.0.0.1"  # conf orchestration.ui_host, not Airflow's 0.0.0.0
+    assert "export AIRFLOW__API__HOST=127.0.0.1" in sourced
+
+
+def test_env_file_never_holds_a_secret(cfg: Config, tmp_path: Path) -> None:
+    """The demo's airflow/env.sh keeps the PII key and passwords out (issue 15): whoever starts Airflow exports
+    them; everything else of the Airflow environment is in it."""
+    secrets = {
+        "OMNILAKE_PII_KEY": "00ff" * 8,
+        "OMNILAKE_PG_PASSWORD": "pw-1",
+        "AIRFLOW__CORE__FERNET_KEY": "fernet-value-9",
+    }
+    env = airflow_env(
+        cfg, base={"PATH": "/usr/bin", **secrets, "OMNILAKE__SERVING__POSTGRES__DSN": "postgresql://x@h/d"}
+    )
+    sourced = write_env_file(env, tmp_path / "env.sh").read_text()
+    for name, value in secrets.items():
+        assert name not in sourced and value not in sourced
+    assert "export OMNILAKE__SERVING__POSTGRES__DSN=postgresql://x@h/d" in sourced
+    assert f"export AIRFLOW_HOME={cfg.paths.airflow_home}" in sourced
 
 
 def test_missing_steps_checks_the_cli() -> None:

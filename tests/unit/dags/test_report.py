@@ -44,5 +44,6 @@ def test_champion_metrics_per_role_from_the_comparison_run(cfg: Config, tmp_path
     text = "\n".join(lines)
     assert "  omnilake_churn_h30 v1 (serving: challenger)" in text
     assert "    baseline   recency        auc=0.7" in text and "  omnilake_ltv_h30: no champion" in text
-    assert f"mlflow ui --backend-store-uri {cfg.paths.mlflow_tracking_uri}" in text
+    assert f"mlflow ui --host 127.0.0.1 --backend-store-uri {cfg.paths.mlflow_tracking_uri}" in text
+    assert "(http://127.0.0.1:8080;" in text and "Both listen on 127.0.0.1 only" in text
     assert f"source {tmp_path / 'env.sh'} && airflow standalone" in text
