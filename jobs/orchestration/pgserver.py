@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from jobs.common.config import Config
@@ -35,8 +36,10 @@ class LocalServer:
     started: bool  # by this call (False: it was already running)
 
 
+@cache
 def bin_dir() -> Path:
-    """The directory of initdb and pg_ctl: pg_config's bindir, else the newest /usr/lib/postgresql/<N>/bin."""
+    """The directory of initdb and pg_ctl: pg_config's bindir, else the newest /usr/lib/postgresql/<N>/bin (found
+    once per process: every server command asks for it)."""
     found = shutil.which("pg_config")
     if found:
         out = subprocess.run([found, "--bindir"], capture_output=True, text=True, check=False).stdout.strip()
