@@ -44,6 +44,8 @@ def cmd_ingest(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_tables(cfg: Config, args: argparse.Namespace) -> int:
     from jobs.io.listing import table_summaries
 
+    if args.health:
+        return print_health(cfg)
     rows = table_summaries(cfg)
     if not rows:
         print(f"no tables under {cfg.paths.warehouse}")
@@ -52,6 +54,46 @@ def cmd_tables(cfg: Config, args: argparse.Namespace) -> int:
     print(f"{'table':<{width}}  {'rows':>12}  {'version':>7}  last update (UTC)")
     for r in rows:
         print(f"{r['table']:<{width}}  {r['rows']:>12,}  {r['version']:>7}  {r['updated']}")
+    return 0
+
+
+def print_health(cfg: Config) -> int:
+    from jobs.orchestration.maintain import health
+
+    rows = health(cfg)
+    if not rows:
+        print(f"no tables under {cfg.paths.warehouse}")
+        return 0
+    width = max(len(r["table"]) for r in rows)
+    print(
+        f"{'table':<{width}}  {'files':>7}  {'avg KB':>8}  {'data MB':>8}  {'disk files':>10}  {'disk MB':>8}  "
+        f"{'version':>7}  {'commits':>7}  last maintenance (UTC)"
+    )
+    for r in rows:
+        done = r["last_maintained"].strftime("%Y-%m-%d %H:%M:%S") if r["last_maintained"] else "never"
+        print(
+            f"{r['table']:<{width}}  {r['files']:>7,}  {r['average_file_bytes'] / 1024:>8.1f}  "
+            f"{r['data_bytes'] / 2**20:>8.1f}  {r['disk_files']:>10,}  {r['disk_bytes'] / 2**20:>8.1f}  "
+            f"{r['version']:>7}  {r['log_files']:>7}  {done}"
+        )
+    return 0
+
+
+def cmd_maintain(cfg: Config, args: argparse.Namespace) -> int:
+    from jobs.orchestration.maintain import MaintenanceFailed, run_maintenance
+
+    try:
+        rows = run_maintenance(cfg, args.table or ())
+    except MaintenanceFailed as exc:
+        print(f"omnilake maintain: failed: {exc}", file=sys.stderr)
+        return 1
+    files = sum(r["files_before"] for r in rows), sum(r["files_after"] for r in rows)
+    disk = sum(r["disk_bytes_before"] for r in rows) / 2**20, sum(r["disk_bytes_after"] for r in rows) / 2**20
+    removed = sum(r["bronze_rows_removed"] for r in rows)
+    print(
+        f"maintained {len(rows)} table(s): data files {files[0]:,} -> {files[1]:,}, on disk {disk[0]:,.1f} MB -> "
+        f"{disk[1]:,.1f} MB, {removed:,} bronze rows past retention removed (`omnilake tables --health`)"
+    )
     return 0
 
 
@@ -148,7 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.set_defaults(fn=cmd_import)
     tab = sub.add_parser("tables", help="every table with row count and last update")
+    tab.add_argument(
+        "--health", action="store_true", help="files, sizes, versions and last maintenance per table instead"
+    )
     tab.set_defaults(fn=cmd_tables)
+    mnt = sub.add_parser(
+        "maintain", help="bronze retention, OPTIMIZE / Z-ORDER, VACUUM, log cleanup (conf maintenance)"
+    )
+    mnt.add_argument("--table", action="append", help="zone.table (repeatable); default: every table")
+    mnt.set_defaults(fn=cmd_maintain)
     exp = sub.add_parser("export", help="write a table to CSV or Parquet")
     exp.add_argument("table")
     exp.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
@@ -193,7 +243,7 @@ def lock_name(args: argparse.Namespace) -> str | None:
         return "silver"
     if args.command == "build":
         return f"build-{args.layer}"
-    if args.command in ("train", "score", "evaluate", "monitor"):
+    if args.command in ("train", "score", "evaluate", "monitor", "maintain"):
         return args.command
     return None
 

@@ -23,6 +23,8 @@ from jobs.gold.demand import grid_state, store_sku_days
 from jobs.gold.inventory import inventory_health, reorder_points_daily
 from jobs.gold.marketing import channel_roi, first_purchases, funnel
 from jobs.gold.merch import sell_through, sell_through_daily, sku_matrix
+from jobs.gold.performance import brand_performance, gmv_decomposition
+from jobs.gold.returns import returns_analysis, returns_by_sku
 from jobs.gold.sales import daily_sales, sales_lines
 from jobs.io.changes import (
     CUSTOMERS,
@@ -77,6 +79,7 @@ SNAPSHOTS = (
     "gold.cohort_retention",
     "gold.inventory_health",
     "gold.cohort_members",
+    "gold.returns_by_sku",
 )
 
 
@@ -144,6 +147,22 @@ def fact_specs(rules: GoldRules) -> tuple[FactSpec, ...]:
             },
         ),
         FactSpec(GRID_STATE, "date", GRID_SOURCES, needs={GRID: 0}),
+        # weekly facts (partitions: the Monday of each affected date); compared with the week before: 7 days
+        FactSpec(
+            "gold.returns_analysis",
+            "week_start",
+            {LINES: 0, RETURNS: 0, PRODUCTS: 0},
+            needs={LINES: 0, RETURNS: 0},
+            period="week",
+        ),
+        FactSpec("gold.brand_performance", "week_start", {LINES: 7, PRODUCTS: 7}, needs={LINES: 7}, period="week"),
+        FactSpec(
+            "gold.gmv_decomposition",
+            "period_start",
+            {LINES: 7, EVENTS: 7},
+            needs={LINES: 7, EVENTS: 7},
+            period="day+week",
+        ),
     )
 
 
@@ -155,6 +174,7 @@ def _facts(
     *,
     returned_lines: DataFrame | None,
     first: DataFrame | None,
+    until: date,
 ) -> dict[str, DataFrame]:
     # cached: written as facts and read again by the alert rules
     sales = daily_sales(lines, win[RETURNS], win[PRODUCTS], returned_lines=returned_lines).cache()
@@ -182,6 +202,9 @@ def _facts(
             sell_through_flag_below=rules.sell_through.flag_below,
         ),
         GRID_STATE: grid_state(grid),
+        "gold.returns_analysis": returns_analysis(lines, win[RETURNS], win[PRODUCTS], until=until),
+        "gold.brand_performance": brand_performance(lines, win[PRODUCTS], until=until),
+        "gold.gmv_decomposition": gmv_decomposition(lines, sessions, until=until),
     }
 
 
@@ -224,6 +247,7 @@ def _snapshots(
         "gold.inventory_health": inventory_health(
             grid, src["gold.demand_forecast"], as_of=as_of, rules=rules.inventory
         ),
+        "gold.returns_by_sku": returns_by_sku(lines, src[RETURNS], products, as_of=as_of, rules=rules.returns),
     }
 
 
@@ -273,7 +297,7 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     first = first_purchases(of_touched(all_lines, lines.select("customer_id"))) if windowed else None
     summary: dict[str, int] = {}
     with stage("gold.run", as_of=as_of) as info:
-        facts = _facts(win, lines, grid, rules, returned_lines=returned, first=first)
+        facts = _facts(win, lines, grid, rules, returned_lines=returned, first=first, until=plan.until)
         summary.update(write_facts(catalog, facts, specs, plan))
         for cached in (facts["gold.daily_sales"], facts["gold.funnel"]):
             cached.unpersist()

@@ -6,7 +6,7 @@ changes reach every date on which a changed SKU sold or was stocked; CUSTOMERS (
 the old first-purchase date of a customer whose first purchase moved; RETURNED reaches the return dates of
 returns of changed lines (they take the line's store). Dates newly covered since the last run's `facts_until`
 are always rewritten. A first run, a missing fact table, or a change feed that cannot be read means a full
-rebuild.
+rebuild. A fact keyed by week (`FactSpec.period`) rewrites the weeks (Mondays) those dates fall in.
 
 Each fact also declares what it reads back (`FactSpec.needs`): per input, how many days before its first rewritten
 date its logic looks (a trailing window, a previous day, an attribution window). `read_from` turns a plan into the
@@ -49,6 +49,9 @@ GRID_SOURCES: dict[str, int | None] = {
 GRID_INPUTS = (LINES, "silver.daily_sales_imported", "silver.inventory")  # the dated ones: a grid window reads these
 
 
+PERIODS = ("day", "week", "day+week")
+
+
 @dataclass(frozen=True)
 class FactSpec:
     table: str
@@ -56,6 +59,24 @@ class FactSpec:
     sources: Mapping[str, int | None]  # input -> lookback days; None: every date from the change on
     # input -> days before the fact's first rewritten date that its logic reads (inputs not listed: read in full)
     needs: Mapping[str, int] = field(default_factory=dict)
+    # what the date column holds: the day itself, the Monday of the day's ISO week, or both (a table with day and
+    # week rows): an affected day rewrites the partitions of those values (period_starts)
+    period: str = "day"
+
+    def __post_init__(self) -> None:
+        if self.period not in PERIODS:
+            raise ValueError(f"{self.table}: period must be one of {PERIODS}, not {self.period!r}")
+
+
+def week_start(d: date) -> date:
+    """The Monday of `d`'s ISO week (Spark: date_trunc('week', d))."""
+    return d - timedelta(days=d.weekday())
+
+
+def period_starts(days: set[date], period: str) -> set[date]:
+    """The partition values of a fact with `period` (FactSpec.period) that the affected `days` fall in."""
+    weeks = {week_start(d) for d in days}
+    return set(days) if period == "day" else weeks if period == "week" else set(days) | weeks
 
 
 @dataclass(frozen=True)
@@ -196,7 +217,7 @@ def plan_facts(
             for d in changed[source] or ():
                 end = until if lookback is None else min(until, d + timedelta(days=lookback))
                 dates.update(_days(d, end))
-        affected[spec.table] = tuple(sorted(d for d in dates if d <= until))
+        affected[spec.table] = tuple(sorted(d for d in period_starts(dates, spec.period) if d <= until))
     return Plan(consumer=consumer, until=until, versions=dict(versions), affected=affected)
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 MONEY = "decimal(12,2)"
 TOTAL = "decimal(14,2)"  # order header sums
+SUM18 = "decimal(18,2)"  # gold sums of money
 GRID_STATE = "date date, store_id string, sku string, on_hand long, on_order long, price double"
 TRACKED = "_version long, _batch_id string"  # silver upserts: the source's version and the batch that wrote it
 
@@ -83,6 +84,14 @@ SCHEMAS: dict[str, str] = {
         "quarantined long, delivery_date date, processed_at timestamp"
     ),
     "ops.schema_changes": "source string, column string, batch_id string, action string",
+    # one row per table and `omnilake maintain` run (jobs/orchestration/maintain.py)
+    "ops.maintenance_log": (
+        "run_id string, table string, started_at timestamp, finished_at timestamp, status string, error string, "
+        "bronze_rows_removed long, zorder_by string, partitions_optimized long, files_added long, "
+        "files_removed long, files_before long, files_after long, data_bytes_before long, data_bytes_after long, "
+        "disk_files_before long, disk_files_after long, disk_bytes_before long, disk_bytes_after long, "
+        "version_before long, version_after long, log_files_deleted long"
+    ),
     "ops.gold_watermarks": "consumer string, source string, version long, facts_until date",
     "ops.task_failures": (
         "failed_at timestamp, dag_id string, task_id string, run_id string, map_index long, try_number long, "
@@ -92,6 +101,27 @@ SCHEMAS: dict[str, str] = {
     # -- the grid state gold and features each keep (jobs/gold/demand.py grid_state): the seed of a windowed grid
     "gold.grid_state": GRID_STATE,
     "features.grid_state": GRID_STATE,
+    # -- gold analytics of issue 16 (jobs/gold/returns.py, performance.py; docs/tables.md) -----------------
+    "gold.returns_analysis": (
+        "week_start date, channel string, category string, brand string, reason string, returns long, "
+        f"returned_units long, refund_amount {SUM18}, units_sold long, revenue {SUM18}, return_rate double, "
+        "value_rate double"
+    ),
+    "gold.returns_by_sku": (
+        "as_of date, sku string, category string, brand string, units_sold long, returned_units long, "
+        "return_rate double, category_return_rate double, ratio double, flagged boolean, top_reasons array<string>"
+    ),
+    "gold.brand_performance": (
+        "week_start date, brand string, channel string, days int, units long, orders long, "
+        f"revenue {SUM18}, channel_revenue {SUM18}, share_of_channel double, prev_revenue {SUM18}, "
+        "revenue_growth double"
+    ),
+    "gold.gmv_decomposition": (
+        "channel string, period_type string, period_start date, days int, visitors long, orders long, "
+        f"gmv {SUM18}, conversion double, aov double, prev_visitors long, prev_orders long, prev_gmv {SUM18}, "
+        f"gmv_change {SUM18}, visitors_effect {SUM18}, conversion_effect {SUM18}, orders_effect {SUM18}, "
+        f"aov_effect {SUM18}"
+    ),
     # -- serving tables other jobs read -------------------------------------------------------------------
     "gold.demand_forecast": (
         "store_id string, sku string, date date, mean double, p10 double, p50 double, p90 double, as_of date, "

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from jobs.common.log import event
+from jobs.common.secrets import private_dir
 from jobs.io.faults import after_commit
 from jobs.io.paths import TableError, is_table, table_path
 from jobs.io.schemas import ddl
@@ -45,7 +46,10 @@ class Catalog:
 
     @classmethod
     def from_config(cls, spark: SparkSession, cfg: Config) -> Catalog:
-        """The catalog every job uses: the warehouse, zones, change-feed zones and retries of `cfg`."""
+        """The catalog every job uses: the warehouse, zones, change-feed zones and retries of `cfg`. The folders of
+        the restricted zones (raw PII) are made mode 0700 before any table is written into them."""
+        for zone in cfg.zones.restricted:
+            private_dir(Path(cfg.paths.warehouse) / zone)
         return cls(
             spark,
             cfg.paths.warehouse,
@@ -232,6 +236,10 @@ class Catalog:
         if name.split(".", 1)[0] in self.change_feed_zones:
             writer = writer.option("delta.enableChangeDataFeed", "true")
         return writer
+
+    def retrying(self, fn: Callable[[], T], name: str) -> T:
+        """`fn` (one commit to `name`, e.g. an OPTIMIZE or a DELETE), retried on commit conflicts."""
+        return self._with_retries(fn, name)
 
     def _with_retries(self, fn: Callable[[], T], name: str) -> T:
         """Retry optimistic-concurrency conflicts (another process committed first) with backoff."""

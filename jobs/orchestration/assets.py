@@ -47,6 +47,10 @@ GOLD = (
     "gold.sell_through",
     "gold.cohort_retention",
     "gold.inventory_health",
+    "gold.returns_analysis",
+    "gold.returns_by_sku",
+    "gold.brand_performance",
+    "gold.gmv_decomposition",
 )
 EXPORTS = "exports.serving"
 

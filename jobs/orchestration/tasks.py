@@ -105,3 +105,21 @@ def dashboard(end: str) -> str:
     day = date.fromisoformat(end)
     result = write_dashboard(cfg, out=snapshot_dir(cfg, day) / cfg.orchestration.dashboard.file_name, as_of=day)
     return str(result.path)
+
+
+def table_health() -> dict[str, Any]:
+    """The warehouse's totals after maintenance (logged, and the task's XCom): tables, data files, bytes of the
+    current versions, files and bytes on disk, and the tables never maintained."""
+    from jobs.orchestration.maintain import health
+
+    rows = health(_config())
+    totals = {
+        "tables": len(rows),
+        "files": sum(r["files"] for r in rows),
+        "data_mb": round(sum(r["data_bytes"] for r in rows) / 2**20, 1),
+        "disk_files": sum(r["disk_files"] for r in rows),
+        "disk_mb": round(sum(r["disk_bytes"] for r in rows) / 2**20, 1),
+        "never_maintained": sorted(r["table"] for r in rows if r["last_maintained"] is None),
+    }
+    event("maintain.health", **totals)
+    return totals

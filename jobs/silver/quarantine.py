@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 
 from jobs.silver.contracts import VIOLATION, Contract
 from jobs.silver.dedup import DUPLICATE, LOADED, SUPERSEDED
-from jobs.silver.pii import hmac_token, normalize
+from jobs.silver.pii import hmac_token, keyed, normalize
 
 AUDIT_COLUMNS = (
     "source",
@@ -68,7 +68,6 @@ def _words_pattern(words: Sequence[str]) -> str:
 def _masked_record(
     contract: Contract,
     *,
-    key: bytes,
     country_code: str,
     national_digits: int,
     name_words: Mapping[str, Sequence[str]],
@@ -82,7 +81,7 @@ def _masked_record(
     norm = {"country_code": country_code, "national_digits": national_digits}
 
     def token(v: Column, kind: str) -> Column:
-        return F.concat(F.lit("token:"), hmac_token(normalize(v, kind, **norm), key=key, kind=kind))
+        return F.concat(F.lit("token:"), hmac_token(normalize(v, kind, **norm), kind=kind))
 
     def mask(k: Column, v: Column) -> Column:
         out = F.when(k == "_corrupt_record", F.concat(F.lit("sha256:"), F.sha2(v, 256)))
@@ -112,12 +111,10 @@ def quarantine_rows(
 ) -> DataFrame:
     """Rows of `checked` (apply_contract output) that broke the contract, ready for silver.quarantine: the reason,
     its detail with emails and phones masked, the masked record, and the row's line in its file (CSV; else null)."""
-    record = _masked_record(
-        contract, key=key, country_code=country_code, national_digits=national_digits, name_words=name_words
-    )
+    record = _masked_record(contract, country_code=country_code, national_digits=national_digits, name_words=name_words)
     line_no = F.col("_line_no") if "_line_no" in checked.columns else F.lit(None).cast("long")
     return (
-        checked.where(F.col(VIOLATION).isNotNull())
+        keyed(checked.where(F.col(VIOLATION).isNotNull()), key)
         .select(
             F.lit(contract.source).alias("source"),
             "_batch_id",

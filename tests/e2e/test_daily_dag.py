@@ -264,3 +264,76 @@ def test_publish_task_copies_every_served_table_to_postgres(
         seen.append(json.loads(done.stdout))
     assert seen[0] == seen[1]
     assert seen[0]["as_of"] == end.isoformat() and seen[0]["forecast"] and seen[0]["recommendations"]
+
+
+def _batch_rows(cfg: Config, table: str) -> dict[str, int]:
+    batches = DeltaTable(str(lake_path(cfg, table))).to_pyarrow_table(columns=["_batch_id"]).column("_batch_id")
+    return {str(k): int(v) for k, v in zip(*_counts(batches), strict=True)}
+
+
+def _counts(column: Any) -> tuple[list[Any], list[Any]]:
+    counted = column.value_counts()
+    return counted.field("values").to_pylist(), counted.field("counts").to_pylist()
+
+
+def test_weekly_maintenance_compacts_vacuums_and_keeps_every_row(
+    stack: dict[str, Any], daily: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """omnilake_maintenance through `airflow dags test` on the lake of the runs above (history, daily, spike): fewer
+    and larger data files, no stale file left on disk (VACUUM at 0 h, which the conf must allow), every table's
+    content unchanged but bronze's, whose batches delivered before (latest delivery - 1 day) are gone while silver
+    keeps their rows; one ops.maintenance_log row per table. A second `omnilake maintain` rewrites no data file."""
+    from jobs.cli import main
+    from jobs.orchestration.maintain import LOG, health
+    from tests.support.lake_digest import lake_digest
+
+    cfg: Config = stack["cfg"]
+    assert daily.ok, failed(daily)
+    before = {r["table"]: r for r in health(cfg)}
+    kept = sorted(t for t in before if not t.startswith("bronze."))
+    digest = lake_digest(cfg.paths.warehouse, kept)
+    bronze = {t: _batch_rows(cfg, t) for t in before if t.startswith("bronze.")}
+    audit = DeltaTable(str(lake_path(cfg, "ops.batch_audit"))).to_pyarrow_table().to_pylist()
+    latest = max(a["delivery_date"] for a in audit if a["delivery_date"])
+    expired = {a["batch_id"] for a in audit if a["delivery_date"] and a["delivery_date"] < latest - timedelta(days=1)}
+    assert expired and all(any(b in expired for b in rows) for rows in bronze.values() if len(rows) > 1)
+    conf = {
+        "OMNILAKE__MAINTENANCE__VACUUM_RETENTION_HOURS": "0",
+        "OMNILAKE__MAINTENANCE__ALLOW_BELOW_SAFETY": "true",
+        "OMNILAKE__MAINTENANCE__BRONZE_RETENTION_DAYS": "1",
+    }
+    result = run_dag(stack, "omnilake_maintenance", "maintenance", {}, env=conf)
+    assert result.ok, failed(result)
+    assert [(t.task_id, t.state) for t in result.tasks] == [("maintain", "success"), ("table_health", "success")]
+
+    after = {r["table"]: r for r in health(cfg) if r["table"] != LOG}
+    assert set(after) == set(before)
+    files = sum(r["files"] for r in before.values()), sum(r["files"] for r in after.values())
+    assert files[1] < files[0]
+    # fewer, larger files where no row went (bronze also lost the batches past retention); a tiny table's bytes
+    # shrink too (one Parquet footer instead of several), so the average is taken over all of them
+    compacted = [t for t in kept if after[t]["files"] < before[t]["files"]]
+    assert compacted, "nothing compacted"
+    was = sum(before[t]["data_bytes"] for t in kept) / sum(before[t]["files"] for t in kept)
+    assert sum(after[t]["data_bytes"] for t in kept) / sum(after[t]["files"] for t in kept) > was
+    for table, rows in bronze.items():  # one file a batch before; after, one for what retention keeps (or none)
+        assert after[table]["files"] == (1 if set(rows) - expired else 0), table
+    for table, facts in after.items():
+        assert facts["disk_files"] == facts["files"], f"{table}: stale files left by VACUUM"
+        assert facts["files"] <= before[table]["files"], table
+    assert lake_digest(cfg.paths.warehouse, kept) == digest  # every row of every table but bronze, unchanged
+    for table, rows in bronze.items():
+        assert _batch_rows(cfg, table) == {b: n for b, n in rows.items() if b not in expired}, table
+    log = DeltaTable(str(lake_path(cfg, LOG))).to_pyarrow_table().to_pylist()
+    assert sorted(r["table"] for r in log) == sorted(before) and {r["status"] for r in log} == {"ok"}
+    removed = sum(r["bronze_rows_removed"] for r in log)
+    assert removed == sum(n for rows in bronze.values() for b, n in rows.items() if b in expired) > 0
+
+    # a second run: nothing left to compact or to drop, no data file rewritten
+    for key, value in {**conf, "OMNILAKE_ENV": "test", "OMNILAKE_HOME": cfg.home}.items():
+        monkeypatch.setenv(key, value)
+    again = ("silver.orders", "bronze.web_orders")
+    files_now = {t: set(DeltaTable(str(lake_path(cfg, t))).file_uris()) for t in again}
+    assert main(["maintain", "--table", again[0], "--table", again[1]]) == 0
+    for table, uris in files_now.items():
+        assert set(DeltaTable(str(lake_path(cfg, table))).file_uris()) == uris, table

@@ -14,6 +14,7 @@ from pyspark.testing import assertDataFrameEqual
 
 from jobs.cli import main
 from jobs.common.config import Config, load_config
+from jobs.generate.returns import REASON_WEIGHTS, REASONS
 from jobs.io.schemas import ddl
 from jobs.io.tables import Catalog
 from jobs.silver.identity import resolve_full
@@ -314,3 +315,26 @@ def test_planted_fraud_ranks_at_the_top_of_anomalies(world: dict, gold: Catalog)
         assert flagged >= 2 / 3 * len(fraud["order_ids"]), (fraud["kind"], flagged, len(fraud["order_ids"]))
         if fraud["kind"] == "large_amount":
             assert max(rows, key=lambda r: r.amount).rank == 1, rows
+
+
+def test_returns_analysis_adds_up_and_fits_the_planted_reason_mix(world: dict, gold: Catalog) -> None:
+    """The weekly cells add up to silver.returns and to daily_sales' returned units, and the SKU snapshot to the
+    returns of its window; the generator draws every return's reason from one mix (REASON_WEIGHTS), whatever the
+    category, channel or brand: at this size (a few dozen returns) the lake's reason counts are only checked to be
+    consistent with it (chi-square)."""
+    from scipy.stats import chisquare
+
+    analysis = gold.read("gold.returns_analysis")
+    counts = {r.reason: r.n for r in analysis.groupBy("reason").agg(F.sum("returns").alias("n")).collect()}
+    until = gold.read("gold.daily_sales").agg(F.max("business_date")).first()[0]
+    returned = world["catalog"].read("silver.returns").where(F.col("return_date") <= F.lit(until))
+    total = sum(counts.values())
+    assert set(counts) <= set(REASONS) and total == returned.count() > 0, counts
+    units = analysis.agg(F.sum("returned_units")).first()[0]
+    assert units == gold.read("gold.daily_sales").agg(F.sum("returned_units")).first()[0]
+    fit = chisquare([counts.get(r, 0) for r in REASONS], [w * total for w in REASON_WEIGHTS])
+    assert fit.pvalue > 0.001, (counts, fit)
+
+    skus = gold.read("gold.returns_by_sku").where(F.col("as_of") == F.lit(until))
+    window = F.col("return_date") > F.date_sub(F.lit(until), world["cfg"].gold.returns.window_days)
+    assert skus.agg(F.sum("returned_units")).first()[0] == returned.where(window).agg(F.sum("quantity")).first()[0]

@@ -105,6 +105,17 @@ class AnomalyRules:
 
 
 @section
+class ReturnsRules:
+    """gold.returns_by_sku: a SKU is flagged when it sold at least `min_units` in the trailing `window_days` and its
+    return rate is at least `min_ratio` x its category's; `top_reasons`: reasons listed per SKU."""
+
+    window_days: int
+    min_units: int
+    min_ratio: float
+    top_reasons: int
+
+
+@section
 class GoldRules:
     snapshot_retention_days: int
     excluded_statuses: tuple[str, ...]  # order_lines.status values that are not sales (gold, features and ML)
@@ -116,6 +127,7 @@ class GoldRules:
     inventory: InventoryRules
     alerts: AlertRules
     anomalies: AnomalyRules
+    returns: ReturnsRules
 
 
 @section

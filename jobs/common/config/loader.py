@@ -14,6 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from jobs.common.config.base import ConfigError, section
 from jobs.common.config.gold import FeatureRules, GoldRules
+from jobs.common.config.maintenance import Maintenance
 from jobs.common.config.ml import MlSettings
 from jobs.common.config.orchestration import Orchestration
 from jobs.common.config.platform import (
@@ -51,6 +52,7 @@ class Config:
     ml: MlSettings
     orchestration: Orchestration
     serving: Serving
+    maintenance: Maintenance
 
 
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from tests.support.silver_tables import BASE, copy_warehouse, event, line, write
 
 D = [date(2025, 3, i) for i in range(1, 6)]
 FACTS = ("gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.anomalies", "gold.alerts")
+WEEKLY = ("gold.returns_analysis", "gold.brand_performance", "gold.gmv_decomposition")  # by week (and day)
 
 
 @pytest.mark.integration
@@ -62,7 +63,7 @@ SHORT = {
 }
 DAYS = [date(2025, 3, 1) + timedelta(days=i) for i in range(11)]  # 03-01 .. 03-11
 LAST = date(2025, 3, 12)
-GOLD_TABLES = (*FACTS, "gold.grid_state", *SNAPSHOTS)
+GOLD_TABLES = (*FACTS, *WEEKLY, "gold.grid_state", *SNAPSHOTS)
 FEATURE_TABLES = ("features.item_store_day", "features.grid_state", "features.customer_asof")
 
 
@@ -135,13 +136,13 @@ def _return(return_id: str, order_id: str, sku: str, day: date) -> tuple:
 
 # The next day, a late POS line for 03-08, a return (on 03-12) of a line of 03-02, a stock correction for 03-07;
 # for the customer snapshots: C3's line of 03-07 moves to C1 (an identity merge), C3 changes tier, C8 is new, P4
-# (bought once, by C5) changes category. C4 is the customer the day does not touch: its rows are carried.
+# (bought once, by C5) changes category and brand. C4 is the customer the day does not touch: its rows are carried.
 LATE: dict[str, list[tuple]] = {
     "silver.customers": [
         _customer("C3", "silver", datetime(2025, 2, 1)),
         _customer("C8", "gold", datetime(2025, 3, 12)),
     ],
-    "silver.products": [(*P4[:2], "B", *P4[3:])],
+    "silver.products": [(*P4[:2], "B", "jugs", *P4[4:])],
     "silver.order_lines": [
         line("pos", "T6", "2025-03-07", "C1", "mC3", "P1", 1, "10.00", store="S1", phone="ph0"),
         line("pos", "T11", "2025-03-12", "C2", "mC2", "P3", 1, "50.00", store="S1"),
@@ -194,15 +195,16 @@ def test_a_windowed_day_with_late_data_equals_a_full_rebuild(spark, cfg, tmp_pat
         logger.removeHandler(plans)
         logger.setLevel(level)
     # the runs read windows: late changes from 03-07 (stock) and 03-08 (a line) reach every later grid date; the
-    # grid reads 2 days back and channel_roi 3, so silver before 03-05 is not read (but for the returned line
-    # and first purchases, looked up by key)
+    # grid reads 2 days back and channel_roi 3, so inventory and imports before 03-05 are not read (nor, but for the
+    # returned line and first purchases, looked up by key, would lines and events before 03-04 be, without the
+    # weekly facts: they rewrite the week of 03-03 and compare it with the week before, from 02-24)
     gold_plan, features_plan = plans.fields["gold.plan"], plans.fields["features.plan"]
     # daily_sales: 03-07 (a line moved to another customer), 03-08 (a late line), 03-10 (P4 changed), 03-12
     assert (gold_plan["daily_sales"], gold_plan["alerts"], gold_plan["grid_state"]) == (4, 6, 6)
     assert dict(kv.split("=") for kv in gold_plan["reads_from"].split(",")) == {
-        "order_lines": "2025-03-04",  # channel_roi rewrites 03-07 (the moved line): 3 days back
-        "events": "2025-03-04",
-        "returns": "2025-03-06",
+        "order_lines": "2025-02-24",  # the moved line of 03-07: its week (03-03) and the week before
+        "events": "2025-02-24",  # gmv_decomposition: the same weeks
+        "returns": "2025-03-03",  # returns_analysis: the week of 03-07
         "batch_audit": "2025-03-06",
         "inventory": "2025-03-05",
         "daily_sales_imported": "2025-03-05",

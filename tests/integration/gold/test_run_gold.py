@@ -14,7 +14,17 @@ from jobs.io.inputs import read_inputs
 from jobs.io.tables import Catalog
 from tests.support.silver_tables import LATER, copy_warehouse, with_rules, write_all
 
-FACTS = ("gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.anomalies", "gold.alerts", "gold.grid_state")
+FACTS = (
+    "gold.daily_sales",
+    "gold.funnel",
+    "gold.channel_roi",
+    "gold.anomalies",
+    "gold.alerts",
+    "gold.grid_state",
+    "gold.returns_analysis",
+    "gold.brand_performance",
+    "gold.gmv_decomposition",
+)
 D4, D5 = date(2025, 3, 4), date(2025, 3, 5)
 
 
@@ -55,6 +65,11 @@ def test_incremental_runs_equal_a_full_rebuild_and_rewrite_only_affected_partiti
         "gold.cohort_retention": 1,
         "gold.inventory_health": 4,
         "gold.cohort_members": 3,
+        # the late line of 03-02 (a Sunday) rewrites its week (02-24) and the next (03-03), for which 03-05 is new
+        "gold.returns_analysis": 1,  # week 03-03: W2's return; the week of 02-24 has none
+        "gold.brand_performance": 5,  # 02-24: web, pos; 03-03: web, pos, app
+        "gold.gmv_decomposition": 14,  # days 03-02 .. 03-05 (the line's day and a week after) and both weeks
+        "gold.returns_by_sku": 3,
     }
 
     metrics, removed, added = _last_commit(inc, "gold.daily_sales")

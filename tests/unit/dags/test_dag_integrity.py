@@ -21,6 +21,7 @@ HEAVY = ("pyspark", "pandas", "lightgbm")
 SPARK_TASKS = {
     "omnilake_daily": {"ingest", "build_features", "score", "build_gold", "monitor_models"},
     "omnilake_retrain": {"train", "score"},
+    "omnilake_maintenance": {"maintain"},
 }
 EDGES = {
     "omnilake_daily": {
@@ -43,7 +44,9 @@ EDGES = {
         ("score", "publish_postgres"),
         ("score", "dashboard"),
     },
+    "omnilake_maintenance": {("maintain", "table_health")},
 }
+FIRST = {"omnilake_daily": "business_dates", "omnilake_retrain": "as_of_date", "omnilake_maintenance": "maintain"}
 
 
 @pytest.fixture()
@@ -55,7 +58,7 @@ def dagbag(cfg: Config):
 
 def test_dag_folder_imports_without_errors(dagbag) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"omnilake_daily", "omnilake_retrain"}
+    assert set(dagbag.dag_ids) == {"omnilake_daily", "omnilake_retrain", "omnilake_maintenance"}
 
 
 @pytest.mark.parametrize("dag_id", sorted(EDGES))
@@ -64,8 +67,7 @@ def test_tasks_and_dependencies(dagbag, dag_id: str) -> None:
     edges = {(up, t.task_id) for t in dag.tasks for up in t.upstream_task_ids}
     assert {t for e in EDGES[dag_id] for t in e} == set(dag.task_ids)
     assert EDGES[dag_id] <= edges  # plus date-resolution -> every task that takes the dates (XCom)
-    first = "business_dates" if dag_id == "omnilake_daily" else "as_of_date"
-    assert {up for up, _ in edges} - {t for _, t in EDGES[dag_id]} == {first}
+    assert {up for up, _ in edges} - {t for _, t in EDGES[dag_id]} == {FIRST[dag_id]}
 
 
 @pytest.mark.parametrize("dag_id", sorted(EDGES))
@@ -82,7 +84,10 @@ def test_retries_timeouts_and_failure_callback(dagbag, dag_id: str) -> None:
         assert t.execution_timeout == timedelta(seconds=900 if spark else 120), t.task_id
 
 
-@pytest.mark.parametrize("dag_id,cron", [("omnilake_daily", "0 3 * * *"), ("omnilake_retrain", "0 5 * * 1")])
+@pytest.mark.parametrize(
+    "dag_id,cron",
+    [("omnilake_daily", "0 3 * * *"), ("omnilake_retrain", "0 5 * * 1"), ("omnilake_maintenance", "0 5 * * 0")],
+)
 def test_schedule_has_one_period_data_intervals(dagbag, dag_id: str, cron: str) -> None:
     from airflow.sdk import CronDataIntervalTimetable
 

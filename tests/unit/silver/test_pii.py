@@ -6,7 +6,7 @@ import hmac
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from jobs.silver.pii import hmac_token, normalize_email, normalize_phone, pii_vault_rows, tokenize
+from jobs.silver.pii import hmac_token, keyed, normalize_email, normalize_phone, pii_vault_rows, tokenize
 
 KEY = b"test-key"
 
@@ -29,8 +29,8 @@ def test_phone_and_email_normalisation(spark) -> None:
 
 def test_token_is_real_hmac_sha256(spark) -> None:
     got = (
-        spark.createDataFrame([("14155550123",), (None,)], "v string")
-        .select(hmac_token(F.col("v"), key=KEY, kind="phone").alias("t"))
+        keyed(spark.createDataFrame([("14155550123",), (None,)], "v string"), KEY)
+        .select(hmac_token(F.col("v"), kind="phone").alias("t"))
         .collect()
     )
     want = hmac.new(KEY, b"phone:14155550123", hashlib.sha256).hexdigest()
@@ -47,3 +47,19 @@ def test_tokenize_drops_raw_and_vault_keeps_it(spark) -> None:
     assertDataFrameEqual(
         vault, spark.createDataFrame([(token, "email", "ann@x.com")], "token string, pii_type string, value string")
     )
+
+
+def test_the_key_is_not_in_the_plan(spark) -> None:
+    """The key (and its HMAC pads) reach the executors as data of a broadcast row, never as plan literals that
+    EXPLAIN, the Spark UI or event logs print."""
+    key = b"0123456789abcdef-secret-key-material"
+    df = spark.createDataFrame([("a", "ann@x.com")], "id string, email string")
+    out = tokenize(df, pii={"email": "email"}, key=key, country_code="1", national_digits=10)
+    vault = pii_vault_rows(df, pii={"email": "email"}, key=key, country_code="1", national_digits=10)
+    pads = [bytes(k ^ pad for k in key.ljust(64, b"\0")) for pad in (0x36, 0x5C)]
+    for frame in (out, vault):
+        plans = frame._jdf.queryExecution().toString()  # parsed, analyzed, optimized and physical plans
+        assert key.hex() not in plans.lower() and key.decode() not in plans
+        assert not any(p.hex() in plans.lower() for p in pads)
+    token = hmac.new(key, b"email:ann@x.com", hashlib.sha256).hexdigest()
+    assert [r.email_token for r in out.collect()] == [token]

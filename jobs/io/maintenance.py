@@ -1,0 +1,202 @@
+"""Table upkeep: file health (delta-rs, no JVM), OPTIMIZE / Z-ORDER, VACUUM and expired-log cleanup of one table.
+
+What to run on which table and when is jobs/orchestration/maintain.py's; these are the operations and the facts
+they are planned from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jobs.common.config.maintenance import DELTA_SAFETY_HOURS
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from jobs.io.tables import Catalog
+
+MB = 1 << 20
+LOG_RETENTION = "delta.logRetentionDuration"
+
+
+@dataclass(frozen=True)
+class TableFiles:
+    """What a table's current version is made of, and what its folder holds besides (older versions, the log)."""
+
+    files: int  # data files of the current version
+    data_bytes: int
+    disk_files: int  # data files on disk: the current version's, older versions' and change data not yet vacuumed
+    disk_bytes: int  # everything under the table's folder, the log and checksums included
+    version: int
+    log_files: int  # commits kept in _delta_log (history and time travel reach back this far)
+    partition_columns: tuple[str, ...]
+
+    @property
+    def average_file_bytes(self) -> float:
+        return self.data_bytes / self.files if self.files else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "data_bytes": self.data_bytes,
+            "disk_files": self.disk_files,
+            "disk_bytes": self.disk_bytes,
+            "version": self.version,
+            "log_files": self.log_files,
+        }
+
+
+def table_files(path: str | Path) -> TableFiles:
+    """The file facts of the Delta table at `path` (the log's add actions and one walk of the folder)."""
+    from deltalake import DeltaTable
+
+    table = DeltaTable(str(path))
+    sizes = _adds(table).column("size_bytes").to_pylist()
+    disk = [p for p in Path(path).rglob("*") if p.is_file()]
+    log = [p for p in disk if p.parent.name == "_delta_log" and p.suffix == ".json"]
+    data = [p for p in disk if p.suffix == ".parquet" and not p.name.startswith(".") and "_delta_log" not in p.parts]
+    return TableFiles(
+        files=len(sizes),
+        data_bytes=sum(sizes),
+        disk_files=len(data),
+        disk_bytes=sum(p.stat().st_size for p in disk),
+        version=table.version(),
+        log_files=len(log),
+        partition_columns=tuple(table.metadata().partition_columns),
+    )
+
+
+def needs_compaction(path: str | Path, *, min_file_mb: int) -> bool:
+    """Whether some partition (the table, unpartitioned) holds two or more files under `min_file_mb`: what
+    compaction would rewrite. Read from the log, so a table with nothing to compact costs no Spark job."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from deltalake import DeltaTable
+
+    table = DeltaTable(str(path))
+    adds = pa.table(_adds(table))
+    small = adds.filter(pc.less(adds["size_bytes"], min_file_mb * MB))
+    keys = [f"partition.{c}" for c in table.metadata().partition_columns]
+    if not keys:
+        return small.num_rows > 1
+    counts = small.group_by(keys).aggregate([("size_bytes", "count")])
+    return bool(counts.num_rows) and pc.max(counts["size_bytes_count"]).as_py() > 1
+
+
+def partitions_written_since(path: str | Path, since: datetime | None) -> tuple[str, list[str]] | None:
+    """(partition column, its values as text) of the current files written after `since` (every partition when
+    None), sorted; None for a table not partitioned by exactly one column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from deltalake import DeltaTable
+
+    table = DeltaTable(str(path))
+    columns = table.metadata().partition_columns
+    if len(columns) != 1:
+        return None
+    adds = pa.table(_adds(table))
+    if since is not None and adds.num_rows:
+        adds = adds.filter(pc.greater(adds["modification_time"], int(since.timestamp() * 1000)))
+    values = adds.column(f"partition.{columns[0]}").to_pylist() if adds.num_rows else []
+    return columns[0], sorted({_text(v) for v in values if v is not None})
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date | datetime) else str(value)
+
+
+def _adds(table: Any) -> Any:
+    import pyarrow as pa
+
+    return pa.table(table.get_add_actions(flatten=True))
+
+
+@contextlib.contextmanager
+def session_conf(spark: SparkSession, values: Mapping[str, str]) -> Iterator[None]:
+    """Spark SQL settings for the block only (a warm runner's session serves later steps with its own)."""
+    before = {k: spark.conf.get(k, None) for k in values}
+    for key, value in values.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+
+
+def maintenance_conf(
+    *, target_file_mb: int, min_file_mb: int, retention_hours: int, listing_tasks: int
+) -> dict[str, str]:
+    """The session settings optimize and vacuum run under (session_conf; set once for a run of many tables):
+    compaction's file sizes; VACUUM's listing of the table's folder in `listing_tasks` tasks (Spark's default,
+    10,000, made it 13-31 s a table on the demo lake instead of 2-5 s); Delta's retention check off only for a
+    retention under its safety window (that the conf allowed: jobs.common.config.maintenance)."""
+    return {
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(listing_tasks),
+        "spark.databricks.delta.optimize.maxFileSize": str(target_file_mb * MB),
+        "spark.databricks.delta.optimize.minFileSize": str(min_file_mb * MB),
+        "spark.databricks.delta.retentionDurationCheck.enabled": str(retention_hours >= DELTA_SAFETY_HOURS).lower(),
+    }
+
+
+def optimize(
+    catalog: Catalog, name: str, *, zorder: Sequence[str] = (), partition: tuple[str, list[str]] | None = None
+) -> dict[str, int]:
+    """OPTIMIZE `name`: bin-packing of its small files (maintenance_conf), or Z-ORDER by `zorder` (within each
+    partition), on the partitions `partition` (column, values) names, else everywhere. Returns Delta's metrics
+    (numFilesAdded, numFilesRemoved, numBatches); a table with nothing to do gets no commit."""
+    from delta.tables import DeltaTable
+
+    where = None
+    if partition is not None:
+        column, values = partition
+        if not values:
+            return {}
+        where = f"`{column}` IN ({', '.join(_sql_text(v) for v in values)})"
+
+    def run() -> Any:
+        builder = DeltaTable.forPath(catalog.spark, catalog.path(name)).optimize()
+        if where:
+            builder = builder.where(where)
+        return builder.executeZOrderBy(*zorder) if zorder else builder.executeCompaction()
+
+    result = catalog.retrying(run, name).first()
+    metrics = result["metrics"].asDict() if result is not None else {}
+    return {k: int(v) for k, v in metrics.items() if k in ("numFilesAdded", "numFilesRemoved", "numBatches")}
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def vacuum(catalog: Catalog, name: str, *, retention_hours: int) -> None:
+    """VACUUM `name`: delete the files (data and change data) no version of the last `retention_hours` reads.
+    Under Delta's safety window only inside session_conf(maintenance_conf(...)) (conf maintenance allows it)."""
+    from delta.tables import DeltaTable
+
+    DeltaTable.forPath(catalog.spark, catalog.path(name)).vacuum(float(retention_hours))
+
+
+def expire_log(catalog: Catalog, name: str, *, retention_days: int) -> int:
+    """Keep `name`'s commit log for `retention_days` (table property, set only when it differs) and delete the
+    commits older than that which the last checkpoint covers. Returns the number of log files deleted."""
+    from deltalake import DeltaTable
+
+    wanted = f"interval {retention_days} days"
+    if DeltaTable(catalog.path(name)).metadata().configuration.get(LOG_RETENTION) != wanted:
+        catalog.set_properties(name, {LOG_RETENTION: wanted})
+    before = table_files(catalog.path(name)).log_files
+    DeltaTable(catalog.path(name)).cleanup_metadata()
+    return before - table_files(catalog.path(name)).log_files
+
+
+def now() -> datetime:
+    return datetime.now(tz=UTC)
