@@ -59,16 +59,8 @@ def check_fingerprint(cfg: Config, key: bytes, *, where: str) -> None:
     """Record `key`'s fingerprint in the lake on first use; afterwards, PiiKeyError for any other key."""
     path = fingerprint_path(cfg)
     mine = fingerprint(key)
-    if not path.exists():
-        private_dir(path.parent)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process recorded one first: compare with it below
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(mine + "\n")
-            return
+    if not path.exists() and _write_once(path, mine + "\n"):
+        return
     recorded = path.read_text().strip()
     if recorded != mine:
         raise PiiKeyError(
@@ -86,12 +78,18 @@ def private_dir(path: Path) -> Path:
 
 
 def _create_key(path: Path) -> None:
-    if path.exists():
-        return
+    if not path.exists():
+        _write_once(path, secrets.token_hex(32))
+
+
+def _write_once(path: Path, text: str) -> bool:
+    """Create `path` (0600, in a 0700 folder) holding `text`; False when it exists already (a concurrent first run
+    created it: the caller reads what that one wrote)."""
     private_dir(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # created by a concurrent first run
-        return
+    except FileExistsError:
+        return False
     with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32))
+        handle.write(text)
+    return True

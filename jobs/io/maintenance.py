@@ -58,7 +58,6 @@ def table_files(path: str | Path) -> TableFiles:
     table = DeltaTable(str(path))
     sizes = _adds(table).column("size_bytes").to_pylist()
     disk = [p for p in Path(path).rglob("*") if p.is_file()]
-    log = [p for p in disk if p.parent.name == "_delta_log" and p.suffix == ".json"]
     data = [p for p in disk if p.suffix == ".parquet" and not p.name.startswith(".") and "_delta_log" not in p.parts]
     return TableFiles(
         files=len(sizes),
@@ -66,7 +65,7 @@ def table_files(path: str | Path) -> TableFiles:
         disk_files=len(data),
         disk_bytes=sum(p.stat().st_size for p in disk),
         version=table.version(),
-        log_files=len(log),
+        log_files=_commits(path),
         partition_columns=tuple(table.metadata().partition_columns),
     )
 
@@ -104,6 +103,25 @@ def partitions_written_since(path: str | Path, since: datetime | None) -> tuple[
         adds = adds.filter(pc.greater(adds["modification_time"], int(since.timestamp() * 1000)))
     values = adds.column(f"partition.{columns[0]}").to_pylist() if adds.num_rows else []
     return columns[0], sorted({_text(v) for v in values if v is not None})
+
+
+def may_hold(path: str | Path, column: str, values: Sequence[str]) -> bool:
+    """Whether a current file's [min, max] statistics of `column` can hold one of `values` (a file without them:
+    assume so). Read from the log: a delete that cannot match anything is skipped without a Spark job."""
+    from deltalake import DeltaTable
+
+    adds = _adds(DeltaTable(str(path)))
+    if f"min.{column}" not in adds.column_names:
+        return adds.num_rows > 0
+    for low, high in zip(adds[f"min.{column}"].to_pylist(), adds[f"max.{column}"].to_pylist(), strict=True):
+        if low is None or high is None or any(low <= v <= high for v in values):
+            return True
+    return False
+
+
+def _commits(path: str | Path) -> int:
+    """Commits kept in the table's _delta_log."""
+    return sum(1 for _ in (Path(path) / "_delta_log").glob("*.json"))
 
 
 def _text(value: Any) -> str:
@@ -193,9 +211,9 @@ def expire_log(catalog: Catalog, name: str, *, retention_days: int) -> int:
     wanted = f"interval {retention_days} days"
     if DeltaTable(catalog.path(name)).metadata().configuration.get(LOG_RETENTION) != wanted:
         catalog.set_properties(name, {LOG_RETENTION: wanted})
-    before = table_files(catalog.path(name)).log_files
+    before = _commits(catalog.path(name))
     DeltaTable(catalog.path(name)).cleanup_metadata()
-    return before - table_files(catalog.path(name)).log_files
+    return before - _commits(catalog.path(name))
 
 
 def now() -> datetime:

@@ -30,6 +30,7 @@ from jobs.common.parallel import map_parallel
 from jobs.io.maintenance import (
     expire_log,
     maintenance_conf,
+    may_hold,
     needs_compaction,
     now,
     optimize,
@@ -75,8 +76,16 @@ def retention_plan(audit: list[dict[str, Any]], *, days: int | None) -> Retentio
     return RetentionPlan(cutoff, {s: sorted(set(b)) for s, b in batches.items()})
 
 
-def last_maintained(rows: list[dict[str, Any]]) -> dict[str, datetime]:
-    """Per table, when its last successful maintenance finished."""
+def last_maintained(cfg: Config) -> dict[str, datetime]:
+    """Per table, when its last successful maintenance finished (ops.maintenance_log)."""
+    from jobs.io.lake import read_arrow
+
+    history = read_arrow(cfg, LOG, columns=["table", "status", "finished_at"])
+    return latest_ok(history.to_pylist() if history is not None else [])
+
+
+def latest_ok(rows: list[dict[str, Any]]) -> dict[str, datetime]:
+    """Per table, the latest `finished_at` of its rows with status ok."""
     out: dict[str, datetime] = {}
     for row in rows:
         if row["status"] == "ok" and (row["table"] not in out or row["finished_at"] > out[row["table"]]):
@@ -100,8 +109,7 @@ def run_maintenance(cfg: Config, tables: Sequence[str] = ()) -> list[dict[str, A
     rules = cfg.maintenance
     audit = read_arrow(cfg, AUDIT, columns=["source", "batch_id", "delivery_date"])
     plan = retention_plan(audit.to_pylist() if audit is not None else [], days=rules.bronze_retention_days)
-    history = read_arrow(cfg, LOG, columns=["table", "status", "finished_at"])
-    since = last_maintained(history.to_pylist() if history is not None else [])
+    since = last_maintained(cfg)
     run_id = uuid.uuid4().hex
     done = itertools.count(1)
 
@@ -188,7 +196,7 @@ def drop_batches(catalog: Catalog, name: str, batch_ids: list[str]) -> int:
     from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
-    if not _may_hold(catalog.path(name), batch_ids):
+    if not may_hold(catalog.path(name), "_batch_id", batch_ids):
         return 0
     version = catalog.version(name)
     catalog.retrying(
@@ -200,34 +208,18 @@ def drop_batches(catalog: Catalog, name: str, batch_ids: list[str]) -> int:
     return int(catalog.last_commit_metrics(name).get("numDeletedRows", 0))
 
 
-def _may_hold(path: str, batch_ids: list[str]) -> bool:
-    """Whether a current file's [min, max] of _batch_id holds one of `batch_ids` (no statistics: assume so)."""
-    import pyarrow as pa
-    from deltalake import DeltaTable
-
-    adds = pa.table(DeltaTable(path).get_add_actions(flatten=True))
-    if "min._batch_id" not in adds.column_names:
-        return adds.num_rows > 0
-    for low, high in zip(adds["min._batch_id"].to_pylist(), adds["max._batch_id"].to_pylist(), strict=True):
-        if low is None or high is None or any(low <= b <= high for b in batch_ids):
-            return True
-    return False
-
-
 def health(cfg: Config) -> list[dict[str, Any]]:
     """`omnilake tables --health`: per table, its files (count, average size, bytes), its folder on disk (older
     versions' files and the log included), its version, commits kept, and when its last maintenance finished."""
-    from jobs.io.lake import read_arrow
-    from jobs.io.paths import table_path
+    from jobs.io.lake import lake_path
 
-    history = read_arrow(cfg, LOG, columns=["table", "status", "finished_at"])
-    since = last_maintained(history.to_pylist() if history is not None else [])
+    since = last_maintained(cfg)
     out = []
     for zone in cfg.zones.all:
         root = Path(cfg.paths.warehouse) / zone
         for log in sorted(root.glob("*/_delta_log")):
             name = f"{zone}.{log.parent.name}"
-            facts = table_files(table_path(cfg.paths.warehouse, name, cfg.zones.all))
+            facts = table_files(lake_path(cfg, name))
             out.append(
                 {
                     "table": name,

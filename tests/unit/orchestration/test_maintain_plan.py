@@ -12,7 +12,7 @@ from deltalake import write_deltalake
 
 from jobs.common.config import ConfigError, load_config
 from jobs.io.maintenance import needs_compaction, partitions_written_since, table_files
-from jobs.orchestration.maintain import RetentionPlan, last_maintained, retention_plan
+from jobs.orchestration.maintain import RetentionPlan, latest_ok, retention_plan
 
 D = date(2025, 3, 31)
 
@@ -45,7 +45,7 @@ def test_last_maintenance_is_the_latest_successful_one_per_table() -> None:
         {"table": "silver.orders", "status": "failed", "finished_at": t0 + timedelta(days=14)},
         {"table": "gold.funnel", "status": "failed", "finished_at": t0},
     ]
-    assert last_maintained(rows) == {"silver.orders": t0 + timedelta(days=7)}
+    assert latest_ok(rows) == {"silver.orders": t0 + timedelta(days=7)}
 
 
 def test_partitions_written_since_the_last_maintenance(tmp_path: Path) -> None:
