@@ -6,6 +6,8 @@ bronze rows past conf `maintenance.bronze_retention_days` deleted (batches silve
 VACUUM with `maintenance.vacuum_retention_hours` (never under Delta's 168 h unless `allow_below_safety`), and
 commit-log cleanup after `maintenance.log_retention_days`. Every table's files, bytes and versions before and after
 go to `ops.maintenance_log`; `table_health` logs the totals (`omnilake tables --health` shows them per table).
+First, `privacy_vacuum` (`omnilake privacy vacuum`) purges the history of the tables erasure requests touched once
+conf `privacy.vacuum_retention_hours` have passed since the request (README "Privacy").
 
 **When.** conf `maintenance.schedule` (`0 5 * * 0`: Sundays 05:00 in `orchestration.timezone`, after the night's
 omnilake_daily run and before Monday's omnilake_retrain). A table another job writes meanwhile is retried on a
@@ -43,8 +45,9 @@ def omnilake_maintenance() -> None:
 
         return health()
 
+    privacy_vacuum = factory.spark_step("privacy_vacuum", ["privacy", "vacuum"], outlets=[])
     maintain = factory.spark_step("maintain", ["maintain"], outlets=[])
-    maintain >> table_health()
+    privacy_vacuum >> maintain >> table_health()
 
 
 omnilake_maintenance()

@@ -206,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--as-of", type=iso_date, help="only the rows of this as-of date (snapshot and score tables)")
     exp.set_defaults(fn=cmd_export)
     from jobs.orchestration.commands import register as register_orchestration
+    from jobs.orchestration.privacy_commands import register as register_privacy
     from jobs.orchestration.serving_commands import register as register_serving
     from ml.commands import register as register_ml
 
@@ -213,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     # demo checks which Spark steps this command line has: it gets the parser factory, it does not import us
     register_orchestration(sub, build_parser=build_parser, run_command=main)  # quality, export-serving, demo, runner
     register_serving(sub)  # publish, postgres
+    register_privacy(sub)  # privacy forget, privacy vacuum
     return parser
 
 
@@ -238,8 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def lock_name(args: argparse.Namespace) -> str | None:
     """The run lock a command holds while it runs (jobs/common/locks.py): one per table family it writes.
-    ingest and import share one (bronze batch numbers, the file registry, silver); read-only commands take none."""
-    if args.command in ("ingest", "import"):
+    ingest and import share one (bronze batch numbers, the file registry, silver), and so does privacy (it deletes
+    from bronze and silver); read-only commands take none."""
+    if args.command in ("ingest", "import", "privacy"):  # privacy: an ingest must not re-add what it erases
         return "silver"
     if args.command == "build":
         return f"build-{args.layer}"

@@ -11,7 +11,12 @@ from jobs.common.config.gold import GoldRules
 from jobs.common.log import event, stage
 from jobs.gold.alerts import alerts
 from jobs.gold.anomalies import anomalies
-from jobs.gold.cohorts import cohort_members, cohort_members_since, cohort_retention_of
+from jobs.gold.cohorts import (
+    cohort_members,
+    cohort_members_since,
+    cohort_retention_of,
+    cohort_retention_weekly_of,
+)
 from jobs.gold.customers import (
     customer_360,
     customer_360_since,
@@ -24,6 +29,7 @@ from jobs.gold.inventory import inventory_health, reorder_points_daily
 from jobs.gold.marketing import channel_roi, first_purchases, funnel
 from jobs.gold.merch import sell_through, sell_through_daily, sku_matrix
 from jobs.gold.performance import brand_performance, gmv_decomposition
+from jobs.gold.repurchase import repurchase
 from jobs.gold.returns import returns_analysis, returns_by_sku
 from jobs.gold.sales import daily_sales, sales_lines
 from jobs.io.changes import (
@@ -63,7 +69,9 @@ INPUTS = (
 EVENTS, RETURNS, AUDIT = "silver.events", "silver.returns", "ops.batch_audit"
 SILVER_CUSTOMERS, CUSTOMER_360, RFM = "silver.customers", "gold.customer_360", "gold.rfm_segments"
 # snapshots of one row per customer, carried from the last one for the customers a run does not touch
-COHORT_MEMBERS = "gold.cohort_members"  # internal: what cohort_retention counts, per customer
+COHORT_MEMBERS = "gold.cohort_members"  # internal: what the cohort tables and gold.repurchase count, per customer
+# columns gold.cohort_members gained (issue 16): a table written before them is extended, and its base not carried
+MEMBERS_ADDED = ("first_channel", "active_weeks")
 CUSTOMER_SNAPSHOTS = (CUSTOMER_360, RFM, COHORT_MEMBERS)
 # what the customer snapshots read, and the trailing windows they count over besides the lifetime: none
 SNAPSHOT_INPUTS: dict[str, tuple[int, ...]] = {LINES: (), RETURNS: (), SILVER_CUSTOMERS: ()}
@@ -80,6 +88,8 @@ SNAPSHOTS = (
     "gold.inventory_health",
     "gold.cohort_members",
     "gold.returns_by_sku",
+    "gold.cohort_retention_weekly",
+    "gold.repurchase",
 )
 
 
@@ -235,15 +245,18 @@ def _snapshots(
             RFM: rfm_segments_since(previous[RFM], touched, lines, as_of=as_of, tiers=rules.rfm),
             COHORT_MEMBERS: cohort_members_since(previous[COHORT_MEMBERS], touched, lines, as_of=as_of),
         }
-    members = customers[COHORT_MEMBERS].cache()  # written, and counted by cohort_retention (run_gold unpersists)
+    members = customers[COHORT_MEMBERS].cache()  # written, and counted by the cohort tables (run_gold unpersists)
     customers[COHORT_MEMBERS] = members
+    cohort = rules.cohort
     return {
         **customers,
         "gold.sku_matrix": sku_matrix(lines, products, as_of=as_of, rules=rules.sku_matrix),
         "gold.sell_through": sell_through(grid, products, as_of=as_of, rules=rules.sell_through),
-        "gold.cohort_retention": cohort_retention_of(
-            members, as_of=as_of, repurchase_days=rules.cohort.repurchase_days
+        "gold.cohort_retention": cohort_retention_of(members, as_of=as_of, repurchase_days=cohort.repurchase_days),
+        "gold.cohort_retention_weekly": cohort_retention_weekly_of(
+            members, as_of=as_of, repurchase_days=cohort.repurchase_days
         ),
+        "gold.repurchase": repurchase(members, as_of=as_of, windows_days=cohort.repurchase_windows_days),
         "gold.inventory_health": inventory_health(
             grid, src["gold.demand_forecast"], as_of=as_of, rules=rules.inventory
         ),
@@ -301,7 +314,7 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
         summary.update(write_facts(catalog, facts, specs, plan))
         for cached in (facts["gold.daily_sales"], facts["gold.funnel"]):
             cached.unpersist()
-        base = None if full else snapshot_base(catalog, "gold", CUSTOMER_SNAPSHOTS, as_of=days[0])
+        base = None if full else _current(catalog, snapshot_base(catalog, "gold", CUSTOMER_SNAPSHOTS, as_of=days[0]))
         for day in days:
             touched = (
                 None
@@ -311,7 +324,15 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
             previous = None if touched is None else {t: base_rows(catalog, t, base) for t in CUSTOMER_SNAPSHOTS}
             snapshots = _snapshots(src, all_lines, grid, rules, day, previous=previous, touched=touched)
             for table, df in snapshots.items():
-                rows = write_snapshot(catalog, df, table, as_of=day, expire_before=cutoff, run_days=days)
+                rows = write_snapshot(
+                    catalog,
+                    df,
+                    table,
+                    as_of=day,
+                    expire_before=cutoff,
+                    run_days=days,
+                    merge_schema=table == COHORT_MEMBERS,
+                )
                 summary[table] = summary.get(table, 0) + rows
             snapshots[COHORT_MEMBERS].unpersist()
             if touched is not None:
@@ -324,6 +345,17 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     for cached in (grid, lines, all_lines):
         cached.unpersist()
     return summary
+
+
+def _current(catalog: Catalog, base: Base | None) -> Base | None:
+    """`base`, unless gold.cohort_members predates a column it now has: then recompute every customer once."""
+    if base is None:
+        return None
+    missing = [c for c in MEMBERS_ADDED if c not in catalog.read(COHORT_MEMBERS).columns]
+    if missing:
+        event("gold.snapshot_base_outdated", table=COHORT_MEMBERS, missing=",".join(missing))
+        return None
+    return base
 
 
 def _reads_from(starts: Mapping[str, date | None]) -> str:

@@ -92,11 +92,16 @@ def _days(start: date, end: date) -> list[date]:
 
 
 def read_changes(catalog: Catalog, table: str, start: int, end: int) -> DataFrame | None:
-    """The change feed of `table` for versions [start, end]; None when the table does not record one."""
+    """The change feed of `table` for versions [start, end]; None when the table does not record one, or when its
+    log no longer reaches `start` (a privacy purge cut it at a checkpoint: README "Privacy"): rebuild in full."""
     if str(catalog.properties(table).get("delta.enableChangeDataFeed", "false")).lower() != "true":
         event("gold.change_feed_off", table=table, hint="set delta.enableChangeDataFeed=true for incremental runs")
         return None
-    return catalog.change_feed(table, start, end)
+    try:
+        return catalog.change_feed(table, start, end)
+    except Exception as exc:  # py4j-wrapped Delta errors (DELTA_LOG_FILE_NOT_FOUND) raised when the feed is resolved
+        event("gold.change_feed_unreadable", source=table, error=type(exc).__name__)
+        return None
 
 
 def _first_purchase_dates(changes: DataFrame, lines: DataFrame) -> DataFrame:

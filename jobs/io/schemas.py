@@ -81,7 +81,14 @@ SCHEMAS: dict[str, str] = {
     ),
     "ops.batch_audit": (
         "source string, batch_id string, bronze_rows long, loaded long, superseded long, duplicate long, "
-        "quarantined long, delivery_date date, processed_at timestamp"
+        "quarantined long, delivery_date date, processed_at timestamp, forgotten long, expired long"
+    ),
+    # one row per erasure request (`omnilake privacy forget`, jobs/orchestration/privacy.py): no PII, hashes only
+    "ops.privacy_requests": (
+        "request_id string, subject_hash string, customers long, tables_touched array<string>, "
+        "rows_removed map<string,long>, exports_changed array<string>, artifacts_scrubbed array<string>, "
+        "models_to_retrain array<string>, retired_ids array<string>, requested_at timestamp, vacuumed_at timestamp, "
+        "batch_id string, batch_size int"
     ),
     "ops.schema_changes": "source string, column string, batch_id string, action string",
     # one row per table and `omnilake maintain` run (jobs/orchestration/maintain.py)
@@ -121,6 +128,15 @@ SCHEMAS: dict[str, str] = {
         f"gmv {SUM18}, conversion double, aov double, prev_visitors long, prev_orders long, prev_gmv {SUM18}, "
         f"gmv_change {SUM18}, visitors_effect {SUM18}, conversion_effect {SUM18}, orders_effect {SUM18}, "
         f"aov_effect {SUM18}"
+    ),
+    # -- repurchase and retention by week and month (jobs/gold/cohorts.py, repurchase.py; docs/tables.md) ----
+    "gold.cohort_retention_weekly": (
+        "as_of date, cohort_week date, customers long, repurchase_eligible long, repurchased long, "
+        "repurchase_rate double, week_n int, active_customers long, retention_rate double"
+    ),
+    "gold.repurchase": (
+        "as_of date, grain string, cohort_start date, first_channel string, window_days int, customers long, "
+        "eligible long, repurchased long, repurchase_rate double, window_complete boolean"
     ),
     # -- serving tables other jobs read -------------------------------------------------------------------
     "gold.demand_forecast": (
@@ -191,4 +207,7 @@ def _arrow_type(kind: str, where: str) -> pa.DataType:
         return pa.decimal128(int(precision), int(scale))
     if kind.startswith("array<") and kind.endswith(">"):
         return pa.list_(_arrow_type(kind[len("array<") : -1], where))
+    if kind.startswith("map<") and kind.endswith(">"):
+        key, value = kind[len("map<") : -1].split(",", 1)  # scalar keys: the first comma splits
+        return pa.map_(_arrow_type(key.strip(), where), _arrow_type(value.strip(), where))
     raise TypeError(f"{where}: no pyarrow mapping for {kind}")

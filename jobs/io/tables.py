@@ -18,7 +18,7 @@ from jobs.io.paths import TableError, is_table, table_path
 from jobs.io.schemas import ddl
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
+    from pyspark.sql import Column, DataFrame, DataFrameWriter, SparkSession
 
     from jobs.common.config import Config
 
@@ -99,6 +99,16 @@ class Catalog:
         self._with_retries(
             lambda: self.spark.sql(f"ALTER TABLE delta.`{self.path(name)}` SET TBLPROPERTIES ({listed})"), name
         )
+
+    def add_columns(self, name: str, columns: Mapping[str, str]) -> None:
+        """Add the columns (name -> SQL type) `name` has not yet (one schema commit; none when it has them all): a
+        column later code updates by name in a table written before it existed."""
+        missing = {c: t for c, t in columns.items() if c not in self.read(name).columns}
+        if missing:
+            listed = ", ".join(f"`{c}` {t}" for c, t in missing.items())
+            self._with_retries(
+                lambda: self.spark.sql(f"ALTER TABLE delta.`{self.path(name)}` ADD COLUMNS ({listed})"), name
+            )
 
     def change_feed(self, name: str, start: int, end: int) -> DataFrame:
         """The change data feed of versions [start, end] (lazy: an unreadable range fails when collected)."""
@@ -226,6 +236,40 @@ class Catalog:
         if not self.exists(name):
             writer = self._creating(writer, name).partitionBy(*partition_by)
         self._with_retries(lambda: writer.save(self.path(name)), name)
+
+    def delete_where(self, name: str, condition: Column | str, *, using: DataFrame | None = None) -> int:
+        """Delete the rows matching `condition` (retried on conflicts); the rows deleted. With `using` (a small
+        frame), the condition joins the table (alias t) to it (alias s) and the delete is a MERGE ... WHEN MATCHED
+        DELETE: Delta writes a DELETE's condition into the commit log, a MERGE only its join condition, so values
+        to delete by (an erased person's ids) are passed as rows, never as literals. A table with no matching row
+        gets no commit, so a repeated delete writes nothing. With deletion vectors on, the files are rewritten too
+        (REORG ... PURGE): a deletion vector only hides a row its file still holds."""
+        from delta.tables import DeltaTable
+        from pyspark.sql import functions as F
+
+        if not self.exists(name):
+            return 0
+        table = self.read(name)
+        if using is None:
+            matched = table.where(condition)
+        else:
+            matched = table.alias("t").join(F.broadcast(using.alias("s")), on=condition, how="left_semi")
+        if not matched.limit(1).count():
+            return 0
+
+        def attempt() -> None:
+            target = DeltaTable.forPath(self.spark, self.path(name))
+            if using is None:
+                target.delete(condition)
+            else:  # an unconditional delete may match a row from several source rows
+                target.alias("t").merge(F.broadcast(using.alias("s")), condition).whenMatchedDelete().execute()
+
+        self._with_retries(attempt, name)
+        metrics = self.last_commit_metrics(name)
+        deleted = int(metrics.get("numDeletedRows", metrics.get("numTargetRowsDeleted", 0)))
+        if str(self.properties(name).get("delta.enableDeletionVectors", "false")).lower() == "true":
+            self._with_retries(lambda: self.spark.sql(f"REORG TABLE delta.`{self.path(name)}` APPLY (PURGE)"), name)
+        return deleted
 
     def _create(self, df: DataFrame, name: str, partition_by: Sequence[str]) -> None:
         writer = self._creating(df.write.format("delta").mode("append"), name).partitionBy(*partition_by)

@@ -85,16 +85,18 @@ def write_snapshot(
     as_of: date,
     expire_before: date,
     run_days: Collection[date] = (),
+    merge_schema: bool = False,
 ) -> int:
     """Replace the `as_of` partition of `table` with `df` (whose rows all carry that as_of) and, in the same
     commit, drop the partitions older than `expire_before` (snapshot retention, relative to the data) but the
-    newest one outside `run_days` (the run's snapshot dates; `as_of` is always one): see expired_snapshots."""
+    newest one outside `run_days` (the run's snapshot dates; `as_of` is always one): see expired_snapshots.
+    `merge_schema`: `df`'s new columns are added to the table (older partitions read them as null)."""
     expired = expired_snapshots(_snapshot_partitions(catalog, table), cutoff=expire_before, run_days={as_of, *run_days})
     where = f"as_of = DATE'{as_of.isoformat()}'"
     if expired:
         where += f" OR {fact_predicate('as_of', tuple(expired), as_of)}"
     with stage("gold.write_snapshot", table=table, as_of=as_of, expired=len(expired)) as info:
-        catalog.overwrite_where(df.repartition(1), table, where, partition_by=["as_of"])
+        catalog.overwrite_where(df.repartition(1), table, where, partition_by=["as_of"], merge_schema=merge_schema)
         info["rows"] = rows_written(catalog, table)
     return info["rows"]
 

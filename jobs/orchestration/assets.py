@@ -51,6 +51,8 @@ GOLD = (
     "gold.returns_by_sku",
     "gold.brand_performance",
     "gold.gmv_decomposition",
+    "gold.cohort_retention_weekly",
+    "gold.repurchase",
 )
 EXPORTS = "exports.serving"
 

@@ -130,11 +130,13 @@ def run_maintenance(cfg: Config, tables: Sequence[str] = ()) -> list[dict[str, A
     settings = maintenance_conf(
         target_file_mb=rules.target_file_mb,
         min_file_mb=rules.min_file_mb,
-        retention_hours=rules.vacuum_retention_hours,
-        listing_tasks=cfg.spark.shuffle_partitions,
     )
+    bronze = [n for n in names if n.startswith("bronze.")]
     with session_conf(catalog.spark, settings):  # maintain_table records its own errors: every table is tried
-        rows = map_parallel(one, names, workers=cfg.ingest.parallel_tables)
+        rows = map_parallel(one, bronze, workers=cfg.ingest.parallel_tables)
+        # the audit counts what retention dropped before its own upkeep (so its VACUUM sees that write too)
+        record_expired(catalog, plan, {r["table"].split(".", 1)[1] for r in rows if r["status"] == "ok"})
+        rows += map_parallel(one, [n for n in names if n not in bronze], workers=cfg.ingest.parallel_tables)
     import pyarrow as pa
 
     append_arrow(cfg, LOG, pa.Table.from_pylist(rows, schema=arrow_schema(LOG)))
@@ -206,6 +208,28 @@ def drop_batches(catalog: Catalog, name: str, batch_ids: list[str]) -> int:
     if catalog.version(name) == version:  # nothing matched: Delta committed nothing
         return 0
     return int(catalog.last_commit_metrics(name).get("numDeletedRows", 0))
+
+
+def record_expired(catalog: Catalog, plan: RetentionPlan, sources: set[str]) -> None:
+    """ops.batch_audit.expired of the batches of `sources` retention dropped: their rows bronze held until then
+    (bronze_rows - forgotten), so each batch's rows in bronze stay bronze_rows - forgotten - expired. One MERGE that
+    changes only batches not yet counted (none: no commit)."""
+    from pyspark.sql import functions as F
+
+    pairs = [(source, batch) for source in sorted(sources) for batch in plan.batches.get(source, [])]
+    if not pairs or not catalog.exists(AUDIT):
+        return
+    catalog.add_columns(AUDIT, {"forgotten": "long", "expired": "long"})  # audits from before the columns
+    dropped = catalog.spark.createDataFrame(pairs, "source string, batch_id string")
+    held = F.col("bronze_rows") - F.coalesce("forgotten", F.lit(0))
+    changed = (
+        catalog.read(AUDIT)
+        .join(dropped, on=["source", "batch_id"], how="left_semi")
+        .where(~F.col("expired").eqNullSafe(held))
+        .select("source", "batch_id", held.alias("expired"))
+    )
+    if changed.limit(1).count():
+        catalog.merge(changed, AUDIT, ["source", "batch_id"], update_set={"expired": "s.expired"}, insert=False)
 
 
 def health(cfg: Config) -> list[dict[str, Any]]:

@@ -176,6 +176,15 @@ def _ident(*names: str) -> Any:
     return sql.Identifier(*names)
 
 
+def _take_lock(conn: psycopg.Connection[Any], cfg: Config) -> None:
+    """The transaction's publish lock (one writer of the schema at a time), waiting at most lock_timeout_seconds."""
+    from psycopg import sql
+
+    timeout = sql.Literal(f"{cfg.serving.postgres.lock_timeout_seconds}s")
+    conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(timeout))
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+
+
 def _ensure_bookkeeping(conn: psycopg.Connection[Any], schema: str) -> None:
     from psycopg import sql
 
@@ -364,8 +373,7 @@ def publish(cfg: Config, *, as_of: date, tables: Sequence[str] | None = None, fu
         event("publish.skip", table=name, reason="table does not exist yet")
     results: list[TableResult] = []
     with connect(cfg) as conn:  # commits on a clean exit, rolls back on an exception
-        conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{settings.lock_timeout_seconds}s")))
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        _take_lock(conn, cfg)
         _ensure_bookkeeping(conn, settings.schema_name)
         for name in present:
             results.append(_publish_table(conn, cfg, name, as_of, full=full))
@@ -385,3 +393,34 @@ def publish(cfg: Config, *, as_of: date, tables: Sequence[str] | None = None, fu
         secs=round(outcome.seconds, 2),
     )
     return outcome
+
+
+def erase_published(cfg: Config, customer_ids: Sequence[str]) -> dict[str, int]:
+    """Delete the rows of `customer_ids` from every published table with a customer_id column, every partition
+    (also those older than the publish window, which no later publish rewrites), in one transaction under the
+    publish lock; rows deleted per `<schema>.<table>` (tables never published are skipped). `omnilake privacy
+    forget` calls it before it touches the lake: a server it cannot reach stops the forget with nothing erased, so
+    the request can simply be run again. Nothing to do without a DSN."""
+    from psycopg import sql
+
+    settings = cfg.serving.postgres
+    if not settings.dsn or not customer_ids:
+        return {}
+    removed: dict[str, int] = {}
+    with connect(cfg) as conn:
+        _take_lock(conn, cfg)
+        holding = conn.execute(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = %s AND column_name = 'customer_id'",
+            (settings.schema_name,),
+        ).fetchall()
+        published = {row[0] for row in holding}
+        for name in settings.tables:
+            table = name.split(".", 1)[1]
+            if table in published:
+                deleted = conn.execute(
+                    sql.SQL("DELETE FROM {} WHERE customer_id = ANY(%s)").format(_ident(settings.schema_name, table)),
+                    (list(customer_ids),),
+                )
+                removed[f"{settings.schema_name}.{table}"] = deleted.rowcount
+    event("privacy.postgres", tables=len(removed), rows=sum(removed.values()))
+    return removed

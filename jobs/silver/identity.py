@@ -13,6 +13,8 @@ repays."""
 
 from __future__ import annotations
 
+import functools
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -135,17 +137,47 @@ def _round(both: DataFrame, labels: DataFrame) -> tuple[DataFrame, bool]:
     return updated.select("node", "label"), changed
 
 
-def assign_customer_ids(components: DataFrame, *, existing: DataFrame) -> DataFrame:
-    """identity_map rows (id_type, id_value, customer_id): keep known ids, imported ids win, else new id."""
+def assign_customer_ids(components: DataFrame, *, existing: DataFrame, retired: DataFrame | None = None) -> DataFrame:
+    """identity_map rows (id_type, id_value, customer_id): keep known ids, imported ids win, else new id.
+
+    `retired` (id_hash: sha256 of a customer_id, from ops.privacy_requests.retired_ids) are the ids of forgotten
+    people: a new component never gets one, so a person who comes back after `omnilake privacy forget` is a new
+    customer even though their identifiers give the same smallest node (fresh_ids). Imported ids are kept as given."""
     known = components.join(existing, on=list(NODE), how="left")
     imported = F.when(F.col("id_type").startswith(IMPORTED_PREFIX), F.col("id_value"))
     per_component = known.groupBy("component").agg(
         F.min(imported).alias("_imported"),
         F.min("customer_id").alias("_known"),
     )
-    new_id = F.concat(F.lit("C"), F.substring(F.sha2(F.col("component"), 256), 1, 12))
-    chosen = per_component.select("component", F.coalesce("_imported", "_known", new_id).alias("customer_id"))
+    if retired is None:
+        per_component = per_component.withColumn("_new", _candidate_id(0))
+    else:
+        per_component = per_component.join(fresh_ids(per_component, retired=retired), on="component", how="left")
+    chosen = per_component.select("component", F.coalesce("_imported", "_known", "_new").alias("customer_id"))
     return components.join(chosen, on="component", how="inner").select("id_type", "id_value", "customer_id")
+
+
+RETIRED_GENERATIONS = 8  # a component may come back this many times after being forgotten
+
+
+def _candidate_id(generation: int) -> F.Column:
+    """The id of a new component: `C` + a hash of its smallest node (generation 0), or of node#generation."""
+    seed = F.col("component") if generation == 0 else F.concat(F.col("component"), F.lit(f"#{generation}"))
+    return F.concat(F.lit("C"), F.substring(F.sha2(seed, 256), 1, 12))
+
+
+def fresh_ids(components: DataFrame, *, retired: DataFrame) -> DataFrame:
+    """(component, _new): the first candidate id (generation 0, 1, ...) whose sha256 is not in `retired` (id_hash).
+    Deterministic: the same graph and the same retired ids give the same id in any run order."""
+    candidates = components.select(
+        "component",
+        F.posexplode(F.array(*[_candidate_id(g) for g in range(RETIRED_GENERATIONS)])).alias("_g", "_new"),
+    )
+    hashes = retired.select(F.col("id_hash")).distinct()
+    free = candidates.join(
+        F.broadcast(hashes), on=F.sha2(candidates["_new"], 256) == hashes["id_hash"], how="left_anti"
+    )
+    return free.groupBy("component").agg(F.min_by("_new", "_g").alias("_new"))
 
 
 def changed_ids(new_map: DataFrame, *, existing: DataFrame) -> DataFrame:
@@ -181,32 +213,45 @@ def component_edges(edges: DataFrame, *, nodes: DataFrame) -> DataFrame:
     return edges.join(src, on=["src_type", "src_value"], how="left_semi").select(*EDGE_COLUMNS)
 
 
-def resolve_incremental(
-    new: DataFrame, *, edges: DataFrame, id_map: DataFrame, max_rounds: int, local_max_edges: int = 0
+def resolve(
+    new: DataFrame,
+    *,
+    edges: DataFrame,
+    id_map: DataFrame,
+    max_rounds: int,
+    local_max_edges: int = 0,
+    retired: DataFrame | None = None,
+    full: bool = False,
 ) -> tuple[DataFrame, DataFrame]:
     """(changed identity_map rows, the map rows they were resolved against) after adding the `new` edges to the
-    graph `edges` whose resolution is `id_map`. Only the customers the new edges touch are resolved again, on
-    their own edges plus the new ones; every other component is unchanged by new edges, so its rows stay as
-    they are, and the result equals `resolve_full`: a component's id depends only on its own nodes (imported
-    ids, the ids they had, its smallest node). Both frames are checkpointed, so they outlive writes to the
-    tables they were read from. A graph of at most `local_max_edges` edges is resolved on the driver (0: never)."""
-    existing = touched_map(new, id_map=id_map).localCheckpoint()
-    graph = component_edges(edges, nodes=existing).unionByName(new.select(*EDGE_COLUMNS))
-    return _resolve(graph, existing=existing, max_rounds=max_rounds, local_max_edges=local_max_edges), existing
+    graph `edges` whose resolution is `id_map`. Incremental (the default): only the customers the new edges touch
+    are resolved again, on their own edges plus the new ones; every other component is unchanged by new edges, so
+    its rows stay as they are, and the result equals `full` (every edge and every map row: the reference, and a
+    repair): a component's id depends only on its own nodes (imported ids, the ids they had, its smallest node).
+    Both frames are checkpointed, so they outlive writes to the tables they were read from. A graph of at most
+    `local_max_edges` edges is resolved on the driver (0: never). `retired`: the hashed ids of forgotten customers,
+    never handed out again (assign_customer_ids)."""
+    if full:
+        existing = id_map.select(*NODE, "customer_id").localCheckpoint()
+        graph = edges.select(*EDGE_COLUMNS).unionByName(new.select(*EDGE_COLUMNS))
+    else:
+        existing = touched_map(new, id_map=id_map).localCheckpoint()
+        graph = component_edges(edges, nodes=existing).unionByName(new.select(*EDGE_COLUMNS))
+    resolved = _resolve(
+        graph, existing=existing, max_rounds=max_rounds, local_max_edges=local_max_edges, retired=retired
+    )
+    return resolved, existing
 
 
-def resolve_full(
-    new: DataFrame, *, edges: DataFrame, id_map: DataFrame, max_rounds: int, local_max_edges: int = 0
-) -> tuple[DataFrame, DataFrame]:
-    """`resolve_incremental` over every edge and every map row: the reference it must equal, and a repair."""
-    existing = id_map.select(*NODE, "customer_id").localCheckpoint()
-    graph = edges.select(*EDGE_COLUMNS).unionByName(new.select(*EDGE_COLUMNS))
-    return _resolve(graph, existing=existing, max_rounds=max_rounds, local_max_edges=local_max_edges), existing
+resolve_incremental = functools.partial(resolve, full=False)
+resolve_full = functools.partial(resolve, full=True)
 
 
-def _resolve(graph: DataFrame, *, existing: DataFrame, max_rounds: int, local_max_edges: int) -> DataFrame:
+def _resolve(
+    graph: DataFrame, *, existing: DataFrame, max_rounds: int, local_max_edges: int, retired: DataFrame | None
+) -> DataFrame:
     components = small_components(graph, max_edges=local_max_edges) if local_max_edges > 0 else None
     if components is None:
         components = connected_components(graph, max_rounds=max_rounds)
-    new_map = assign_customer_ids(components, existing=existing)
+    new_map = assign_customer_ids(components, existing=existing, retired=retired)
     return changed_ids(new_map, existing=existing).localCheckpoint()

@@ -37,6 +37,7 @@ from jobs.sources.contracts import Contract, ContractError, load_contracts
 from jobs.sources.specs import SPECS, SilverTable, SourceSpec
 
 AUDIT = "ops.batch_audit"
+PRIVACY_REQUESTS = "ops.privacy_requests"
 
 
 class Ingest:
@@ -158,16 +159,25 @@ class Ingest:
         new = identity.new_edges(union_all(parts), known=known).localCheckpoint()
         if not full and not new.limit(1).count():
             return
-        resolve = identity.resolve_full if full else identity.resolve_incremental
-        changed, _ = resolve(
+        changed, _ = identity.resolve(
             new,
+            full=full,
             edges=known,
             id_map=self.catalog.read_or_empty("silver.identity_map"),
             max_rounds=self.cfg.ingest.identity_max_rounds,
             local_max_edges=self.cfg.ingest.identity_local_max_edges,
+            retired=self.retired_ids(),
         )
         self.catalog.merge(changed, "silver.identity_map", list(identity.NODE))
         self.catalog.merge(new, "silver.identity_edges", list(identity.EDGE_COLUMNS), update_condition="false")
+
+    def retired_ids(self) -> DataFrame | None:
+        """The hashed customer ids of forgotten people (ops.privacy_requests.retired_ids), None when there are none:
+        identity resolution never gives them out again (jobs/silver/identity.py assign_customer_ids)."""
+        if not self.catalog.exists(PRIVACY_REQUESTS):
+            return None
+        hashes = self.catalog.read(PRIVACY_REQUESTS).select(F.explode("retired_ids").alias("id_hash"))
+        return hashes if hashes.limit(1).count() else None
 
     def classify_source(self, spec: SourceSpec, good: DataFrame) -> tuple[DataFrame, DataFrame]:
         """(every row classified for the audit, the rows to upsert into the spec's target table)."""
@@ -223,6 +233,14 @@ def process_silver(
         return _load(run, contracts, pending, full_identity=full_identity)
     finally:
         run.release()
+
+
+def stamped(audit: DataFrame) -> DataFrame:
+    """ops.batch_audit rows as written: the counts, processed_at, and 0 rows forgotten (erased later by `omnilake
+    privacy forget`) or expired (dropped later by bronze retention, `omnilake maintain`)."""
+    return audit.withColumn("processed_at", F.current_timestamp()).withColumns(
+        {c: F.lit(0).cast("long") for c in ("forgotten", "expired")}
+    )
 
 
 def _load(
@@ -287,7 +305,6 @@ def _load(
     audit = union_all(audits)
     if unbalanced(audit).limit(1).count():
         raise AssertionError(f"lineage does not add up: {unbalanced(audit).collect()}")
-    catalog.merge(
-        audit.withColumn("processed_at", F.current_timestamp()), AUDIT, ["source", "batch_id"], schema_evolution=True
-    )  # delivery_date came later: older audits gain the column
+    # delivery_date, forgotten and expired came later: older audits gain the columns
+    catalog.merge(stamped(audit), AUDIT, ["source", "batch_id"], schema_evolution=True)
     return {"pending_batches": sum(len(b) for b in pending.values()), "audit": [r.asDict() for r in audit.collect()]}

@@ -282,7 +282,8 @@ def test_weekly_maintenance_compacts_vacuums_and_keeps_every_row(
     """omnilake_maintenance through `airflow dags test` on the lake of the runs above (history, daily, spike): fewer
     and larger data files, no stale file left on disk (VACUUM at 0 h, which the conf must allow), every table's
     content unchanged but bronze's, whose batches delivered before (latest delivery - 1 day) are gone while silver
-    keeps their rows; one ops.maintenance_log row per table. A second `omnilake maintain` rewrites no data file."""
+    keeps their rows and ops.batch_audit counts them as expired; one ops.maintenance_log row per table. A second
+    `omnilake maintain` rewrites no data file."""
     from jobs.cli import main
     from jobs.orchestration.maintain import LOG, health
     from tests.support.lake_digest import lake_digest
@@ -290,7 +291,7 @@ def test_weekly_maintenance_compacts_vacuums_and_keeps_every_row(
     cfg: Config = stack["cfg"]
     assert daily.ok, failed(daily)
     before = {r["table"]: r for r in health(cfg)}
-    kept = sorted(t for t in before if not t.startswith("bronze."))
+    kept = sorted(t for t in before if not t.startswith("bronze.") and t != "ops.batch_audit")
     digest = lake_digest(cfg.paths.warehouse, kept)
     bronze = {t: _batch_rows(cfg, t) for t in before if t.startswith("bronze.")}
     audit = DeltaTable(str(lake_path(cfg, "ops.batch_audit"))).to_pyarrow_table().to_pylist()
@@ -304,7 +305,8 @@ def test_weekly_maintenance_compacts_vacuums_and_keeps_every_row(
     }
     result = run_dag(stack, "omnilake_maintenance", "maintenance", {}, env=conf)
     assert result.ok, failed(result)
-    assert [(t.task_id, t.state) for t in result.tasks] == [("maintain", "success"), ("table_health", "success")]
+    tasks = [(t.task_id, t.state) for t in result.tasks]
+    assert tasks == [("privacy_vacuum", "success"), ("maintain", "success"), ("table_health", "success")]
 
     after = {r["table"]: r for r in health(cfg) if r["table"] != LOG}
     assert set(after) == set(before)
@@ -324,6 +326,12 @@ def test_weekly_maintenance_compacts_vacuums_and_keeps_every_row(
     assert lake_digest(cfg.paths.warehouse, kept) == digest  # every row of every table but bronze, unchanged
     for table, rows in bronze.items():
         assert _batch_rows(cfg, table) == {b: n for b, n in rows.items() if b not in expired}, table
+    # every bronze row stays accounted for: a batch's rows in bronze = bronze_rows - forgotten - expired
+    kept_rows = {t: _batch_rows(cfg, t) for t in bronze}
+    for a in DeltaTable(str(lake_path(cfg, "ops.batch_audit"))).to_pyarrow_table().to_pylist():
+        held = kept_rows[f"bronze.{a['source']}"].get(a["batch_id"], 0)
+        assert held == a["bronze_rows"] - (a["forgotten"] or 0) - (a["expired"] or 0), a
+        assert bool(a["expired"]) == (a["batch_id"] in expired and a["bronze_rows"] > 0), a
     log = DeltaTable(str(lake_path(cfg, LOG))).to_pyarrow_table().to_pylist()
     assert sorted(r["table"] for r in log) == sorted(before) and {r["status"] for r in log} == {"ok"}
     removed = sum(r["bronze_rows_removed"] for r in log)

@@ -221,6 +221,31 @@ def test_round_trip_rerun_rescore_and_window(pg: Config, capsys: pytest.CaptureF
     assert query(pg, "SELECT count(*) FROM {s}._publish_log") == [(4,)]
 
 
+def test_a_forget_erases_the_person_from_every_published_partition(pg: Config) -> None:
+    """`omnilake privacy forget` deletes the person's rows from the published copies before the lake (issue 15):
+    every partition, also one older than the publish window that no later publish rewrites; tables without a
+    customer_id and other people's rows are left alone; a second erasure deletes nothing."""
+    from jobs.orchestration.publish import erase_published
+
+    old = D - timedelta(days=pg.serving.postgres.window_days + 10)
+    write(pg, "gold.churn_scores", churn(old, 10), "as_of")
+    assert main(["publish", "--as-of", old.isoformat()]) == 0
+    write(pg, "gold.churn_scores", churn(D, 10), "as_of")
+    ids = pa.array([f"c{c:04d}" for c in range(4) for _ in range(3)])  # churn's ids: c0003 has 3 rows
+    write(pg, "gold.recommendations", recs(D, 4).set_column(0, "customer_id", ids), "as_of")
+    write(pg, "gold.daily_sales", sales(D, 10), "business_date")
+    assert publish() == 0
+    before = {t: query(pg, f"SELECT count(*) FROM {{s}}.{t}")[0][0] for t in ("churn_scores", "daily_sales")}
+
+    schema = pg.serving.postgres.schema_name
+    removed = erase_published(pg, ["c0003", "c0007"])
+    assert removed == {f"{schema}.churn_scores": 4, f"{schema}.recommendations": 3}
+    assert query(pg, "SELECT count(*) FROM {s}.churn_scores WHERE customer_id IN ('c0003', 'c0007')") == [(0,)]
+    assert query(pg, "SELECT count(*) FROM {s}.churn_scores")[0][0] == before["churn_scores"] - 4
+    assert query(pg, "SELECT count(*) FROM {s}.daily_sales")[0][0] == before["daily_sales"]
+    assert erase_published(pg, ["c0003", "c0007"]) == {f"{schema}.churn_scores": 0, f"{schema}.recommendations": 0}
+
+
 def test_killed_publish_leaves_the_previous_rows(pg: Config) -> None:
     write(pg, "gold.churn_scores", churn(D, 30), "as_of")
     write(pg, "gold.daily_sales", sales(D, 5), "business_date")

@@ -6,6 +6,9 @@ Every key is required (conf/base.yaml carries them all); the transforms take the
 from __future__ import annotations
 
 from statistics import NormalDist
+from typing import Annotated
+
+from pydantic import Field
 
 from jobs.common.config.base import section
 
@@ -42,7 +45,11 @@ class SellThroughRules:
 
 @section
 class CohortRules:
+    """gold.cohort_retention(_weekly): `repurchase_days`; gold.repurchase: `repurchase_windows_days` (each N: bought
+    again within N days of the first order)."""
+
     repurchase_days: int
+    repurchase_windows_days: Annotated[tuple[Annotated[int, Field(ge=1)], ...], Field(min_length=1)]
 
 
 @section

@@ -27,6 +27,7 @@ from jobs.common.config.platform import (
     SparkSettings,
     Zones,
 )
+from jobs.common.config.privacy import Privacy
 from jobs.common.config.serving import Serving
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -53,6 +54,7 @@ class Config:
     orchestration: Orchestration
     serving: Serving
     maintenance: Maintenance
+    privacy: Privacy
 
 
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

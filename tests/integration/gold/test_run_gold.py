@@ -8,7 +8,9 @@ import pytest
 from delta.tables import DeltaTable
 from pyspark.testing import assertDataFrameEqual
 
-from jobs.gold.run import INPUTS, SNAPSHOTS, fact_specs, run_gold
+from jobs.gold.cohorts import cohort_members
+from jobs.gold.run import INPUTS, MEMBERS_ADDED, SNAPSHOTS, fact_specs, run_gold
+from jobs.gold.sales import sales_lines
 from jobs.io.changes import plan_facts
 from jobs.io.inputs import read_inputs
 from jobs.io.tables import Catalog
@@ -65,6 +67,11 @@ def test_incremental_runs_equal_a_full_rebuild_and_rewrite_only_affected_partiti
         "gold.cohort_retention": 1,
         "gold.inventory_health": 4,
         "gold.cohort_members": 3,
+        # C1 (03-01, a Saturday) and C2 in the week of 02-24 (weeks 0 and 1), C3 in that of 03-03 (week 0)
+        "gold.cohort_retention_weekly": 3,
+        # 3 windows x (month 03: web, pos; week 02-24: web (C1), pos (C2: the late line is its first order, before
+        # the web order of the same hour); week 03-03: pos (C3))
+        "gold.repurchase": 15,
         # the late line of 03-02 (a Sunday) rewrites its week (02-24) and the next (03-03), for which 03-05 is new
         "gold.returns_analysis": 1,  # week 03-03: W2's return; the week of 02-24 has none
         "gold.brand_performance": 5,  # 02-24: web, pos; 03-03: web, pos, app
@@ -103,3 +110,21 @@ def test_incremental_runs_equal_a_full_rebuild_and_rewrite_only_affected_partiti
         assertDataFrameEqual(inc.read(table).where(f"as_of = DATE'{D5}'"), full.read(table))
     # retention 0 drops every partition before 03-05 but the newest other one (issue 11, defect 3): 03-04 stays
     assert {r["as_of"] for r in inc.read("gold.customer_360").select("as_of").distinct().collect()} == {D4, D5}
+
+
+@pytest.mark.integration
+def test_cohort_members_written_before_its_new_columns_gain_them_with_everyone_recomputed(
+    spark, cfg, base_silver
+) -> None:
+    old_cfg = with_rules(cfg, snapshot_retention_days=0)
+    old = Catalog.from_config(spark, old_cfg)
+    copy_warehouse(base_silver, old_cfg.paths.warehouse)
+    run_gold(old_cfg, D4)
+    written = old.read("gold.cohort_members").drop(*MEMBERS_ADDED)  # as a build before issue 16 wrote it
+    old.overwrite(written, "gold.cohort_members", partition_by=["as_of"])
+    write_all(old, LATER)
+    run_gold(old_cfg, None)  # the 03-04 base cannot be carried: every customer from their history
+    members = old.read("gold.cohort_members")
+    lines = sales_lines(old.read("silver.order_lines"), excluded_statuses=old_cfg.gold.excluded_statuses)
+    assertDataFrameEqual(members.where(f"as_of = DATE'{D5}'"), cohort_members(lines, as_of=D5))
+    assert members.where(f"as_of = DATE'{D4}' AND first_channel IS NULL").count() == 3  # older rows: null

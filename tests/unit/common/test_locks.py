@@ -74,6 +74,8 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
         (["build", "features"], "build-features"),
         (["train", "churn", "--as-of", "2025-03-01"], "train"),
         (["score", "all", "--as-of", "2025-03-01"], "score"),
+        (["privacy", "forget", "--customer", "C1"], "silver"),  # it deletes from bronze and silver
+        (["privacy", "vacuum"], "silver"),
         (["tables"], None),
         (["export", "gold.rfm", "--out", "x.csv"], None),
     ],

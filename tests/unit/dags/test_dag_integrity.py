@@ -21,7 +21,7 @@ HEAVY = ("pyspark", "pandas", "lightgbm")
 SPARK_TASKS = {
     "omnilake_daily": {"ingest", "build_features", "score", "build_gold", "monitor_models"},
     "omnilake_retrain": {"train", "score"},
-    "omnilake_maintenance": {"maintain"},
+    "omnilake_maintenance": {"privacy_vacuum", "maintain"},
 }
 EDGES = {
     "omnilake_daily": {
@@ -44,9 +44,9 @@ EDGES = {
         ("score", "publish_postgres"),
         ("score", "dashboard"),
     },
-    "omnilake_maintenance": {("maintain", "table_health")},
+    "omnilake_maintenance": {("privacy_vacuum", "maintain"), ("maintain", "table_health")},
 }
-FIRST = {"omnilake_daily": "business_dates", "omnilake_retrain": "as_of_date", "omnilake_maintenance": "maintain"}
+FIRST = {"omnilake_daily": "business_dates", "omnilake_retrain": "as_of_date", "omnilake_maintenance": "privacy_vacuum"}
 
 
 @pytest.fixture()

@@ -24,6 +24,7 @@ def test_conf_rules_load_into_typed_rules(tmp_path: Path) -> None:
     assert round(gold.inventory.z, 4) == 1.6449
     assert gold.excluded_statuses == ("cancelled",)
     assert gold.alerts.quarantine_spike.baseline_days == 7 and gold.cohort.repurchase_days == 30
+    assert gold.cohort.repurchase_windows_days == (7, 30, 90)
     assert cfg.features.windows_days == (7, 30, 90, 365)
 
 
@@ -34,6 +35,8 @@ def test_missing_or_unknown_rule_names_the_key(tmp_path: Path) -> None:
         _load(tmp_path, OMNILAKE__GOLD__RFM__TIERS="[{name: x, max_days: 3}]")
     with pytest.raises(ConfigError, match=r"'gold\.rfm\.tiers\[0\]\.min_orders': .*valid integer"):
         _load(tmp_path, OMNILAKE__GOLD__RFM__TIERS="[{name: x, min_orders: many}]")
+    with pytest.raises(ConfigError, match=r"'gold\.cohort\.repurchase_windows_days\[1\]': .*greater than or equal"):
+        _load(tmp_path, OMNILAKE__GOLD__COHORT__REPURCHASE_WINDOWS_DAYS="[7, 0]")
 
 
 def test_fact_predicate_lists_dates_or_covers_all() -> None:

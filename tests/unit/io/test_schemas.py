@@ -16,9 +16,11 @@ def _schema(spark, text: str):
 
 
 def test_batch_audit_schema_is_what_ingest_writes(spark) -> None:
-    """ops.batch_audit: audit_counts' columns, then processed_at, which jobs/silver/run.py stamps at the merge."""
+    """ops.batch_audit: audit_counts' columns, then processed_at, forgotten and expired (0), which jobs/silver/run.py
+    stamps at the merge (`omnilake privacy forget` and `omnilake maintain` count the bronze rows they remove)."""
     from jobs.silver.contracts import VIOLATION
     from jobs.silver.quarantine import audit_counts
+    from jobs.silver.run import stamped
 
     bronze = spark.createDataFrame(
         [("b1", "web_orders/2025-03-01/a.csv", datetime(2025, 3, 2, 6))],
@@ -26,9 +28,7 @@ def test_batch_audit_schema_is_what_ingest_writes(spark) -> None:
     )
     checked = bronze.withColumn(VIOLATION, F.lit(None).cast("struct<code:string>"))
     classified = bronze.withColumn("_outcome", F.lit("loaded"))
-    written = audit_counts("web_orders", bronze=bronze, checked=checked, classified=classified).withColumn(
-        "processed_at", F.current_timestamp()
-    )
+    written = stamped(audit_counts("web_orders", bronze=bronze, checked=checked, classified=classified))
     assert written.schema.simpleString() == _schema(spark, ddl("ops.batch_audit")).simpleString()
 
 
