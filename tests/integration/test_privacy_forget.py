@@ -93,12 +93,17 @@ def _pattern(needles: set[str]) -> re.Pattern[str]:
 
 def _rows(path: Path, version: int | None = None) -> list[str]:
     table = DeltaTable(str(path), version=version).to_pyarrow_table()
-    return [json.dumps(r, default=str, sort_keys=True) for r in table.to_pylist()]
+    return [_json(r) for r in table.to_pylist()]
+
+
+def _json(value: object) -> str:
+    """JSON with non-ASCII text as it is (json's default escapes it: a needle 'Núñez' would never match)."""
+    return json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)
 
 
 def _plain(text: str) -> str:
-    """Lower case letters, digits, '@' and '.' only: a raw value and its normalised form compare equal."""
-    return re.sub(r"[^a-z0-9@.]", "", text.lower())
+    """Lower case letters (any script), digits, '@' and '.' only: a raw value and its normalised form compare equal."""
+    return re.sub(r"[^\w@.]|_", "", text.lower())
 
 
 def _digest(rows: list[str]) -> str:
@@ -111,7 +116,7 @@ def _scan_files(root: Path, pattern: re.Pattern[str]) -> tuple[int, list[str]]:
         files += 1
         text = path.read_bytes().decode("utf-8", errors="replace")
         if path.suffix == ".parquet":  # compressed pages: look at the values
-            text += json.dumps(pq.read_table(path).to_pylist(), default=str)
+            text += _json(pq.read_table(path).to_pylist())
         if pattern.search(text):
             hits.append(str(path))
     return files, hits
