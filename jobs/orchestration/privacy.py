@@ -160,10 +160,7 @@ def _erase(
     # the deletes removed is older than the retention
     requested_at, vacuumed_at = _utc(now), None
     if cfg.privacy.vacuum_retention_hours == 0 and batch.tables_touched:
-        map_before = catalog.version(MAP)
-        for table in batch.tables_touched:
-            purge_history(catalog, table, retention_hours=0)
-        advance_map_versions(catalog, map_before)  # past the VACUUM commits: the older log is gone
+        _purge(catalog, batch.tables_touched, retention_hours=0)
         vacuumed_at = _utc(now)
     record = [o for o in outcomes if o.request_id not in known or changed]
     for request_id in {o.request_id for o in outcomes} - {o.request_id for o in record}:
@@ -176,6 +173,15 @@ def _erase(
     if record:
         _record(catalog, record, requested_at=requested_at, vacuumed_at=vacuumed_at)
         event("privacy.forget", requests=len(record), tables=len(batch.tables_touched))
+
+
+def _purge(catalog: Catalog, tables: Sequence[str], *, retention_hours: int) -> None:
+    """Purge the history of `tables` (jobs/io/maintenance.py purge_history), then move the tables that follow the
+    identity map's change feed past the purge's commits to it: the older log is gone."""
+    map_before = catalog.version(MAP)
+    for table in tables:
+        purge_history(catalog, table, retention_hours=retention_hours)
+    advance_map_versions(catalog, map_before)
 
 
 def _utc(now: datetime | None) -> datetime:
@@ -250,10 +256,7 @@ def vacuum_requests(cfg: Config, *, now: datetime | None = None) -> dict[str, An
         .collect()  # erasure requests: a handful a day, not business data
     )
     tables = sorted({t for r in due for t in r["tables_touched"] if catalog.exists(t)})
-    map_before = catalog.version(MAP)
-    for table in tables:
-        purge_history(catalog, table, retention_hours=hours)
-    advance_map_versions(catalog, map_before)
+    _purge(catalog, tables, retention_hours=hours)
     if due:
         ids = catalog.spark.createDataFrame([(r["request_id"],) for r in due], "request_id string")
         stamped: DataFrame = ids.withColumn("vacuumed_at", F.lit(stamp).cast("timestamp"))
