@@ -45,7 +45,7 @@ from benchmarks.harness import RESULTS, Step, print_rows, print_steps, run_step,
 from benchmarks.landing import landing_records  # noqa: E402
 
 BASE_CUSTOMERS, DAYS = 100_000, 365
-FACTS = ("gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.alerts", "gold.anomalies")
+FACTS = ("gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.alerts", "gold.alert_digest", "gold.anomalies")
 FACT_FEATURES = ("features.item_store_day",)
 # the snapshots of the last day (the customer ones carried from the day before by the incremental run); not
 # inventory_health: the incremental gold reads the forecast scored the day before, the --full one today's

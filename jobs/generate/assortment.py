@@ -41,6 +41,10 @@ _BRANDS = (
 _ADJ = ("Classic", "Pro", "Eco", "Ultra", "Essential", "Premium", "Mini", "Max", "Everyday", "Signature")
 PROMO_MIN_DAYS = 10  # a promotion window starts on day 5 or later and lasts up to 5 days
 MAX_COST_SHARE = 0.9  # a unit cost is at most this share of the list price
+# planted SKU trends start trend_days before the end and need about four months before them to stand against (conf
+# gold.sku_trends: 84 baseline + 28 recent days): shorter periods have none
+TREND_MIN_DAYS = 112
+MAX_TREND_SHARE = 0.8  # a breakout SKU's share of its category's choices after the trend at most this
 
 
 @dataclass
@@ -51,6 +55,19 @@ class Promotion:
     end: int  # inclusive
     uplift: float
     skus: np.ndarray
+
+
+@dataclass
+class Trend:
+    """A SKU that sells about `factor` x its units from day `start` to the end: a breakout (> 1) or a collapse."""
+
+    sku: int
+    start: int
+    factor: float
+
+    @property
+    def kind(self) -> str:
+        return "breakout" if self.factor > 1 else "collapse"
 
 
 @dataclass
@@ -74,6 +91,7 @@ class Assortment:
     promos: list[Promotion] = field(default_factory=list)
     promo_day: np.ndarray | None = None  # (days, skus) bool
     weight: np.ndarray | None = None  # (days, skus) demand weight without promotions
+    trends: list[Trend] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -122,6 +140,7 @@ def build_assortment(params: GenerateParams, cal: Calendar) -> Assortment:
         assortment.promo_day[promo.start : promo.end + 1, promo.skus] = True
     _price_changes(rng, assortment, cal.days)
     assortment.weight = assortment.popularity * (assortment.price / assortment.base_price) ** params.elasticity
+    _plant_trends(params, assortment)
     _drift_prices(params, assortment)
     return assortment
 
@@ -140,6 +159,40 @@ def _drift_prices(params: GenerateParams, cat: Assortment) -> None:
     if d > 0:
         changing = {k for day, k in cat.changes if day == d}  # their own update row already carries the new price
         cat.drift_changes = [(d, k) for k in range(cat.n) if k not in changing]
+
+
+def _plant_trends(params: GenerateParams, cat: Assortment) -> None:
+    """The planted breakouts and collapses: `trend_skus` SKUs each, among the most popular of the SKUs that are not
+    slow, promoted or repriced (their sales follow the trend alone), sell trend_breakout / trend_collapse x their
+    units from trend_days before the end on. A demand weight sets a share s of its category's choices: units x f
+    takes weight x f (1 - s) / (1 - f s), so a breakout is drawn from the SKUs with f s <= MAX_TREND_SHARE (one
+    that sells most of its category cannot sell 6 x more; none such: no breakout). Its own random stream: the rest
+    of the world draws what it drew before (its sales follow the new weights)."""
+    if params.days < max(TREND_MIN_DAYS, params.trend_days + 1) or params.trend_skus == 0:
+        return
+    rng = rng_for(params.seed, "trends")
+    start = params.days - params.trend_days
+    plain = ~cat.slow
+    plain[[k for _, k in cat.changes]] = False
+    for promo in cat.promos:
+        plain[promo.skus] = False
+    eligible = np.flatnonzero(plain)
+    weight = cat.weight[start]
+    share = weight / np.bincount(cat.category, weights=weight)[cat.category]
+    room = eligible[share[eligible] * params.trend_breakout <= MAX_TREND_SHARE]
+    breakouts = _busiest(rng, cat, room, params.trend_skus)
+    collapses = _busiest(rng, cat, np.setdiff1d(eligible, breakouts), params.trend_skus)
+    for group, factor in ((breakouts, params.trend_breakout), (collapses, params.trend_collapse)):
+        for sku in np.sort(group).tolist():
+            s = share[sku]
+            cat.weight[start:, sku] *= factor * (1 - s) / (1 - factor * s)
+            cat.trends.append(Trend(sku, start, factor))
+
+
+def _busiest(rng: np.random.Generator, cat: Assortment, skus: np.ndarray, n: int) -> np.ndarray:
+    """n of the 4n most popular of `skus` (enough sales to stand out from noise at any size)."""
+    top = skus[np.argsort(-cat.popularity[skus], kind="stable")][: 4 * n]
+    return rng.choice(top, size=min(len(top), n), replace=False)
 
 
 def _promotions(rng: np.random.Generator, params: GenerateParams, cat: Assortment) -> list[Promotion]:

@@ -47,6 +47,10 @@ def build_manifest(w: World, pii: dict[str, list[str]], dirt: list[dict], skippe
                 for x in w.cat.promos
             ],
             "slow_movers": sorted(w.cat.sku[w.cat.slow].tolist()),
+            "sku_trends": [
+                {"sku": w.cat.sku[t.sku], "kind": t.kind, "start": cal.iso(t.start), "factor": t.factor}
+                for t in w.cat.trends
+            ],
             "fraud": _fraud(w),
             "stockouts": [
                 {

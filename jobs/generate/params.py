@@ -39,6 +39,12 @@ class GenerateParams:
     drift_channel: str = "web"  # one of util.CHANNELS: web, app, marketplace, pos
     drift_traffic: float = 0.4  # < 1: traffic drop, > 1: surge
     drift_price: float = 1.25
+    # planted SKU trends (gold.sku_trends): trend_skus breakouts and as many collapses, from trend_days before the end
+    # on, at trend_breakout / trend_collapse x their demand weight (periods of at least assortment.TREND_MIN_DAYS)
+    trend_skus: int = 2
+    trend_days: int = 28
+    trend_breakout: float = 10.0
+    trend_collapse: float = 0.05
 
     def __post_init__(self) -> None:
         """Reject parameter values the generator cannot honour (any size down to 1 x 1 x 1 x 1 generates; what a
@@ -58,3 +64,7 @@ class GenerateParams:
             raise ValueError(f"drift_channel must be one of {', '.join(CHANNELS)}")
         if not (self.drift_traffic > 0.0 and self.drift_price > 0.0):
             raise ValueError("drift_traffic and drift_price must be > 0")
+        if self.trend_skus < 0 or self.trend_days < 1:
+            raise ValueError("trend_skus must be >= 0 and trend_days >= 1")
+        if not (self.trend_breakout > 1.0 and 0.0 < self.trend_collapse < 1.0):
+            raise ValueError("trend_breakout must be > 1 and trend_collapse in (0, 1)")

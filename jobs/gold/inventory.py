@@ -41,18 +41,42 @@ def reorder_points_daily(grid: DataFrame, *, rules: InventoryRules) -> DataFrame
     return stats.select("*", *[c.alias(n) for n, c in policy.items()])
 
 
-def _forecast_demand(forecast: DataFrame, *, as_of: date, lead_time_days: int) -> DataFrame:
-    """Daily mean (P50) and sigma (from the P10-P90 spread) over the lead time, from each pair's latest
-    forecast made on or before `as_of`."""
+def forecast_days(forecast: DataFrame, *, as_of: date) -> DataFrame:
+    """Each pair's latest forecast made on or before `as_of`, for the days after it: store_id, sku, ahead (days
+    after `as_of`), mean, p50 and sigma (a day's standard deviation, from the P10-P90 spread)."""
     made = forecast.where(F.col("as_of") <= F.lit(as_of))
     latest = Window.partitionBy("store_id", "sku")
-    horizon = (F.col("date") > F.lit(as_of)) & (F.col("date") <= F.lit(as_of + timedelta(days=lead_time_days)))
-    sigma = (F.col("p90") - F.col("p10")) / (2 * Z_P90)
     return (
         made.withColumn("_latest", F.max("as_of").over(latest))
-        .where((F.col("as_of") == F.col("_latest")) & horizon)
+        .where((F.col("as_of") == F.col("_latest")) & (F.col("date") > F.lit(as_of)))
+        .select(
+            "store_id",
+            "sku",
+            F.datediff("date", F.lit(as_of)).alias("ahead"),
+            "mean",
+            "p50",
+            ((F.col("p90") - F.col("p10")) / (2 * Z_P90)).alias("sigma"),
+        )
+    )
+
+
+def _forecast_demand(forecast: DataFrame, *, as_of: date, lead_time_days: int) -> DataFrame:
+    """Daily mean (P50) and sigma over the lead time, from each pair's latest forecast made on or before `as_of`."""
+    return (
+        forecast_days(forecast, as_of=as_of)
+        .where(F.col("ahead") <= lead_time_days)
         .groupBy("store_id", "sku")
-        .agg(F.avg("p50").alias("fc_mean"), F.sqrt(F.avg(sigma * sigma)).alias("fc_std"))
+        .agg(F.avg("p50").alias("fc_mean"), F.sqrt(F.avg(F.col("sigma") * F.col("sigma"))).alias("fc_std"))
+    )
+
+
+def stock_at(grid: DataFrame, *, as_of: date, rules: InventoryRules) -> DataFrame:
+    """Pairs with a stock snapshot by `as_of`: on hand, on order and the trailing history's daily demand_mean /
+    demand_std (reorder_points_daily's columns) on that day."""
+    start = as_of - timedelta(days=rules.demand_window_days - 1)
+    window = grid.where((F.col("date") >= F.lit(start)) & (F.col("date") <= F.lit(as_of)))
+    return reorder_points_daily(window, rules=rules).where(
+        (F.col("date") == F.lit(as_of)) & F.col("on_hand").isNotNull()
     )
 
 
@@ -60,11 +84,7 @@ def inventory_health(grid: DataFrame, forecast: DataFrame, *, as_of: date, rules
     """Per store x SKU with a stock snapshot by `as_of`: on hand, daily demand mean / std (forecast P50 and
     spread when a forecast covers the lead time, else trailing history), days of cover, safety stock,
     reorder point and stock-out risk (high: on hand below lead-time demand; medium: below reorder point)."""
-    start = as_of - timedelta(days=rules.demand_window_days - 1)
-    window = grid.where((F.col("date") >= F.lit(start)) & (F.col("date") <= F.lit(as_of)))
-    hist = reorder_points_daily(window, rules=rules).where(
-        (F.col("date") == F.lit(as_of)) & F.col("on_hand").isNotNull()
-    )
+    hist = stock_at(grid, as_of=as_of, rules=rules)
     fc = _forecast_demand(forecast, as_of=as_of, lead_time_days=rules.lead_time_days)
     joined = hist.join(fc, on=["store_id", "sku"], how="left")
     has_fc = F.col("fc_mean").isNotNull()

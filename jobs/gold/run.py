@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from jobs.common.clock import check_as_of
 from jobs.common.config.gold import GoldRules
 from jobs.common.log import event, stage
-from jobs.gold.alerts import alerts
+from jobs.gold.alerts import alert_digest, alerts
 from jobs.gold.anomalies import anomalies
 from jobs.gold.cohorts import (
     cohort_members,
@@ -25,13 +26,16 @@ from jobs.gold.customers import (
     rfm_segments_since,
 )
 from jobs.gold.demand import grid_state, store_sku_days
+from jobs.gold.geography import customer_geography
 from jobs.gold.inventory import inventory_health, reorder_points_daily
 from jobs.gold.marketing import channel_roi, first_purchases, funnel
 from jobs.gold.merch import sell_through, sell_through_daily, sku_matrix
 from jobs.gold.performance import brand_performance, gmv_decomposition
+from jobs.gold.replenishment import stock_moves
 from jobs.gold.repurchase import repurchase
 from jobs.gold.returns import returns_analysis, returns_by_sku
 from jobs.gold.sales import daily_sales, sales_lines
+from jobs.gold.trends import sku_trends
 from jobs.io.changes import (
     CUSTOMERS,
     GRID,
@@ -40,6 +44,7 @@ from jobs.io.changes import (
     PRODUCTS,
     RETURNED,
     FactSpec,
+    Plan,
     plan_facts,
     read_from,
     save_watermarks,
@@ -62,6 +67,7 @@ INPUTS = (
     "silver.returns",
     "silver.products",
     "silver.customers",
+    "silver.stores",
     "silver.daily_sales_imported",
     "ops.batch_audit",
     "gold.demand_forecast",
@@ -76,6 +82,10 @@ CUSTOMER_SNAPSHOTS = (CUSTOMER_360, RFM, COHORT_MEMBERS)
 # what the customer snapshots read, and the trailing windows they count over besides the lifetime: none
 SNAPSHOT_INPUTS: dict[str, tuple[int, ...]] = {LINES: (), RETURNS: (), SILVER_CUSTOMERS: ()}
 GRID_STATE = "gold.grid_state"
+ALERTS, ALERT_DIGEST = "gold.alerts", "gold.alert_digest"
+# columns gold.alerts gained (issue 16): a table written before them is extended and rebuilt in full (onset rules)
+ALERTS_ADDED = {"status": "string", "since": "date", "days_active": "int", "priority": "double"}
+MONTH_BACK = 30  # a month-to-date total reads back to the 1st: at most 30 days before the date
 # A business date is a local date, within one day of its timestamp's UTC date (time zone offsets are under 24h):
 # an order's touches [order_ts - window, order_ts] are dated up to window + 2 days before the order's date.
 DATE_SKEW_DAYS = 1
@@ -90,6 +100,10 @@ SNAPSHOTS = (
     "gold.returns_by_sku",
     "gold.cohort_retention_weekly",
     "gold.repurchase",
+    "gold.customer_geography",
+    "gold.replenishment",
+    "gold.stock_transfers",
+    "gold.sku_trends",
 )
 
 
@@ -112,6 +126,18 @@ def windowed_grid(
 def _grid_back(rules: GoldRules) -> int:
     """Grid days before a date that reorder points and sell-through (facts and snapshots) read (trailing windows)."""
     return max(rules.inventory.demand_window_days, rules.sell_through.window_days) - 1
+
+
+def _alert_specs(rules: GoldRules) -> tuple[FactSpec, FactSpec]:
+    """gold.alerts and gold.alert_digest (from the same frame). Day-over-day rules read the day before, stock rules
+    the grid's trailing windows, sales targets the month to date; each alert also looks at its rule's conditions
+    of the suppression window before it, so a change reaches that many days further."""
+    back = rules.alerts.max_suppress_days
+    month = MONTH_BACK if rules.alerts.sales_target.monthly_revenue else 1
+    audit = rules.alerts.quarantine_spike.baseline_days + back
+    sources = {**GRID_SOURCES, RETURNED: 1 + back, RETURNS: 1 + back, EVENTS: 1 + back, AUDIT: audit}
+    needs = {LINES: month + back, RETURNS: 1 + back, EVENTS: 1 + back, GRID: _grid_back(rules) + back, AUDIT: audit}
+    return tuple(FactSpec(t, "business_date", sources, needs=needs) for t in (ALERTS, ALERT_DIGEST))
 
 
 def fact_specs(rules: GoldRules) -> tuple[FactSpec, ...]:
@@ -137,25 +163,7 @@ def fact_specs(rules: GoldRules) -> tuple[FactSpec, ...]:
             {LINES: rules.anomalies.window_days - 1},
             needs={LINES: rules.anomalies.window_days - 1},
         ),
-        FactSpec(
-            "gold.alerts",
-            "business_date",
-            {
-                **GRID_SOURCES,
-                RETURNED: 1,
-                RETURNS: 1,
-                EVENTS: 1,
-                AUDIT: rules.alerts.quarantine_spike.baseline_days,
-            },
-            # day-over-day rules read the day before; stock rules the grid's trailing windows
-            needs={
-                LINES: 1,
-                RETURNS: 1,
-                EVENTS: 1,
-                GRID: _grid_back(rules),
-                AUDIT: rules.alerts.quarantine_spike.baseline_days,
-            },
-        ),
+        *_alert_specs(rules),
         FactSpec(GRID_STATE, "date", GRID_SOURCES, needs={GRID: 0}),
         # weekly facts (partitions: the Monday of each affected date); compared with the week before: 7 days
         FactSpec(
@@ -191,6 +199,15 @@ def _facts(
     sessions = funnel(win[EVENTS]).cache()
     stock = reorder_points_daily(grid, rules=rules.inventory)
     st = sell_through_daily(grid, win[PRODUCTS], rules=rules.sell_through)
+    raised = alerts(
+        sales,
+        sessions,
+        stock,
+        st,
+        win[AUDIT],
+        rules=rules.alerts,
+        sell_through_flag_below=rules.sell_through.flag_below,
+    ).cache()  # written, and ranked by the digest
     return {
         "gold.daily_sales": sales,
         "gold.funnel": sessions,
@@ -202,15 +219,8 @@ def _facts(
             first=first,
         ),
         "gold.anomalies": anomalies(win[LINES], rules=rules.anomalies),
-        "gold.alerts": alerts(
-            sales,
-            sessions,
-            stock,
-            st,
-            win[AUDIT],
-            rules=rules.alerts,
-            sell_through_flag_below=rules.sell_through.flag_below,
-        ),
+        ALERTS: raised,
+        ALERT_DIGEST: alert_digest(raised, top_n=rules.alerts.digest_top_n),
         GRID_STATE: grid_state(grid),
         "gold.returns_analysis": returns_analysis(lines, win[RETURNS], win[PRODUCTS], until=until),
         "gold.brand_performance": brand_performance(lines, win[PRODUCTS], until=until),
@@ -227,6 +237,7 @@ def _snapshots(
     *,
     previous: Mapping[str, DataFrame] | None,
     touched: DataFrame | None,
+    country: str,
 ) -> dict[str, DataFrame]:
     """The snapshots as of `as_of`; the customer ones from `previous` (their base snapshot) and the `touched`
     customers when given (jobs/io/touched.py), else from all history."""
@@ -248,6 +259,9 @@ def _snapshots(
     members = customers[COHORT_MEMBERS].cache()  # written, and counted by the cohort tables (run_gold unpersists)
     customers[COHORT_MEMBERS] = members
     cohort = rules.cohort
+    moves, transfers = stock_moves(
+        grid, src["gold.demand_forecast"], products, as_of=as_of, history=rules.inventory, rules=rules.replenishment
+    )
     return {
         **customers,
         "gold.sku_matrix": sku_matrix(lines, products, as_of=as_of, rules=rules.sku_matrix),
@@ -261,6 +275,17 @@ def _snapshots(
             grid, src["gold.demand_forecast"], as_of=as_of, rules=rules.inventory
         ),
         "gold.returns_by_sku": returns_by_sku(lines, src[RETURNS], products, as_of=as_of, rules=rules.returns),
+        "gold.sku_trends": sku_trends(lines, products, as_of=as_of, rules=rules.sku_trends),
+        "gold.replenishment": moves,
+        "gold.stock_transfers": transfers,
+        "gold.customer_geography": customer_geography(
+            src[SILVER_CUSTOMERS],
+            lines,
+            src["silver.stores"],
+            as_of=as_of,
+            rules=rules.geography,
+            default_country=country,
+        ),
     }
 
 
@@ -290,6 +315,7 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     plan = plan_facts(
         catalog, "gold", specs, until=as_of, versions=versions, inputs={**src, LINES: all_lines}, full=full
     )
+    plan = _alerts_current(catalog, plan)
     days, cutoff = snapshot_dates(as_of, since, keep_days=rules.snapshot_retention_days)
     starts = read_from(plan, specs, also={GRID: days[0] - timedelta(days=_grid_back(rules))})
     event(
@@ -312,7 +338,7 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     with stage("gold.run", as_of=as_of) as info:
         facts = _facts(win, lines, grid, rules, returned_lines=returned, first=first, until=plan.until)
         summary.update(write_facts(catalog, facts, specs, plan))
-        for cached in (facts["gold.daily_sales"], facts["gold.funnel"]):
+        for cached in (facts[ALERTS], facts["gold.daily_sales"], facts["gold.funnel"]):
             cached.unpersist()
         base = None if full else _current(catalog, snapshot_base(catalog, "gold", CUSTOMER_SNAPSHOTS, as_of=days[0]))
         for day in days:
@@ -322,7 +348,16 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
                 else touched_customers(catalog, base, versions, src, as_of=day, windows=SNAPSHOT_INPUTS)
             )
             previous = None if touched is None else {t: base_rows(catalog, t, base) for t in CUSTOMER_SNAPSHOTS}
-            snapshots = _snapshots(src, all_lines, grid, rules, day, previous=previous, touched=touched)
+            snapshots = _snapshots(
+                src,
+                all_lines,
+                grid,
+                rules,
+                day,
+                previous=previous,
+                touched=touched,
+                country=cfg.business.default_country,
+            )
             for table, df in snapshots.items():
                 rows = write_snapshot(
                     catalog,
@@ -356,6 +391,16 @@ def _current(catalog: Catalog, base: Base | None) -> Base | None:
         event("gold.snapshot_base_outdated", table=COHORT_MEMBERS, missing=",".join(missing))
         return None
     return base
+
+
+def _alerts_current(catalog: Catalog, plan: Plan) -> Plan:
+    """`plan`, or, when gold.alerts predates ALERTS_ADDED, the plan rewriting it in full once its columns are added
+    (its old rows were raised every day a condition held)."""
+    if not catalog.exists(ALERTS) or all(c in catalog.read(ALERTS).columns for c in ALERTS_ADDED):
+        return plan
+    event("gold.alerts_outdated", table=ALERTS, missing=",".join(ALERTS_ADDED))
+    catalog.add_columns(ALERTS, ALERTS_ADDED)
+    return replace(plan, affected={**plan.affected, ALERTS: None})
 
 
 def _reads_from(starts: Mapping[str, date | None]) -> str:

@@ -39,6 +39,7 @@ _INPUTS: dict[str, str] = {
     "silver.returns": "return_id channel order_id line_no sku quantity refund_amount reason return_ts return_date",
     "silver.products": "sku product_name category brand list_price unit_cost launched_date is_known updated_ts",
     "silver.customers": " ".join(c for c, _ in columns("silver.customers")),
+    "silver.stores": "store_id store_name city region timezone opened_date is_known",
     "silver.daily_sales_imported": "store_id sku sales_date units price promo",
     "ops.batch_audit": (
         "source batch_id bronze_rows loaded superseded duplicate quarantined processed_at delivery_date"

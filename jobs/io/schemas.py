@@ -16,6 +16,7 @@ MONEY = "decimal(12,2)"
 TOTAL = "decimal(14,2)"  # order header sums
 SUM18 = "decimal(18,2)"  # gold sums of money
 GRID_STATE = "date date, store_id string, sku string, on_hand long, on_order long, price double"
+LOCATION = "city string, state string, country string"  # a CRM address's coarse location (jobs/silver/location.py)
 TRACKED = "_version long, _batch_id string"  # silver upserts: the source's version and the batch that wrote it
 
 SCHEMAS: dict[str, str] = {
@@ -54,12 +55,13 @@ SCHEMAS: dict[str, str] = {
     ),
     "silver.members": (
         "member_id string, phone_token string, email_token string, full_name_token string, address_token string, "
-        f"tier string, consent_email boolean, consent_sms boolean, birth_year int, joined_ts timestamp, {TRACKED}"
+        "tier string, consent_email boolean, consent_sms boolean, birth_year int, joined_ts timestamp, "
+        f"{LOCATION}, {TRACKED}"
     ),
     "silver.customers": (
         "customer_id string, member_id string, phone_token string, email_token string, tier string, "
         "consent_email boolean, consent_sms boolean, birth_year int, joined_ts timestamp, "
-        "channels array<string>, first_seen_ts timestamp, source string"
+        f"channels array<string>, first_seen_ts timestamp, source string, {LOCATION}"
     ),
     "silver.identity_edges": "src_type string, src_value string, dst_type string, dst_value string",
     "silver.identity_map": "id_type string, id_value string, customer_id string",
@@ -137,6 +139,23 @@ SCHEMAS: dict[str, str] = {
     "gold.repurchase": (
         "as_of date, grain string, cohort_start date, first_channel string, window_days int, customers long, "
         "eligible long, repurchased long, repurchase_rate double, window_complete boolean"
+    ),
+    # -- stock moves (jobs/gold/replenishment.py; docs/tables.md) --------------------------------------------
+    "gold.replenishment": (
+        "as_of date, store_id string, sku string, on_hand long, on_order long, lead_time_days int, review_days int, "
+        "demand_source string, demand_mean double, demand_quantile double, reorder_point double, order_up_to long, "
+        "transfer_in long, transfer_out long, purchase_qty long, reason string"
+    ),
+    "gold.stock_transfers": "as_of date, sku string, from_store string, to_store string, units long",
+    "gold.sku_trends": (
+        "as_of date, sku string, category string, brand string, recent_units long, baseline_units long, "
+        f"expected_units double, recent_revenue {SUM18}, baseline_revenue {SUM18}, recent_lines long, "
+        "baseline_lines long, expected_lines double, ratio double, z double, trend string"
+    ),
+    # -- customer geography and profile (jobs/gold/geography.py; docs/tables.md) ------------------------------
+    "gold.customer_geography": (
+        "as_of date, country string, state string, city string, age_band string, tier string, customers long, "
+        f"buyers long, orders long, gmv {SUM18}, aov double"
     ),
     # -- serving tables other jobs read -------------------------------------------------------------------
     "gold.demand_forecast": (

@@ -41,6 +41,7 @@ GOLD = (
     "gold.channel_roi",
     "gold.anomalies",
     "gold.alerts",
+    "gold.alert_digest",
     "gold.customer_360",
     "gold.rfm_segments",
     "gold.sku_matrix",
@@ -53,6 +54,10 @@ GOLD = (
     "gold.gmv_decomposition",
     "gold.cohort_retention_weekly",
     "gold.repurchase",
+    "gold.customer_geography",
+    "gold.replenishment",
+    "gold.stock_transfers",
+    "gold.sku_trends",
 )
 EXPORTS = "exports.serving"
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from jobs.silver.location import LOCATION_COLUMNS
+
 ORDER_LINE_COLUMNS = (
     "channel",
     "order_id",
@@ -182,7 +184,8 @@ def events(df: DataFrame, *, channel: str, tz: str) -> DataFrame:
 
 
 def members(df: DataFrame) -> DataFrame:
-    """CRM members, tokenized; the birth date (PII) is kept only as its year, taken before tokenizing."""
+    """CRM members, tokenized; the birth date (PII) is kept only as its year and the address as its city, state and
+    country, taken before tokenizing."""
     return df.select(
         "member_id",
         "phone_token",
@@ -194,6 +197,7 @@ def members(df: DataFrame) -> DataFrame:
         "consent_sms",
         F.col("_birth_year").alias("birth_year"),
         F.col("joined_at").alias("joined_ts"),
+        *[F.col(f"_{c}").alias(c) for c in LOCATION_COLUMNS],
         _micros(F.col("updated_at")).alias("_version"),
         *TRACK,
     )

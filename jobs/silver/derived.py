@@ -9,6 +9,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from jobs.silver.identity import IMPORTED_PREFIX
+from jobs.silver.location import LOCATION_COLUMNS
 from jobs.sources.specs import account_id_types
 
 ORDER_COLUMNS = (
@@ -41,6 +42,7 @@ CUSTOMER_COLUMNS = (
     "channels",
     "first_seen_ts",
     "source",
+    *LOCATION_COLUMNS,
 )
 
 
@@ -90,8 +92,8 @@ def _id_type_sql(channel: str) -> str:
 
 
 def customers(id_map: DataFrame, members: DataFrame, first_orders: DataFrame) -> DataFrame:
-    """One row per customer_id: its identifiers, channels, CRM attributes (when it is a member) and when it
-    was first seen (its first order; `first_orders`: customer_id, first_seen_ts)."""
+    """One row per customer_id: its identifiers, channels, CRM attributes (when it is a member: tier, consents, birth
+    year, coarse location) and when it was first seen (its first order; `first_orders`: customer_id, first_seen_ts)."""
     ident = id_map.groupBy("customer_id").agg(
         F.min(F.when(F.col("id_type") == "member", F.col("id_value"))).alias("member_id"),
         F.min(F.when(F.col("id_type") == "phone", F.col("id_value"))).alias("phone_token"),
@@ -102,7 +104,9 @@ def customers(id_map: DataFrame, members: DataFrame, first_orders: DataFrame) ->
         F.max(F.col("id_type").startswith(IMPORTED_PREFIX)).alias("_imported"),
         F.min(F.when(F.col("id_type").startswith(IMPORTED_PREFIX), F.col("id_type"))).alias("_imported_type"),
     )
-    attrs = members.select("member_id", "tier", "consent_email", "consent_sms", "birth_year", "joined_ts")
+    attrs = members.select(
+        "member_id", "tier", "consent_email", "consent_sms", "birth_year", "joined_ts", *LOCATION_COLUMNS
+    )
     joined = ident.join(attrs, on="member_id", how="left").join(first_orders, on="customer_id", how="left")
     source = F.when(F.col("_imported"), F.col("_imported_type")).otherwise(F.lit("landing"))
     return joined.withColumn("source", source).select(*CUSTOMER_COLUMNS)

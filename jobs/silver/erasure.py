@@ -40,7 +40,7 @@ NOT_PERSONAL = frozenset(
     {"product_name", "store_name", "registered_model", "model_name", "new_customers", "customers",
      "active_customers", "tier_customers", "email_accounts", "phone_accounts", "account_orders", "phone_orders",
      "z_account_orders", "z_phone_orders", "z_phone_accounts", "z_email_accounts", "consent_email", "consent_sms",
-     "member_tier"}
+     "member_tier", "buyers"}
 )  # fmt: skip
 
 

@@ -30,9 +30,10 @@ from jobs.silver.contracts import VIOLATION, apply_contract, unknown_columns
 from jobs.silver.dedup import LOADED, classify_rows
 from jobs.silver.derived import customer_id_for
 from jobs.silver.identity import IMPORTED_PREFIX
+from jobs.silver.location import with_location
 from jobs.silver.pii import pii_vault_rows, tokenize
 from jobs.silver.quarantine import audit_counts, quarantine_rows, unbalanced
-from jobs.silver.upkeep import add_unknown_references, build_customers, build_orders
+from jobs.silver.upkeep import add_unknown_references, build_customers, build_orders, upgrade_location
 from jobs.sources.contracts import Contract, ContractError, load_contracts
 from jobs.sources.specs import SPECS, SilverTable, SourceSpec
 
@@ -51,6 +52,7 @@ class Ingest:
             "national_digits": cfg.business.phone_national_digits,
         }
         self.tz = cfg.business.channel_timezones
+        self.country = cfg.business.default_country
         self.dates = accepted_dates(cfg)  # once per run: every batch of the run is checked against the same range
         self.cached: list[DataFrame] = []  # frames this run persisted, unpersisted when it ends (release)
 
@@ -85,6 +87,8 @@ class Ingest:
             vault = pii_vault_rows(good, pii=contract.pii, key=self.key, **self.norm)
             if "birth_date" in contract.pii:
                 good = good.withColumn("_birth_year", F.year("birth_date"))
+            if "address" in contract.pii:  # likewise only its city, state and country (jobs/silver/location.py)
+                good = with_location(good, column="address", default_country=self.country, prefix="_")
             good = tokenize(good, pii=contract.pii, key=self.key, **self.norm)
         return bronze, checked, good, bad, vault
 
@@ -224,6 +228,7 @@ def process_silver(
 ) -> dict[str, Any]:
     """Every pending batch of the sources in `contracts`, in load order (the order of SPECS)."""
     run = Ingest(cfg, catalog)
+    upgrade_location(catalog, default_country=cfg.business.default_country)  # before anything reads the members
     all_pending = run.pending_batches()
     pending = {s.name: all_pending[s.name] for s in SPECS if s.name in all_pending and s.name in contracts}
     if not pending:

@@ -19,6 +19,7 @@ from jobs.silver.derived import (
     unknown_products,
     unknown_stores,
 )
+from jobs.silver.location import LOCATION_COLUMNS, with_location
 
 MAP_VERSION = "omnilake.identityMapVersion"  # table property: the identity_map version its customer_ids reflect
 REKEYED = ("silver.order_lines", "silver.events", "silver.orders")  # tables whose rows carry a customer_id
@@ -99,13 +100,37 @@ def build_customers(catalog: Catalog, *, batch_ids: Sequence[str] = ()) -> None:
     id_map = catalog.read("silver.identity_map")
     members = catalog.read_or_empty("silver.members")
     lines = catalog.read_or_empty("silver.order_lines").where(F.col("customer_id").isNotNull())
-    since = catalog.properties("silver.customers").get(MAP_VERSION) if catalog.exists("silver.customers") else None
+    # a table written before the location columns is rebuilt whole, as on the first build (upgrade_location)
+    current = catalog.exists("silver.customers") and _located(catalog, "silver.customers")
+    since = catalog.properties("silver.customers").get(MAP_VERSION) if current else None
     if since is None:
         catalog.overwrite(customers(id_map, members, first_seen(lines)), "silver.customers")
     else:
         _merge_touched(catalog, id_map, members, lines, batch_ids=batch_ids, map_since=int(since))
     if since is None or int(since) != map_now:
         catalog.set_properties("silver.customers", {MAP_VERSION: str(map_now)})
+
+
+def _located(catalog: Catalog, name: str) -> bool:
+    return set(LOCATION_COLUMNS) <= set(catalog.read(name).columns)
+
+
+def upgrade_location(catalog: Catalog, *, default_country: str) -> None:
+    """A lake from before the coarse location columns (issue 16) gains them, once: silver.members from each member's
+    address in the vault (restricted.pii, the normalised raw value; no address: nulls), in one MERGE commit, then
+    silver.customers rebuilt whole from it. A run that dies in between rebuilds the customers next time."""
+    if catalog.exists("silver.members") and not _located(catalog, "silver.members"):
+        addresses = catalog.read_or_empty("restricted.pii").where(F.col("pii_type") == "address")
+        located = with_location(
+            addresses.select(F.col("token").alias("address_token"), "value"),
+            column="value",
+            default_country=default_country,
+        ).drop("value")
+        rows = catalog.read("silver.members").join(located, on="address_token", how="left")
+        catalog.merge(rows, "silver.members", ["member_id"], schema_evolution=True)
+        catalog.add_columns("silver.members", dict.fromkeys(LOCATION_COLUMNS, "string"))  # no row to evolve with
+    if catalog.exists("silver.customers") and not _located(catalog, "silver.customers"):
+        build_customers(catalog)
 
 
 def _merge_touched(

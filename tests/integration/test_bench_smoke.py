@@ -30,7 +30,8 @@ STEPS = (
     "build gold (--full)",
 )
 FACTS = {"gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.alerts", "gold.anomalies"} | {
-    "features.item_store_day"
+    "gold.alert_digest",
+    "features.item_store_day",
 }
 SNAPSHOTS = {
     "gold.customer_360",

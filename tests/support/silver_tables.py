@@ -123,8 +123,8 @@ BASE: dict[str, list[tuple]] = {
         ("P3", "Pot", "B", "brand", Decimal("50.00"), Decimal("40.00"), D("2024-01-01"), True, None),
     ],
     "silver.customers": [
-        (c, None, None, None, "gold", True, False, 1980, None, ["web"], datetime(2025, 2, 1), "generated")
-        for c in ("C1", "C2", "C3")
+        (c, None, None, None, "gold", True, False, 1980, None, ["web"], datetime(2025, 2, 1), "generated", *where)
+        for c, where in (("C1", ("Chicago", "IL", "US")), ("C2", ("Chicago", "IL", "US")), ("C3", (None,) * 3))
     ],
     "silver.order_lines": [
         line("web", "W1", "2025-03-01", "C1", "a1", "P1", 2, "10.00", campaign="CAMP1"),

@@ -70,10 +70,35 @@ class InventoryRules:
 
 
 @section
+class ReplenishmentRules:
+    """gold.replenishment and gold.stock_transfers: supplier lead time per SKU (`lead_time_by_brand`, else
+    `lead_time_by_category`, else `lead_time_days`), `review_days` between orders, order-up-to at the
+    `service_level` quantile of demand over lead time + review, purchases in multiples of `pack_size`; a store gives
+    stock to others only when on hand exceeds its order-up-to by more than `transfer_margin` (a fraction of it)."""
+
+    lead_time_days: Annotated[int, Field(ge=1)]
+    review_days: Annotated[int, Field(ge=1)]
+    service_level: Annotated[float, Field(gt=0, lt=1)]
+    pack_size: Annotated[int, Field(ge=1)]
+    transfer_margin: Annotated[float, Field(ge=0)]
+    lead_time_by_category: dict[str, Annotated[int, Field(ge=1)]]
+    lead_time_by_brand: dict[str, Annotated[int, Field(ge=1)]]
+
+    @property
+    def z(self) -> float:
+        """Standard normal quantile of the service level."""
+        return NormalDist().inv_cdf(self.service_level)
+
+
+@section
 class SalesDropAlert:
     min_drop: float
     high_drop: float
     min_base_revenue: float
+    # every rule: raised when its condition holds and did not (at this severity or above) on the `suppress_days`
+    # days before; priority = `weight` x the rule's score in [0, 1] (jobs/gold/alerts.py)
+    suppress_days: Annotated[int, Field(ge=0)]
+    weight: Annotated[float, Field(gt=0)]
 
 
 @section
@@ -81,11 +106,24 @@ class ConversionDropAlert:
     min_drop: float
     high_drop: float
     min_views: int
+    suppress_days: Annotated[int, Field(ge=0)]
+    weight: Annotated[float, Field(gt=0)]
+
+
+@section
+class StockAlert:
+    """stock_below_reorder: on hand below the reorder point; a SKU `sells` from `min_daily_demand` units a day."""
+
+    min_daily_demand: float
+    suppress_days: Annotated[int, Field(ge=0)]
+    weight: Annotated[float, Field(gt=0)]
 
 
 @section
 class SellThroughAlert:
     min_skus_in_stock: int
+    suppress_days: Annotated[int, Field(ge=0)]
+    weight: Annotated[float, Field(gt=0)]
 
 
 @section
@@ -94,14 +132,37 @@ class QuarantineSpikeAlert:
     high_rate: float
     spike_factor: float
     baseline_days: int
+    suppress_days: Annotated[int, Field(ge=0)]
+    weight: Annotated[float, Field(gt=0)]
+
+
+@section
+class SalesTargetAlert:
+    """sales_target: month-to-date revenue per channel of `monthly_revenue` (a channel not listed has no target)
+    behind the pro-rata target by more than `tolerance` (high: `high_tolerance`), as a fraction of it."""
+
+    monthly_revenue: dict[str, Annotated[float, Field(gt=0)]]
+    tolerance: Annotated[float, Field(ge=0, lt=1)]
+    high_tolerance: Annotated[float, Field(ge=0, lt=1)]
+    suppress_days: Annotated[int, Field(ge=0)]
+    weight: Annotated[float, Field(gt=0)]
 
 
 @section
 class AlertRules:
     sales_drop: SalesDropAlert
     conversion_drop: ConversionDropAlert
+    stock: StockAlert
     sell_through: SellThroughAlert
     quarantine_spike: QuarantineSpikeAlert
+    sales_target: SalesTargetAlert
+    digest_top_n: Annotated[int, Field(ge=1)]  # gold.alert_digest: rows per day
+
+    @property
+    def max_suppress_days(self) -> int:
+        """The longest suppression window: days before a rewritten date whose conditions the rules look at."""
+        rules = (self.sales_drop, self.conversion_drop, self.stock, self.sell_through, self.quarantine_spike)
+        return max(r.suppress_days for r in (*rules, self.sales_target))
 
 
 @section
@@ -123,6 +184,31 @@ class ReturnsRules:
 
 
 @section
+class SkuTrendRules:
+    """gold.sku_trends: units of the `recent_days` to a date against the `baseline_days` before them (scaled to the
+    recent window); a breakout sells >= `breakout_ratio` x expected units, a collapse <= `collapse_ratio` x, each
+    with |z| >= `min_z` (Poisson, of order lines) and at least `min_expected_lines` lines expected."""
+
+    recent_days: Annotated[int, Field(ge=1)]
+    baseline_days: Annotated[int, Field(ge=1)]
+    breakout_ratio: Annotated[float, Field(gt=1)]
+    collapse_ratio: Annotated[float, Field(gt=0, lt=1)]
+    min_z: Annotated[float, Field(ge=0)]
+    min_expected_lines: Annotated[float, Field(gt=0)]
+
+
+@section
+class GeographyRules:
+    """gold.customer_geography: buyers, orders and GMV over the trailing `window_days`; a city with fewer than
+    `min_city_customers` customers is shown as '(other)' within its state; `age_bands`: the lower edges of the age
+    bands after the first (<first, first-(second-1), ..., last+)."""
+
+    window_days: Annotated[int, Field(ge=1)]
+    min_city_customers: Annotated[int, Field(ge=1)]
+    age_bands: Annotated[tuple[Annotated[int, Field(ge=1)], ...], Field(min_length=1)]
+
+
+@section
 class GoldRules:
     snapshot_retention_days: int
     excluded_statuses: tuple[str, ...]  # order_lines.status values that are not sales (gold, features and ML)
@@ -132,9 +218,12 @@ class GoldRules:
     cohort: CohortRules
     attribution: AttributionRules
     inventory: InventoryRules
+    replenishment: ReplenishmentRules
     alerts: AlertRules
     anomalies: AnomalyRules
     returns: ReturnsRules
+    sku_trends: SkuTrendRules
+    geography: GeographyRules
 
 
 @section

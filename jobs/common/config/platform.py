@@ -82,6 +82,7 @@ class Business:
     channel_timezones: dict[str, str]
     default_country_code: str
     phone_national_digits: int
+    default_country: str
 
 
 @section

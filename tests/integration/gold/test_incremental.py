@@ -18,7 +18,7 @@ from tests.support.config import make_config
 from tests.support.silver_tables import BASE, copy_warehouse, event, line, write_all, write_silver
 
 D = [date(2025, 3, i) for i in range(1, 6)]
-FACTS = ("gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.anomalies", "gold.alerts")
+FACTS = ("gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.anomalies", "gold.alerts", "gold.alert_digest")
 WEEKLY = ("gold.returns_analysis", "gold.brand_performance", "gold.gmv_decomposition")  # by week (and day)
 
 
@@ -47,7 +47,8 @@ def test_plan_expands_changes_by_lookback_and_rebuilds_when_the_feed_is_off(spar
 
 # -- a windowed incremental day equals a full rebuild ------------------------------------------------------------
 # Rules with short look-backs, so that the late data's windows start well after the first day of an 11-day history
-# (the grid reads 2 days back, attribution 1 day (+2 for time zones), anomalies 1, lags and rolling 2).
+# (the grid reads 2 days back, 3 for alerts (suppressed 1 day), attribution 1 day (+2 for time zones), anomalies 1,
+# lags and rolling 2; no sales targets: a month to date would read back to the 1st).
 SHORT = {
     "GOLD__SNAPSHOT_RETENTION_DAYS": "0",
     "GOLD__ATTRIBUTION__WINDOW_DAYS": "1",
@@ -55,6 +56,13 @@ SHORT = {
     "GOLD__INVENTORY__DEMAND_WINDOW_DAYS": "3",
     "GOLD__SELL_THROUGH__WINDOW_DAYS": "3",
     "GOLD__ALERTS__QUARANTINE_SPIKE__BASELINE_DAYS": "1",
+    "GOLD__ALERTS__SALES_DROP__SUPPRESS_DAYS": "1",
+    "GOLD__ALERTS__CONVERSION_DROP__SUPPRESS_DAYS": "1",
+    "GOLD__ALERTS__STOCK__SUPPRESS_DAYS": "1",
+    "GOLD__ALERTS__SELL_THROUGH__SUPPRESS_DAYS": "1",
+    "GOLD__ALERTS__QUARANTINE_SPIKE__SUPPRESS_DAYS": "1",
+    "GOLD__ALERTS__SALES_TARGET__SUPPRESS_DAYS": "1",
+    "GOLD__ALERTS__SALES_TARGET__MONTHLY_REVENUE": "{}",
     "FEATURES__SNAPSHOT_RETENTION_DAYS": "0",
     "FEATURES__LAGS_DAYS": "[1, 2]",
     "FEATURES__ROLLING_DAYS": "[2]",
@@ -115,8 +123,11 @@ def _history() -> dict[str, list[tuple]]:
 P4 = ("P4", "Jug", "A", "brand", Decimal("30.00"), Decimal("12.00"), date(2024, 1, 1), True, None)
 
 
+AUSTIN = ("Austin", "TX", "US")
+
+
 def _customer(customer_id: str, tier: str, first_seen: datetime) -> tuple:
-    return (customer_id, None, None, None, tier, True, False, 1980, None, ["web"], first_seen, "generated")
+    return (customer_id, None, None, None, tier, True, False, 1980, None, ["web"], first_seen, "generated", *AUSTIN)
 
 
 def _return(return_id: str, order_id: str, sku: str, day: date) -> tuple:
@@ -195,9 +206,9 @@ def test_a_windowed_day_with_late_data_equals_a_full_rebuild(spark, cfg, tmp_pat
         logger.removeHandler(plans)
         logger.setLevel(level)
     # the runs read windows: late changes from 03-07 (stock) and 03-08 (a line) reach every later grid date; the
-    # grid reads 2 days back and channel_roi 3, so inventory and imports before 03-05 are not read (nor, but for the
-    # returned line and first purchases, looked up by key, would lines and events before 03-04 be, without the
-    # weekly facts: they rewrite the week of 03-03 and compare it with the week before, from 02-24)
+    # grid reads 3 days back (alerts) and channel_roi 3, so inventory and imports before 03-04 are not read (nor,
+    # but for the returned line and first purchases, looked up by key, would lines and events before 03-04 be,
+    # without the weekly facts: they rewrite the week of 03-03 and compare it with the week before, from 02-24)
     gold_plan, features_plan = plans.fields["gold.plan"], plans.fields["features.plan"]
     # daily_sales: 03-07 (a line moved to another customer), 03-08 (a late line), 03-10 (P4 changed), 03-12
     assert (gold_plan["daily_sales"], gold_plan["alerts"], gold_plan["grid_state"]) == (4, 6, 6)
@@ -205,10 +216,10 @@ def test_a_windowed_day_with_late_data_equals_a_full_rebuild(spark, cfg, tmp_pat
         "order_lines": "2025-02-24",  # the moved line of 03-07: its week (03-03) and the week before
         "events": "2025-02-24",  # gmv_decomposition: the same weeks
         "returns": "2025-03-03",  # returns_analysis: the week of 03-07
-        "batch_audit": "2025-03-06",
-        "inventory": "2025-03-05",
-        "daily_sales_imported": "2025-03-05",
-        "grid": "2025-03-05",
+        "batch_audit": "2025-03-05",
+        "inventory": "2025-03-04",
+        "daily_sales_imported": "2025-03-04",
+        "grid": "2025-03-04",
     }
     assert (features_plan["item_store_day"], features_plan["grid_from"]) == (6, DAYS[4])
     # the customer snapshots start from 03-11's: all but C4 are touched (new or moved lines, a return, a tier, P4)

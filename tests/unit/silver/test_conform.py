@@ -155,20 +155,20 @@ def test_app_events_take_user_id_and_keep_their_platform(spark) -> None:
     assertDataFrameEqual(conform.events(rows, channel="app", tz=NY), expected)
 
 
-def test_members_keep_tokens_and_the_birth_year_only(spark) -> None:
+def test_members_keep_tokens_the_birth_year_and_the_coarse_location_only(spark) -> None:
     rows = spark.createDataFrame(
-        [("M1", "p1", "e1", "n1", "a1", "gold", True, None, 1980, ts(2020, 5, 1, 9, 0), ts(2025, 1, 2, 3, 4),
-          "b7", 1, 0)],
+        [("M1", "p1", "e1", "n1", "a1", "gold", True, None, 1980, ts(2020, 5, 1, 9, 0), "Chicago", "IL", "US",
+          ts(2025, 1, 2, 3, 4), "b7", 1, 0)],
         "member_id string, phone_token string, email_token string, full_name_token string, address_token string, "
         "tier string, consent_email boolean, consent_sms boolean, _birth_year int, joined_at timestamp, "
-        f"updated_at timestamp, {TRACK}",
+        f"_city string, _state string, _country string, updated_at timestamp, {TRACK}",
     )  # fmt: skip
     expected = spark.createDataFrame(
-        [("M1", "p1", "e1", "n1", "a1", "gold", True, None, 1980, ts(2020, 5, 1, 9, 0), micros(2025, 1, 2, 3, 4),
-          "b7", 1, 0)],
+        [("M1", "p1", "e1", "n1", "a1", "gold", True, None, 1980, ts(2020, 5, 1, 9, 0), "Chicago", "IL", "US",
+          micros(2025, 1, 2, 3, 4), "b7", 1, 0)],
         "member_id string, phone_token string, email_token string, full_name_token string, address_token string, "
         "tier string, consent_email boolean, consent_sms boolean, birth_year int, joined_ts timestamp, "
-        f"_version long, {TRACK}",
+        f"city string, state string, country string, _version long, {TRACK}",
     )  # fmt: skip
     assertDataFrameEqual(conform.members(rows), expected)
 

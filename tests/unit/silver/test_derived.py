@@ -23,8 +23,10 @@ ORDERS = (
 CUSTOMERS = (
     "customer_id string, member_id string, phone_token string, email_token string, tier string, "
     "consent_email boolean, consent_sms boolean, birth_year int, joined_ts timestamp, channels array<string>, "
-    "first_seen_ts timestamp, source string"
+    "first_seen_ts timestamp, source string, city string, state string, country string"
 )
+JOINED = datetime(2020, 5, 1)
+LOC, NOWHERE = ("Chicago", "IL", "US"), (None, None, None)  # a member's coarse location; none
 MOVE = "channel string, order_id string, line_no int, c string"
 T1, T2 = datetime(2025, 3, 1, 10, 0), datetime(2025, 3, 2, 9, 30)
 
@@ -65,16 +67,16 @@ def test_customers_collect_identifiers_channels_and_member_attributes(spark) -> 
         MAP,
     )
     members = spark.createDataFrame(
-        [("M1", "gold", True, False, 1980, datetime(2020, 5, 1))],
+        [("M1", "gold", True, False, 1980, datetime(2020, 5, 1), "Chicago", "IL", "US")],
         "member_id string, tier string, consent_email boolean, consent_sms boolean, birth_year int, "
-        "joined_ts timestamp",
+        "joined_ts timestamp, city string, state string, country string",
     )
     first = spark.createDataFrame([("C1", T1), ("K1", T2)], "customer_id string, first_seen_ts timestamp")
     expected = spark.createDataFrame(
         [
-            ("C1", "M1", "p1", None, "gold", True, False, 1980, datetime(2020, 5, 1), ["app", "web"], T1, "landing"),
-            ("C2", None, None, "e2", None, None, None, None, None, ["web"], None, "landing"),
-            ("K1", None, None, "e3", None, None, None, None, None, ["imported:shop"], T2, "imported:shop"),
+            ("C1", "M1", "p1", None, "gold", True, False, 1980, JOINED, ["app", "web"], T1, "landing", *LOC),
+            ("C2", None, None, "e2", None, None, None, None, None, ["web"], None, "landing", *NOWHERE),
+            ("K1", None, None, "e3", None, None, None, None, None, ["imported:shop"], T2, "imported:shop", *NOWHERE),
         ],
         CUSTOMERS,
     )
@@ -198,8 +200,8 @@ def test_build_customers_writes_one_row_per_customer(catalog: Catalog, silver) -
     build_customers(catalog)  # no CRM members loaded yet: member attributes are null
     expected = spark.createDataFrame(
         [
-            ("C1", None, "p1", None, None, None, None, None, None, ["web"], T1, "landing"),
-            ("C7", None, None, None, None, None, None, None, None, ["marketplace"], None, "landing"),
+            ("C1", None, "p1", None, None, None, None, None, None, ["web"], T1, "landing", *NOWHERE),
+            ("C7", None, None, None, None, None, None, None, None, ["marketplace"], None, "landing", *NOWHERE),
         ],
         CUSTOMERS,
     )

@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 
 from jobs.io.schemas import ddl
 from jobs.silver.contracts import VIOLATION, apply_contract
+from jobs.silver.location import with_location
 from jobs.silver.pii import tokenize
 from jobs.sources.contracts import Contract, ContractError, load_contract, load_contracts
 from jobs.sources.specs import BY_NAME, IMPORT_KINDS, LANDING_SOURCES, SPECS, SourceSpec, account_id_types
@@ -19,7 +20,7 @@ META_TYPES = {"_source_file": "string", "_batch_id": "string", "_batch_no": "int
 # every silver table's columns as docs/tables.md lists them (order lines and events get customer_id after conform)
 TABLE_COLUMNS = {
     "silver.members": "member_id phone_token email_token full_name_token address_token tier consent_email "
-    "consent_sms birth_year joined_ts",
+    "consent_sms birth_year joined_ts city state country",
     "silver.stores": "store_id store_name city region timezone opened_date is_known",
     "silver.products": "sku product_name category brand list_price unit_cost launched_date is_known updated_ts",
     "silver.order_lines": "channel order_id line_no account_id store_id order_ts order_date status sku quantity "
@@ -60,6 +61,8 @@ def _valid_rows(spark, contract: Contract):
     good = apply_contract(spark.createDataFrame([], raw), contract=contract).drop(VIOLATION, "_raw_record")
     if "birth_date" in contract.pii:
         good = good.withColumn("_birth_year", F.year("birth_date"))
+    if "address" in contract.pii:
+        good = with_location(good, column="address", default_country="US", prefix="_")
     return tokenize(good, pii=contract.pii, key=b"k", country_code="1", national_digits=10)
 
 
