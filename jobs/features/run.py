@@ -90,7 +90,7 @@ def run_features(cfg: Config, as_of: date | None, *, since: date | None = None, 
             ITEM_STORE_DAY: item_store_day(grid, src[PRODUCTS], lags=rules.lags_days, rolling=rules.rolling_days),
             GRID_STATE: grid_state(grid),
         }
-        summary.update(write_facts(catalog, built, specs, plan))
+        summary.update(write_facts(catalog, built, specs, plan, workers=cfg.gold.parallel_tables))
         grid.unpersist()
         days, cutoff = snapshot_dates(as_of, since, keep_days=rules.snapshot_retention_days)
         base = None if full else snapshot_base(catalog, "features", (CUSTOMER_ASOF,), as_of=days[0])

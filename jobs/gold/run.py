@@ -51,7 +51,7 @@ from jobs.io.changes import (
 )
 from jobs.io.inputs import dated_from, default_as_of, grid_seed, read_inputs
 from jobs.io.touched import Base, base_rows, save_snapshot_base, snapshot_base, touched_customers
-from jobs.io.writes import snapshot_dates, write_facts, write_snapshot
+from jobs.io.writes import snapshot_dates, write_facts, write_in_waves, write_snapshot
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -105,6 +105,10 @@ SNAPSHOTS = (
     "gold.stock_transfers",
     "gold.sku_trends",
 )
+# write waves (jobs/io/writes.in_waves): the alerts and the GMV decomposition read the cached daily sales and
+# sessions, the digest ranks the cached alerts, and the cohort tables count the cached cohort members
+FACTS_AFTER = ((ALERTS, "gold.gmv_decomposition"), (ALERT_DIGEST,))
+SNAPSHOTS_AFTER = (("gold.cohort_retention", "gold.cohort_retention_weekly", "gold.repurchase"),)
 
 
 def windowed_grid(
@@ -337,7 +341,7 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     summary: dict[str, int] = {}
     with stage("gold.run", as_of=as_of) as info:
         facts = _facts(win, lines, grid, rules, returned_lines=returned, first=first, until=plan.until)
-        summary.update(write_facts(catalog, facts, specs, plan))
+        summary.update(write_facts(catalog, facts, specs, plan, after=FACTS_AFTER, workers=rules.parallel_tables))
         for cached in (facts[ALERTS], facts["gold.daily_sales"], facts["gold.funnel"]):
             cached.unpersist()
         base = None if full else _current(catalog, snapshot_base(catalog, "gold", CUSTOMER_SNAPSHOTS, as_of=days[0]))
@@ -358,16 +362,20 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
                 touched=touched,
                 country=cfg.business.default_country,
             )
-            for table, df in snapshots.items():
-                rows = write_snapshot(
+
+            def write(table: str, frames: Mapping[str, DataFrame] = snapshots, day: date = day) -> int:
+                return write_snapshot(
                     catalog,
-                    df,
+                    frames[table],
                     table,
                     as_of=day,
                     expire_before=cutoff,
                     run_days=days,
                     merge_schema=table == COHORT_MEMBERS,
                 )
+
+            written = write_in_waves(write, list(snapshots), after=SNAPSHOTS_AFTER, workers=rules.parallel_tables)
+            for table, rows in written.items():
                 summary[table] = summary.get(table, 0) + rows
             snapshots[COHORT_MEMBERS].unpersist()
             if touched is not None:

@@ -6,6 +6,7 @@ resolve names the same way.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +31,14 @@ def table_path(warehouse: str | Path, name: str, zones: Sequence[str] | None = N
     return str(Path(warehouse) / match["zone"] / match["table"])
 
 
+COMMIT_RE = re.compile(r"^\d{20}\.(json|checkpoint\..*parquet)$")
+
+
 def is_table(path: str | Path) -> bool:
-    """Whether `path` holds a Delta table (its transaction log exists)."""
-    return (Path(path) / "_delta_log").is_dir()
+    """Whether `path` holds a Delta table: its transaction log has a commit (or a checkpoint). A log folder without
+    one is a table another process is creating right now, which nothing can read yet."""
+    log = Path(path) / "_delta_log"
+    if not log.is_dir():
+        return False
+    with os.scandir(log) as entries:
+        return any(COMMIT_RE.match(entry.name) for entry in entries)

@@ -88,10 +88,10 @@ class Catalog:
         return dict(self._last_commit(name)["operationMetrics"] or {})
 
     def properties(self, name: str) -> dict[str, str]:
-        """The table's properties (e.g. delta.enableChangeDataFeed)."""
-        from delta.tables import DeltaTable
+        """The table's properties (e.g. delta.enableChangeDataFeed), from the Delta log (delta-rs: no Spark job)."""
+        from deltalake import DeltaTable
 
-        return dict(DeltaTable.forPath(self.spark, self.path(name)).detail().first()["properties"] or {})
+        return dict(DeltaTable(self.path(name)).metadata().configuration or {})
 
     def set_properties(self, name: str, properties: Mapping[str, str]) -> None:
         """Set table properties (one metadata commit), e.g. what version of another table this one reflects."""
@@ -128,17 +128,19 @@ class Catalog:
             return None
         return DeltaTable(self.path(name)).transaction_version(app_id)
 
-    def _last_commit(self, name: str) -> Any:
-        from delta.tables import DeltaTable
+    def _last_commit(self, name: str) -> dict[str, Any]:
+        """The commit info of the table's last version, read from the Delta log by delta-rs: no Spark job (Spark's
+        history() ran one per call, a few hundred milliseconds a table write)."""
+        from deltalake import DeltaTable
 
-        return DeltaTable.forPath(self.spark, self.path(name)).history(1).first()
+        return DeltaTable(self.path(name)).history(1)[0]
 
     def list_tables(self) -> list[str]:
         names = []
         for zone in self.zones:
             zone_dir = self.warehouse / zone
             if zone_dir.is_dir():
-                names += [f"{zone}.{p.name}" for p in sorted(zone_dir.iterdir()) if (p / "_delta_log").is_dir()]
+                names += [f"{zone}.{p.name}" for p in sorted(zone_dir.iterdir()) if is_table(p)]
         return names
 
     # -- writes ------------------------------------------------------------------------------------
@@ -198,15 +200,18 @@ class Catalog:
 
     def overwrite_where(
         self, df: DataFrame, name: str, where: str, *, partition_by: Sequence[str] = (), merge_schema: bool = False
-    ) -> None:
+    ) -> int:
         """Atomically replace the rows matching `where` (replaceWhere) with `df`; creates on first write.
-        `merge_schema` adds `df`'s new columns to the table."""
+        `merge_schema` adds `df`'s new columns to the table. Returns the rows written: numOutputRows of the commit,
+        0 when the write committed nothing (an empty frame over no rows: Delta adds no version)."""
         writer = df.write.format("delta").mode("overwrite").option("replaceWhere", where)
         if merge_schema:
             writer = writer.option("mergeSchema", "true")
         if not self.exists(name):
             writer = self._creating(writer, name).partitionBy(*partition_by)
+        before = self.version(name)
         self._with_retries(lambda: writer.save(self.path(name)), name)
+        return 0 if self.version(name) == before else int(self.last_commit_metrics(name).get("numOutputRows", 0))
 
     def overwrite(self, df: DataFrame, name: str, *, partition_by: Sequence[str] = ()) -> None:
         """Replace the whole table (small reference tables only); schema may change."""

@@ -10,20 +10,16 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from jobs.common.log import stage
+from jobs.common.parallel import map_parallel
 from jobs.io.changes import fact_predicate
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterable, Mapping
+    from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
     from pyspark.sql import DataFrame
 
     from jobs.io.changes import FactSpec, Plan
     from jobs.io.tables import Catalog
-
-
-def rows_written(catalog: Catalog, table: str) -> int:
-    """numOutputRows of the table's last commit (read from the Delta log, no recount)."""
-    return int(catalog.last_commit_metrics(table).get("numOutputRows", 0))
 
 
 def write_fact(
@@ -34,26 +30,53 @@ def write_fact(
     if where is None:
         return 0
     with stage("gold.write_fact", table=table, partitions="all" if dates is None else len(dates)) as info:
-        catalog.overwrite_where(df.where(where).repartition(date_col), table, where, partition_by=[date_col])
-        info["rows"] = rows_written(catalog, table)
+        info["rows"] = catalog.overwrite_where(
+            df.where(where).repartition(date_col), table, where, partition_by=[date_col]
+        )
     return info["rows"]
 
 
-def write_facts(
-    catalog: Catalog, frames: Mapping[str, DataFrame], specs: tuple[FactSpec, ...], plan: Plan
+def in_waves(tables: Sequence[str], after: Sequence[Collection[str]] = ()) -> list[list[str]]:
+    """`tables` as write waves: those in none of `after` first, then each collection of `after` in turn (empty
+    waves left out). A frame cached for other tables is written, so computed once, a wave before those that read
+    it; the tables of one wave are independent."""
+    later = {t for wave in after for t in wave}
+    waves = [[t for t in tables if t not in later], *([t for t in tables if t in wave] for wave in after)]
+    return [wave for wave in waves if wave]
+
+
+def write_in_waves(
+    write: Callable[[str], int], tables: Sequence[str], *, after: Sequence[Collection[str]] = (), workers: int = 1
 ) -> dict[str, int]:
-    """Write each spec's frame (`frames[spec.table]`) over the dates `plan` rewrites; table -> rows written."""
-    return {
-        spec.table: write_fact(
-            catalog,
-            frames[spec.table],
-            spec.table,
-            date_col=spec.date_col,
-            dates=plan.affected[spec.table],
-            until=plan.until,
+    """`write(table)` -> rows for each of `tables`, wave by wave (in_waves), a wave's tables on up to `workers`
+    driver threads (jobs/common/parallel.py: a small run's writes are mostly per-job and per-commit overhead, which
+    concurrent writes overlap); table -> rows written, in the order of `tables`."""
+    rows: dict[str, int] = {}
+    for wave in in_waves(tables, after):
+        rows.update(zip(wave, map_parallel(write, wave, workers=workers), strict=True))
+    return {t: rows[t] for t in tables}
+
+
+def write_facts(
+    catalog: Catalog,
+    frames: Mapping[str, DataFrame],
+    specs: tuple[FactSpec, ...],
+    plan: Plan,
+    *,
+    after: Sequence[Collection[str]] = (),
+    workers: int = 1,
+) -> dict[str, int]:
+    """Write each spec's frame (`frames[spec.table]`) over the dates `plan` rewrites, in waves (write_in_waves);
+    table -> rows written."""
+    by_table = {spec.table: spec for spec in specs}
+
+    def write(table: str) -> int:
+        spec = by_table[table]
+        return write_fact(
+            catalog, frames[table], table, date_col=spec.date_col, dates=plan.affected[table], until=plan.until
         )
-        for spec in specs
-    }
+
+    return write_in_waves(write, list(by_table), after=after, workers=workers)
 
 
 def expired_snapshots(existing: Iterable[date], *, cutoff: date, run_days: Collection[date]) -> list[date]:
@@ -96,8 +119,9 @@ def write_snapshot(
     if expired:
         where += f" OR {fact_predicate('as_of', tuple(expired), as_of)}"
     with stage("gold.write_snapshot", table=table, as_of=as_of, expired=len(expired)) as info:
-        catalog.overwrite_where(df.repartition(1), table, where, partition_by=["as_of"], merge_schema=merge_schema)
-        info["rows"] = rows_written(catalog, table)
+        info["rows"] = catalog.overwrite_where(
+            df.repartition(1), table, where, partition_by=["as_of"], merge_schema=merge_schema
+        )
     return info["rows"]
 
 

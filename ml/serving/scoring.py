@@ -12,7 +12,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from jobs.common.log import event, stage
-from jobs.io.writes import rows_written
 from ml.serving.registry import CHAMPION, by_alias, tracking_client
 
 if TYPE_CHECKING:
@@ -60,8 +59,9 @@ def score_model(adapter: ModelAdapter, env: MlEnv, *, as_of: date, horizon_days:
         with stage(
             "ml.score", model=adapter.name, table=output.table, version=served.model_version, as_of=as_of
         ) as info:
-            env.catalog.overwrite_where(output.rows, output.table, output.where, partition_by=output.partition_by)
-            info["rows"] = rows = rows_written(env.catalog, output.table)
+            info["rows"] = rows = env.catalog.overwrite_where(
+                output.rows, output.table, output.where, partition_by=output.partition_by
+            )
         written.append((output.table, rows))
     tables = ", ".join(f"{t} ({r:,} rows)" for t, r in written)
     return ScoreReport(

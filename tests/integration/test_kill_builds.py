@@ -31,8 +31,14 @@ pytestmark = pytest.mark.integration
 PII_KEY = "00112233445566778899aabbccddeeff"
 SWEEP_ENV = "OMNILAKE_KILL_SWEEP"
 LAYERS = ("gold", "features", "score")
-# what a gold build writes from the demand forecast that scoring writes: which forecast it reads depends on when
-HEALTH, FORECAST_FREE = "gold.inventory_health", ("as_of", "store_id", "sku", "on_hand")
+# what a gold build writes from the demand forecast that scoring writes (which forecast it reads depends on when),
+# with the columns the forecast does not change; gold.stock_transfers is the forecast's through and through (who
+# gives and who takes follows the order-up-to levels), so beside scoring only its presence is compared
+FORECAST_FREE = {
+    "gold.inventory_health": ("as_of", "store_id", "sku", "on_hand"),
+    "gold.replenishment": ("as_of", "store_id", "sku", "on_hand", "on_order", "lead_time_days", "review_days"),
+    "gold.stock_transfers": (),
+}
 
 
 def _use(home: Path, mp: pytest.MonkeyPatch) -> None:
@@ -91,10 +97,10 @@ def _state(spark, home: Path, layer: str) -> dict[str, list[tuple[str, ...]]]:
     return content
 
 
-def _forecast_free(rows: list[tuple[str, ...]], columns: list[str]) -> list[tuple[str, ...]]:
-    """inventory_health's rows on the columns that do not depend on the demand forecast."""
-    keep = [columns.index(c) for c in FORECAST_FREE]
-    return sorted(tuple(r[i] for i in keep) for r in rows)
+def _forecast_free(rows: list[tuple[str, ...]], columns: list[str], keep: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """A forecast-fed table's rows on the columns `keep` that do not depend on the demand forecast."""
+    at = [columns.index(c) for c in keep]
+    return sorted(tuple(r[i] for i in at) for r in rows) if at else []
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +150,8 @@ def test_scoring_during_a_gold_build_runs_beside_it_and_both_write_what_they_wri
     base, reference, spark, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`build gold` in its own process holds lock build-gold; `score all` (lock score) starts meanwhile and is not
-    refused. Each writes what it writes alone; inventory_health reads the forecast scoring writes, so it is
-    compared on the columns the forecast does not change (which forecast it read depends on the timing)."""
+    refused. Each writes what it writes alone; the gold tables fed by the forecast scoring writes (FORECAST_FREE) are
+    compared on the columns the forecast does not change (which forecast they read depends on the timing)."""
     home = _copy(base[0], tmp_path, monkeypatch)
     build = subprocess.Popen(
         [sys.executable, "-m", "jobs", *_argv("gold", base[1])], env={**os.environ}, stderr=subprocess.PIPE
@@ -158,6 +164,11 @@ def test_scoring_during_a_gold_build_runs_beside_it_and_both_write_what_they_wri
 
     assert _state(spark, home, "score") == reference["score"][1]
     gold, expected = _state(spark, home, "gold"), reference["gold"][1]
-    assert {t: r for t, r in gold.items() if t != HEALTH} == {t: r for t, r in expected.items() if t != HEALTH}
-    columns = sorted(c for c in Catalog.from_config(spark, load_config()).read(HEALTH).columns if not c.startswith("_"))
-    assert _forecast_free(gold[HEALTH], columns) == _forecast_free(expected[HEALTH], columns)
+    assert set(gold) == set(expected)
+    assert {t: r for t, r in gold.items() if t not in FORECAST_FREE} == {
+        t: r for t, r in expected.items() if t not in FORECAST_FREE
+    }
+    catalog = Catalog.from_config(spark, load_config())
+    for table, keep in FORECAST_FREE.items():
+        columns = sorted(c for c in catalog.read(table).columns if not c.startswith("_"))
+        assert _forecast_free(gold[table], columns, keep) == _forecast_free(expected[table], columns, keep), table

@@ -211,6 +211,7 @@ class GeographyRules:
 @section
 class GoldRules:
     snapshot_retention_days: int
+    parallel_tables: Annotated[int, Field(ge=1)]  # tables of one run written from this many driver threads
     excluded_statuses: tuple[str, ...]  # order_lines.status values that are not sales (gold, features and ML)
     rfm: RfmTiers
     sku_matrix: SkuMatrixRules

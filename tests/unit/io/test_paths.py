@@ -8,7 +8,7 @@ import pytest
 
 from jobs.common.config import Config
 from jobs.io.lake import append_arrow, lake_path, read_arrow
-from jobs.io.paths import TableError, table_path
+from jobs.io.paths import TableError, is_table, table_path
 from jobs.io.schemas import arrow_schema
 from jobs.orchestration.assets import asset_uri
 
@@ -53,3 +53,15 @@ def test_delta_rs_append_and_read(cfg: Config) -> None:
     got = read_arrow(cfg, name, columns=["column"], where=pc.field("column") == "tip")
     assert got is not None and got.to_pylist() == [{"column": "tip"}]
     assert (Path(lake_path(cfg, name)) / "_delta_log").is_dir()
+
+
+def test_a_log_folder_without_a_commit_is_no_table_yet(tmp_path: Path) -> None:
+    """What another process is creating right now (its _delta_log folder made, its first commit not yet written)
+    reads as absent, as before the folder existed."""
+    log = tmp_path / "t" / "_delta_log"
+    assert not is_table(tmp_path / "t")
+    log.mkdir(parents=True)
+    (log / ".00000000000000000000.json.tmp").write_text("{}")
+    assert not is_table(tmp_path / "t")
+    (log / "00000000000000000000.json").write_text("{}")
+    assert is_table(tmp_path / "t")

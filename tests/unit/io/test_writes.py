@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date, timedelta
 
-from jobs.io.writes import expired_snapshots, snapshot_dates
+from jobs.io.writes import expired_snapshots, in_waves, snapshot_dates, write_in_waves
 
 D = date(2025, 5, 1)
 
@@ -36,3 +38,25 @@ def test_retention_zero_still_keeps_the_previous_snapshot_and_a_rerun_drops_noth
     assert expired_snapshots([D - timedelta(days=1), D], cutoff=cutoff, run_days=days) == []
     assert expired_snapshots([], cutoff=cutoff, run_days=days) == []
     assert expired_snapshots([D], cutoff=cutoff, run_days=days) == []
+
+
+def test_waves_write_each_table_once_readers_after_what_they_read_and_keep_the_order() -> None:
+    tables = ["a", "alerts", "b", "digest", "gmv"]
+    assert in_waves(tables, (("alerts", "gmv"), ("digest",))) == [["a", "b"], ["alerts", "gmv"], ["digest"]]
+    assert in_waves(tables) == [tables]
+    assert in_waves(["a"], (("x",),)) == [["a"]]  # a wave of tables not written is left out
+
+
+def test_write_in_waves_runs_a_wave_only_after_the_one_before_and_returns_rows_in_table_order() -> None:
+    done: list[str] = []
+    lock = threading.Lock()
+
+    def write(table: str) -> int:
+        time.sleep(0.05 if table == "slow" else 0)
+        with lock:
+            done.append(table)
+        return len(table)
+
+    rows = write_in_waves(write, ["slow", "b", "late"], after=(("late",),), workers=4)
+    assert rows == {"slow": 4, "b": 1, "late": 4} and list(rows) == ["slow", "b", "late"]
+    assert done[-1] == "late" and set(done[:2]) == {"slow", "b"}
