@@ -10,7 +10,7 @@ from typing import Any
 
 from jobs.common.config import Config
 from jobs.io.lake import dataset as lake_dataset
-from jobs.io.paths import TableError
+from jobs.io.paths import TableError, zone_tables
 
 
 def table_summaries(cfg: Config) -> list[dict[str, Any]]:
@@ -20,15 +20,16 @@ def table_summaries(cfg: Config) -> list[dict[str, Any]]:
     out = []
     root = Path(cfg.paths.warehouse)
     for zone in cfg.zones.all:
-        for path in sorted((root / zone).glob("*/_delta_log")):
-            table = DeltaTable(str(path.parent))
+        for name in zone_tables(root, zone):
+            path = root / zone / name
+            table = DeltaTable(str(path))
             actions = table.get_add_actions(flatten=True)
             rows = sum(v for v in actions.column("num_records").to_pylist() if v) if actions.num_rows else 0
             last = table.history(1)[0]
             updated = datetime.fromtimestamp(last["timestamp"] / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
             out.append(
                 {
-                    "table": f"{zone}.{path.parent.name}",
+                    "table": f"{zone}.{name}",
                     "rows": int(rows),
                     "version": table.version(),
                     "updated": updated,

@@ -42,3 +42,9 @@ def is_table(path: str | Path) -> bool:
         return False
     with os.scandir(log) as entries:
         return any(COMMIT_RE.match(entry.name) for entry in entries)
+
+
+def zone_tables(warehouse: str | Path, zone: str) -> list[str]:
+    """The names (folder names, sorted) of the tables in `zone` of `warehouse` (is_table); none for no folder."""
+    folder = Path(warehouse) / zone
+    return sorted(p.name for p in folder.iterdir() if is_table(p)) if folder.is_dir() else []

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from jobs.common.log import event
 from jobs.common.secrets import private_dir
 from jobs.io.faults import after_commit
-from jobs.io.paths import TableError, is_table, table_path
+from jobs.io.paths import TableError, is_table, table_path, zone_tables
 from jobs.io.schemas import ddl
 
 if TYPE_CHECKING:
@@ -138,9 +138,7 @@ class Catalog:
     def list_tables(self) -> list[str]:
         names = []
         for zone in self.zones:
-            zone_dir = self.warehouse / zone
-            if zone_dir.is_dir():
-                names += [f"{zone}.{p.name}" for p in sorted(zone_dir.iterdir()) if is_table(p)]
+            names += [f"{zone}.{table}" for table in zone_tables(self.warehouse, zone)]
         return names
 
     # -- writes ------------------------------------------------------------------------------------
@@ -211,7 +209,8 @@ class Catalog:
             writer = self._creating(writer, name).partitionBy(*partition_by)
         before = self.version(name)
         self._with_retries(lambda: writer.save(self.path(name)), name)
-        return 0 if self.version(name) == before else int(self.last_commit_metrics(name).get("numOutputRows", 0))
+        last = self._last_commit(name)  # one log read: the version the write made (if any) and its metrics
+        return 0 if last["version"] == before else int((last["operationMetrics"] or {}).get("numOutputRows", 0))
 
     def overwrite(self, df: DataFrame, name: str, *, partition_by: Sequence[str] = ()) -> None:
         """Replace the whole table (small reference tables only); schema may change."""

@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jobs.common.errors import UserError
@@ -236,13 +235,13 @@ def health(cfg: Config) -> list[dict[str, Any]]:
     """`omnilake tables --health`: per table, its files (count, average size, bytes), its folder on disk (older
     versions' files and the log included), its version, commits kept, and when its last maintenance finished."""
     from jobs.io.lake import lake_path
+    from jobs.io.paths import zone_tables
 
     since = last_maintained(cfg)
     out = []
     for zone in cfg.zones.all:
-        root = Path(cfg.paths.warehouse) / zone
-        for log in sorted(root.glob("*/_delta_log")):
-            name = f"{zone}.{log.parent.name}"
+        for table in zone_tables(cfg.paths.warehouse, zone):
+            name = f"{zone}.{table}"
             facts = table_files(lake_path(cfg, name))
             out.append(
                 {

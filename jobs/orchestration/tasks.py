@@ -81,12 +81,13 @@ def retrain_request(end: str) -> dict[str, str]:
     from deltalake import DeltaTable
 
     from jobs.io.lake import lake_path
+    from jobs.io.paths import is_table
     from ml.monitoring.reason import retrain_reason
 
     cfg = _config()
     settings = cfg.ml.monitoring
     path = lake_path(cfg, "gold.model_monitoring")
-    if not settings.trigger_retrain or not (path / "_delta_log").exists():
+    if not settings.trigger_retrain or not is_table(path):
         return {}
     day = date.fromisoformat(end)
     rows = DeltaTable(str(path)).to_pyarrow_table(filters=[("as_of", "=", day)]).to_pylist()
