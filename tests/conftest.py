@@ -43,6 +43,32 @@ def _release_spark_caches() -> Iterator[None]:
             active._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()  # no Python API for it
 
 
+# conf/test.yaml runs Spark interpreted (no generated code): right for the tables of most tests, hundreds to a few
+# thousand rows, where compiling each query cost more than it saved. The ML tests' frames (dense store x SKU x day
+# grids, thousands of simulated customers) are large enough for generated code to pay: test_demand_real_shapes took
+# 473 s interpreted, 228 s with it. Both are runtime SQL settings of the one session.
+CODEGEN = {"spark.sql.codegen.wholeStage": "true", "spark.sql.codegen.factoryMode": "FALLBACK"}
+
+
+@pytest.fixture()
+def codegen(spark) -> Iterator[None]:
+    """The test runs with Spark's generated code (CODEGEN), the session's settings restored afterwards."""
+    before = {key: spark.conf.get(key, None) for key in CODEGEN}
+    for key, value in CODEGEN.items():
+        spark.conf.set(key, value)
+    yield
+    for key, value in before.items():
+        spark.conf.unset(key) if value is None else spark.conf.set(key, value)
+
+
+@pytest.fixture()
+def codegen_if_spark(request: pytest.FixtureRequest) -> None:
+    """`codegen` for a test that uses the session (directly or through another fixture); nothing, and no session
+    started, for one that does not. Made autouse by the ML test folders' conftest.py."""
+    if "spark" in request.fixturenames:
+        request.getfixturevalue("codegen")
+
+
 @pytest.fixture(scope="session")
 def postgres_env() -> Iterator[dict[str, str]]:
     """The environment that points omnilake at the suite's PostgreSQL (tests/support/postgres.py), started on first

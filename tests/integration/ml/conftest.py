@@ -18,6 +18,11 @@ def run_ml(cfg: Config, *argv: str) -> int:
     return args.fn(cfg, args)
 
 
+@pytest.fixture(autouse=True)
+def _codegen(codegen_if_spark: None) -> None:
+    """Large frames: Spark's generated code (tests/conftest.py CODEGEN)."""
+
+
 @pytest.fixture()
 def omnilake() -> Callable[..., int]:
     return run_ml
