@@ -43,22 +43,25 @@ def _release_spark_caches() -> Iterator[None]:
             active._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()  # no Python API for it
 
 
-# conf/test.yaml runs Spark interpreted (no generated code): right for the tables of most tests, hundreds to a few
-# thousand rows, where compiling each query cost more than it saved. The ML tests' frames (dense store x SKU x day
-# grids, thousands of simulated customers) are large enough for generated code to pay: test_demand_real_shapes took
-# 473 s interpreted, 228 s with it. Both are runtime SQL settings of the one session.
-CODEGEN = {"spark.sql.codegen.wholeStage": "true", "spark.sql.codegen.factoryMode": "FALLBACK"}
+# conf/test.yaml runs Spark interpreted (spark.codegen: false): right for the tables of most tests, hundreds to a
+# few thousand rows, where compiling each query cost more than it saved. The ML tests' frames (dense store x SKU x
+# day grids, thousands of simulated customers) are large enough for generated code to pay: test_demand_real_shapes
+# took 473 s interpreted in the suite, 228 s with it.
 
 
 @pytest.fixture()
-def codegen(spark) -> Iterator[None]:
-    """The test runs with Spark's generated code (CODEGEN), the session's settings restored afterwards."""
-    before = {key: spark.conf.get(key, None) for key in CODEGEN}
-    for key, value in CODEGEN.items():
+def codegen(spark, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The test runs with Spark's generated code: in the session now, and in every command it runs (an in-process
+    `omnilake` command applies its config's settings to the session: OMNILAKE__SPARK__CODEGEN), then the session's
+    interpreted mode again."""
+    from jobs.common.spark import codegen_conf
+
+    monkeypatch.setenv("OMNILAKE__SPARK__CODEGEN", "true")
+    for key, value in codegen_conf(True).items():
         spark.conf.set(key, value)
     yield
-    for key, value in before.items():
-        spark.conf.unset(key) if value is None else spark.conf.set(key, value)
+    for key, value in codegen_conf(False).items():
+        spark.conf.set(key, value)
 
 
 @pytest.fixture()

@@ -18,6 +18,14 @@ DELTA_CONF = {
 }
 
 
+def codegen_conf(enabled: bool) -> dict[str, str]:
+    """Spark's generated code on or off (conf spark.codegen). Both settings are always given: a later command of the
+    same process (the warm runner, a test) can switch an existing session either way."""
+    if enabled:
+        return {"spark.sql.codegen.wholeStage": "true", "spark.sql.codegen.factoryMode": "FALLBACK"}
+    return {"spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN"}
+
+
 def delta_jars(cfg: Config) -> list[str]:
     """The Delta JARs fetched at set-up; a clear error when set-up has not run."""
     jars = sorted(glob.glob(os.path.join(cfg.paths.jars, "*.jar")))
@@ -47,6 +55,7 @@ def build_spark(cfg: Config) -> SparkSession:
         "spark.jars": ",".join(delta_jars(cfg)),
         "spark.sql.shuffle.partitions": str(cfg.spark.shuffle_partitions),
         "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{log4j}",
+        **codegen_conf(cfg.spark.codegen),
         **cfg.spark.conf,
     }
     for key, value in settings.items():

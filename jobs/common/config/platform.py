@@ -35,6 +35,9 @@ class SparkSettings:
     app_name: str
     driver_memory: str
     shuffle_partitions: int
+    # false: expressions are evaluated interpreted, without generated Java (jobs.common.spark.codegen_conf), for
+    # tables so small that compiling each query costs more than it saves (conf/test.yaml)
+    codegen: bool = True
     conf: Annotated[dict[str, str], BeforeValidator(_spark_conf)] = field(default_factory=dict)
     # The interpreter executors start their Python workers with (PYSPARK_PYTHON): on a cluster, the pinned venv's
     # python at the same path on every worker. None: this process's interpreter (local mode).
