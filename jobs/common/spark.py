@@ -26,6 +26,18 @@ def codegen_conf(enabled: bool) -> dict[str, str]:
     return {"spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN"}
 
 
+def launch_conf(cfg: Config) -> dict[str, str]:
+    """What the session factory and a spark-submit step both give the driver: Delta's extensions, quiet logging
+    (conf/log4j2.properties), the codegen mode, then cfg.spark.conf (which wins)."""
+    log4j = PROJECT_ROOT / "conf" / "log4j2.properties"
+    return {
+        **DELTA_CONF,
+        "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{log4j}",
+        **codegen_conf(cfg.spark.codegen),
+        **cfg.spark.conf,
+    }
+
+
 def delta_jars(cfg: Config) -> list[str]:
     """The Delta JARs fetched at set-up; a clear error when set-up has not run."""
     jars = sorted(glob.glob(os.path.join(cfg.paths.jars, "*.jar")))
@@ -49,14 +61,10 @@ def build_spark(cfg: Config) -> SparkSession:
     if "PYSPARK_GATEWAY_PORT" not in os.environ:
         builder = builder.appName(cfg.spark.app_name).master(cfg.spark.master)
         builder = builder.config("spark.driver.memory", cfg.spark.driver_memory)
-    log4j = PROJECT_ROOT / "conf" / "log4j2.properties"
     settings = {
-        **DELTA_CONF,
         "spark.jars": ",".join(delta_jars(cfg)),
         "spark.sql.shuffle.partitions": str(cfg.spark.shuffle_partitions),
-        "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{log4j}",
-        **codegen_conf(cfg.spark.codegen),
-        **cfg.spark.conf,
+        **launch_conf(cfg),
     }
     for key, value in settings.items():
         builder = builder.config(key, value)

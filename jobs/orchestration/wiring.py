@@ -18,24 +18,18 @@ from airflow.sdk import Asset, BaseOperator, Context, CronDataIntervalTimetable,
 
 from jobs.common.config import PROJECT_ROOT, Config, ConfigError, load_config
 from jobs.common.config.orchestration import Orchestration
-from jobs.common.spark import DELTA_CONF, codegen_conf, delta_jars
+from jobs.common.spark import delta_jars, launch_conf
 from jobs.orchestration.assets import EXPORTS, asset_uri
 from jobs.orchestration.run_output import is_driver_error
 
 SUBMIT_APP = PROJECT_ROOT / "jobs" / "__main__.py"
-LOG4J = PROJECT_ROOT / "conf" / "log4j2.properties"
 
 
 def spark_submit_conf(cfg: Config) -> dict[str, str]:
     """Settings the driver JVM needs before it starts (the session factory sets the rest): Delta JARs and
     extensions, quiet logging, cfg.spark.conf. Without fetched JARs the key is left out and the job itself
     fails with jobs.common.spark's message naming the fix, instead of the DAG failing to parse."""
-    conf = {
-        **DELTA_CONF,
-        "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{LOG4J}",
-        **codegen_conf(cfg.spark.codegen),
-        **cfg.spark.conf,
-    }
+    conf = launch_conf(cfg)
     with contextlib.suppress(ConfigError):
         conf["spark.jars"] = ",".join(delta_jars(cfg))
     return conf

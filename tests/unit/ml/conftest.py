@@ -7,4 +7,4 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _codegen(codegen_if_spark: None) -> None:
-    """Large frames: Spark's generated code (tests/conftest.py CODEGEN)."""
+    """Large frames: Spark's generated code (the `codegen` fixture of tests/conftest.py)."""
