@@ -98,9 +98,11 @@ def cmd_maintain(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
-    from jobs.io.listing import export_table
+    from jobs.orchestration.restricted_exports import export
 
-    rows = export_table(cfg, args.table, Path(args.out), allow_restricted=args.allow_restricted, as_of=args.as_of)
+    rows = export(
+        cfg, args.table, Path(args.out), allow_restricted=args.allow_restricted, as_of=args.as_of, reason=args.reason
+    )
     print(f"exported {rows:,} rows of {args.table} to {args.out}")
     return 0
 
@@ -202,7 +204,15 @@ def build_parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help="write a table to CSV or Parquet")
     exp.add_argument("table")
     exp.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
-    exp.add_argument("--allow-restricted", action="store_true", help="allow bronze/restricted tables (raw PII)")
+    exp.add_argument(
+        "--allow-restricted",
+        action="store_true",
+        help="allow bronze/restricted tables (raw PII); gold.marketing_audiences: with consented contact details",
+    )
+    exp.add_argument(
+        "--reason",
+        help="why, recorded in ops.restricted_exports with every --allow-restricted export (required for contacts)",
+    )
     exp.add_argument("--as-of", type=iso_date, help="only the rows of this as-of date (snapshot and score tables)")
     exp.set_defaults(fn=cmd_export)
     from jobs.orchestration.commands import register as register_orchestration

@@ -71,6 +71,16 @@ class Trend:
 
 
 @dataclass
+class Pair:
+    """Bought together: an order with a line of `antecedent` and none of `consequent` gets a unit of `consequent`
+    with `probability` (baskets._pair_lines)."""
+
+    antecedent: int
+    consequent: int
+    probability: float
+
+
+@dataclass
 class Assortment:
     """The generated product assortment: all SKUs with their daily list price / unit cost and demand weights
     (not jobs.io.tables.Catalog, the table catalog)."""
@@ -92,6 +102,7 @@ class Assortment:
     promo_day: np.ndarray | None = None  # (days, skus) bool
     weight: np.ndarray | None = None  # (days, skus) demand weight without promotions
     trends: list[Trend] = field(default_factory=list)
+    pairs: list[Pair] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -141,6 +152,7 @@ def build_assortment(params: GenerateParams, cal: Calendar) -> Assortment:
     _price_changes(rng, assortment, cal.days)
     assortment.weight = assortment.popularity * (assortment.price / assortment.base_price) ** params.elasticity
     _plant_trends(params, assortment)
+    _plant_pairs(params, assortment)
     _drift_prices(params, assortment)
     return assortment
 
@@ -187,6 +199,26 @@ def _plant_trends(params: GenerateParams, cat: Assortment) -> None:
             s = share[sku]
             cat.weight[start:, sku] *= factor * (1 - s) / (1 - factor * s)
             cat.trends.append(Trend(sku, start, factor))
+
+
+def _plant_pairs(params: GenerateParams, cat: Assortment) -> None:
+    """The planted bought-together pairs: `basket_pairs` antecedents among the most popular SKUs that are not slow,
+    promoted or trending, each with a consequent drawn from the rest of those (so neither side's own truth, a slow
+    mover, a promotion's uplift or a trend, is disturbed by the other's lines); fewer when fewer than two such SKUs
+    a pair. Its own random stream: the rest of the world draws what it drew before."""
+    plain = ~cat.slow
+    plain[[t.sku for t in cat.trends]] = False
+    for promo in cat.promos:
+        plain[promo.skus] = False
+    eligible = np.flatnonzero(plain)
+    n = min(params.basket_pairs, len(eligible) // 2)
+    if n == 0:
+        return
+    rng = rng_for(params.seed, "basket_pairs")
+    antecedents = _busiest(rng, cat, eligible, n)
+    consequents = rng.choice(np.setdiff1d(eligible, antecedents), size=n, replace=False)
+    for a, b in sorted(zip(antecedents.tolist(), consequents.tolist(), strict=True)):
+        cat.pairs.append(Pair(a, b, params.basket_pair_probability))
 
 
 def _busiest(rng: np.random.Generator, cat: Assortment, skus: np.ndarray, n: int) -> np.ndarray:

@@ -57,8 +57,9 @@ def build_orders(
     *,
     rng: np.random.Generator | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Orders (one per occasion that keeps a line) and their lines, promotions included (`rng`: another stream than
-    the baskets' own, for the planted traffic drift's extra orders)."""
+    """Orders (one per occasion that keeps a line) and their lines, promotions and the planted bought-together lines
+    included (`rng`: another stream than the baskets' own, for the planted traffic drift's extra orders)."""
+    pair_rng = rng_for(params.seed, "basket_pair_lines") if rng is None else rng  # the baskets' draws stay as they were
     rng = rng_for(params.seed, "baskets") if rng is None else rng
     orders = pd.DataFrame({"person": occ.person, "channel": occ.channel, "day": occ.day, "store": occ.store})
     orders["ident"] = _idents(rng, people, orders)
@@ -72,6 +73,7 @@ def build_orders(
     orders = orders.iloc[keep].reset_index(drop=True)
     lines["order"] = remap[lines["order"].to_numpy()]
     lines = pd.concat([lines, _promo_lines(rng, cal, stores, cat, orders, lines)], ignore_index=True)
+    lines = pd.concat([lines, _pair_lines(pair_rng, stores, cat, orders, lines)], ignore_index=True)
     _price(cat, orders, lines)
     return orders, lines
 
@@ -227,14 +229,34 @@ def _promo_lines(
                     continue
                 qty = 1 + rng.poisson(mean_q - 1.0, n_extra)
                 out.append(pd.DataFrame({"order": rng.choice(ok, n_extra), "sku": sku, "qty": qty}))
-    empty = pd.DataFrame(
-        {
-            "order": np.array([], dtype=np.int64),
-            "sku": np.array([], dtype=np.int64),
-            "qty": np.array([], dtype=np.int64),
-        }
-    )
-    return pd.concat(out, ignore_index=True) if out else empty
+    return pd.concat(out, ignore_index=True) if out else _empty_lines()
+
+
+def _pair_lines(
+    rng: np.random.Generator, stores: Stores, cat: Assortment, orders: pd.DataFrame, lines: pd.DataFrame
+) -> pd.DataFrame:
+    """The planted bought-together lines: an order with a line of a pair's antecedent (a promotion's extra line
+    too) and none of its consequent gets one unit of the consequent with the pair's probability; a store's order
+    only when the store stocks it and is not out of it that day. Every candidate draws, stocked or not."""
+    order, sku = lines["order"].to_numpy(), lines["sku"].to_numpy()
+    day, store = orders["day"].to_numpy(), orders["store"].to_numpy()
+    codes = stores.out_codes(cat.n)
+    out = [_empty_lines()]
+    for pair in cat.pairs:
+        has = np.unique(order[sku == pair.antecedent])
+        has = has[~np.isin(has, order[sku == pair.consequent])]
+        drawn = rng.random(len(has)) < pair.probability
+        at = np.maximum(store[has], 0)
+        sells = stores.stocked[at, pair.consequent] & ~np.isin(
+            day[has] * stores.n * cat.n + at * cat.n + pair.consequent, codes
+        )
+        added = has[drawn & ((store[has] < 0) | sells)]
+        out.append(pd.DataFrame({"order": added, "sku": pair.consequent, "qty": 1}).astype("int64"))
+    return pd.concat(out, ignore_index=True)
+
+
+def _empty_lines() -> pd.DataFrame:
+    return pd.DataFrame({c: np.array([], dtype=np.int64) for c in ("order", "sku", "qty")})
 
 
 def _price(cat: Assortment, orders: pd.DataFrame, lines: pd.DataFrame) -> None:

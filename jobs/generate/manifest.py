@@ -1,4 +1,5 @@
-"""The manifest: ground truth (persons, churn, taste, promotions, slow movers, fraud, stock-outs, PII) and dirt."""
+"""The manifest: ground truth (persons, churn, taste, promotions, slow movers, trends, bought-together pairs, fraud,
+stock-outs, PII) and dirt."""
 
 from __future__ import annotations
 
@@ -50,6 +51,14 @@ def build_manifest(w: World, pii: dict[str, list[str]], dirt: list[dict], skippe
             "sku_trends": [
                 {"sku": w.cat.sku[t.sku], "kind": t.kind, "start": cal.iso(t.start), "factor": t.factor}
                 for t in w.cat.trends
+            ],
+            "basket_pairs": [
+                {
+                    "antecedent": w.cat.sku[x.antecedent],
+                    "consequent": w.cat.sku[x.consequent],
+                    "probability": x.probability,
+                }
+                for x in w.cat.pairs
             ],
             "fraud": _fraud(w),
             "stockouts": [

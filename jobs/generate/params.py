@@ -45,6 +45,10 @@ class GenerateParams:
     trend_days: int = 28
     trend_breakout: float = 10.0
     trend_collapse: float = 0.05
+    # planted bought-together pairs (gold.basket_rules): basket_pairs SKUs A each with their own SKU B; an order with
+    # A and without B gets a unit of B with basket_pair_probability (assortment._plant_pairs, baskets._pair_lines)
+    basket_pairs: int = 3
+    basket_pair_probability: float = 0.5
 
     def __post_init__(self) -> None:
         """Reject parameter values the generator cannot honour (any size down to 1 x 1 x 1 x 1 generates; what a
@@ -68,3 +72,5 @@ class GenerateParams:
             raise ValueError("trend_skus must be >= 0 and trend_days >= 1")
         if not (self.trend_breakout > 1.0 and 0.0 < self.trend_collapse < 1.0):
             raise ValueError("trend_breakout must be > 1 and trend_collapse in (0, 1)")
+        if self.basket_pairs < 0 or not 0.0 < self.basket_pair_probability <= 1.0:
+            raise ValueError("basket_pairs must be >= 0 and basket_pair_probability in (0, 1]")

@@ -12,7 +12,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.common.config.gold import AlertRules
+from jobs.common.config.gold import AlertRules, SkuTrendAlert, SkuTrendRules
+from jobs.gold.trends import BREAKOUT, COLLAPSE
 
 COLUMNS = [
     "business_date",
@@ -285,18 +286,59 @@ def sales_target(daily_sales: DataFrame, *, rules: AlertRules) -> DataFrame | No
     return raise_on_onset(cond, suppress_days=r.suppress_days, weight=r.weight)
 
 
+def sku_trend(trend_days: DataFrame, *, rule: SkuTrendAlert, trends: SkuTrendRules) -> list[DataFrame]:
+    """sku_breakout and sku_collapse: the SKUs that gold.sku_trends' rules (`trends`) call a breakout or a collapse on
+    a date (`trend_days`: jobs.gold.trends.sku_trend_days). Metric: the recent window's units; baseline: the units
+    expected from the SKU's own baseline; threshold: expected x the trend's ratio. High from `high_breakout_ratio`
+    x expected up (`high_collapse_ratio` x down). Score: 1 - 1 / ratio for a breakout, 1 - ratio for a collapse."""
+    ratio = F.col("ratio")
+    detail = F.format_string(
+        "%s: %d units in the %d days to the date vs %.1f expected (x%.2f; %d order lines, z %.1f)",
+        "category",
+        "recent_units",
+        F.lit(trends.recent_days),
+        "expected_units",
+        ratio,
+        "recent_lines",
+        "z",
+    )
+    kinds = (
+        (BREAKOUT, "sku_breakout", ratio >= rule.high_breakout_ratio, trends.breakout_ratio, 1 - 1 / ratio),
+        (COLLAPSE, "sku_collapse", ratio <= rule.high_collapse_ratio, trends.collapse_ratio, 1 - ratio),
+    )
+    out = []
+    for trend, name, high, threshold, score in kinds:
+        d = trend_days.where(F.col("trend") == trend).withColumnRenamed("date", "business_date")
+        cond = _alert(
+            d,
+            name,
+            F.when(high, "high").otherwise("medium"),
+            "sku",
+            F.col("sku"),
+            F.col("recent_units"),
+            F.col("expected_units"),
+            F.col("expected_units") * threshold,
+            detail,
+            score,
+        )
+        out.append(raise_on_onset(cond, suppress_days=rule.suppress_days, weight=rule.weight))
+    return out
+
+
 def alerts(
     daily_sales: DataFrame,
     funnel: DataFrame,
     reorder_points: DataFrame,
     sell_through: DataFrame,
     batch_audit: DataFrame,
+    trend_days: DataFrame,
     *,
     rules: AlertRules,
     sell_through_flag_below: float,
+    trends: SkuTrendRules,
 ) -> DataFrame:
-    """All rules' alerts; inputs are gold.daily_sales, gold.funnel, reorder_points_daily, sell_through_daily
-    and ops.batch_audit frames."""
+    """All rules' alerts; inputs are gold.daily_sales, gold.funnel, reorder_points_daily, sell_through_daily,
+    ops.batch_audit and sku_trend_days frames."""
     parts = [
         sales_drop(daily_sales, rules=rules),
         conversion_drop(funnel, rules=rules),
@@ -304,6 +346,7 @@ def alerts(
         sell_through_low(sell_through, rules=rules, flag_below=sell_through_flag_below),
         quarantine_spike(batch_audit, rules=rules),
         sales_target(daily_sales, rules=rules),
+        *sku_trend(trend_days, rule=rules.sku_trend, trends=trends),
     ]
     present = [p for p in parts if p is not None]
     out = present[0]

@@ -12,6 +12,8 @@ from jobs.common.config.gold import GoldRules
 from jobs.common.log import event, stage
 from jobs.gold.alerts import alert_digest, alerts
 from jobs.gold.anomalies import anomalies
+from jobs.gold.audiences import marketing_audiences
+from jobs.gold.baskets import basket_rules
 from jobs.gold.cohorts import (
     cohort_members,
     cohort_members_since,
@@ -35,7 +37,7 @@ from jobs.gold.replenishment import stock_moves
 from jobs.gold.repurchase import repurchase
 from jobs.gold.returns import returns_analysis, returns_by_sku
 from jobs.gold.sales import daily_sales, sales_lines
-from jobs.gold.trends import sku_trends
+from jobs.gold.trends import history_days, sku_trend_days, sku_trends, trend_days_from
 from jobs.io.changes import (
     CUSTOMERS,
     GRID,
@@ -49,7 +51,7 @@ from jobs.io.changes import (
     read_from,
     save_watermarks,
 )
-from jobs.io.inputs import dated_from, default_as_of, grid_seed, read_inputs
+from jobs.io.inputs import dated_from, default_as_of, first_order_date, grid_seed, read_inputs
 from jobs.io.touched import Base, base_rows, save_snapshot_base, snapshot_base, touched_customers
 from jobs.io.writes import snapshot_dates, write_facts, write_in_waves, write_snapshot
 
@@ -71,6 +73,8 @@ INPUTS = (
     "silver.daily_sales_imported",
     "ops.batch_audit",
     "gold.demand_forecast",
+    "gold.churn_scores",  # gold.marketing_audiences: empty frames before the first scoring
+    "gold.customer_ltv",
 )
 EVENTS, RETURNS, AUDIT = "silver.events", "silver.returns", "ops.batch_audit"
 SILVER_CUSTOMERS, CUSTOMER_360, RFM = "silver.customers", "gold.customer_360", "gold.rfm_segments"
@@ -104,6 +108,8 @@ SNAPSHOTS = (
     "gold.replenishment",
     "gold.stock_transfers",
     "gold.sku_trends",
+    "gold.marketing_audiences",
+    "gold.basket_rules",
 )
 # write waves (jobs/io/writes.in_waves): the alerts and the GMV decomposition read the cached daily sales and
 # sessions, the digest ranks the cached alerts, and the cohort tables count the cached cohort members
@@ -134,10 +140,11 @@ def _grid_back(rules: GoldRules) -> int:
 
 def _alert_specs(rules: GoldRules) -> tuple[FactSpec, FactSpec]:
     """gold.alerts and gold.alert_digest (from the same frame). Day-over-day rules read the day before, stock rules
-    the grid's trailing windows, sales targets the month to date; each alert also looks at its rule's conditions
-    of the suppression window before it, so a change reaches that many days further."""
+    the grid's trailing windows, sales targets the month to date, SKU trends their recent and baseline windows; each
+    alert also looks at its rule's conditions of the suppression window before it, so a change reaches that many
+    days further."""
     back = rules.alerts.max_suppress_days
-    month = MONTH_BACK if rules.alerts.sales_target.monthly_revenue else 1
+    month = max(MONTH_BACK if rules.alerts.sales_target.monthly_revenue else 1, history_days(rules.sku_trends))
     audit = rules.alerts.quarantine_spike.baseline_days + back
     sources = {**GRID_SOURCES, RETURNED: 1 + back, RETURNS: 1 + back, EVENTS: 1 + back, AUDIT: audit}
     needs = {LINES: month + back, RETURNS: 1 + back, EVENTS: 1 + back, GRID: _grid_back(rules) + back, AUDIT: audit}
@@ -197,20 +204,25 @@ def _facts(
     returned_lines: DataFrame | None,
     first: DataFrame | None,
     until: date,
+    trends_from: date,
 ) -> dict[str, DataFrame]:
+    """The facts up to `until`; SKU trend alerts are judged on the dates from `trends_from` (trend_days_from)."""
     # cached: written as facts and read again by the alert rules
     sales = daily_sales(lines, win[RETURNS], win[PRODUCTS], returned_lines=returned_lines).cache()
     sessions = funnel(win[EVENTS]).cache()
     stock = reorder_points_daily(grid, rules=rules.inventory)
     st = sell_through_daily(grid, win[PRODUCTS], rules=rules.sell_through)
+    trend_days = sku_trend_days(lines, win[PRODUCTS], start=trends_from, until=until, rules=rules.sku_trends)
     raised = alerts(
         sales,
         sessions,
         stock,
         st,
         win[AUDIT],
+        trend_days,
         rules=rules.alerts,
         sell_through_flag_below=rules.sell_through.flag_below,
+        trends=rules.sku_trends,
     ).cache()  # written, and ranked by the digest
     return {
         "gold.daily_sales": sales,
@@ -280,6 +292,17 @@ def _snapshots(
         ),
         "gold.returns_by_sku": returns_by_sku(lines, src[RETURNS], products, as_of=as_of, rules=rules.returns),
         "gold.sku_trends": sku_trends(lines, products, as_of=as_of, rules=rules.sku_trends),
+        "gold.marketing_audiences": marketing_audiences(
+            src[EVENTS],
+            lines,
+            products,
+            src[SILVER_CUSTOMERS],
+            src["gold.churn_scores"],
+            src["gold.customer_ltv"],
+            as_of=as_of,
+            rules=rules.audiences,
+        ),
+        "gold.basket_rules": basket_rules(lines, products, as_of=as_of, rules=rules.basket_rules),
         "gold.replenishment": moves,
         "gold.stock_transfers": transfers,
         "gold.customer_geography": customer_geography(
@@ -338,9 +361,14 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
     returned = all_lines.join(win[RETURNS].select(*key).distinct(), on=key, how="left_semi") if windowed else None
     # first purchases of the window's customers only: the orders attributed are the window's
     first = first_purchases(of_touched(all_lines, lines.select("customer_id"))) if windowed else None
+    # the first date whose SKU trend has its whole baseline in the lines read: the same in a windowed run and in a
+    # full rebuild
+    trends_from = trend_days_from(first_order_date(all_lines), starts[LINES], until=plan.until, rules=rules.sku_trends)
     summary: dict[str, int] = {}
     with stage("gold.run", as_of=as_of) as info:
-        facts = _facts(win, lines, grid, rules, returned_lines=returned, first=first, until=plan.until)
+        facts = _facts(
+            win, lines, grid, rules, returned_lines=returned, first=first, until=plan.until, trends_from=trends_from
+        )
         summary.update(write_facts(catalog, facts, specs, plan, after=FACTS_AFTER, workers=rules.parallel_tables))
         for cached in (facts[ALERTS], facts["gold.daily_sales"], facts["gold.funnel"]):
             cached.unpersist()

@@ -29,6 +29,15 @@ def history_days(rules: SkuTrendRules) -> int:
     return rules.recent_days + rules.baseline_days - 1
 
 
+def trend_days_from(first_sale: date | None, read_from: date | None, *, until: date, rules: SkuTrendRules) -> date:
+    """The first date whose trend has its whole baseline in the lines a run reads: `history_days` after the later of
+    the first sale and the first date read (`read_from`; None: all history). After `until` when there is none."""
+    if first_sale is None:
+        return until + timedelta(days=1)
+    start = max(first_sale, read_from or first_sale) + timedelta(days=history_days(rules))
+    return min(start, until + timedelta(days=1))
+
+
 def _trend(rules: SkuTrendRules) -> Column:
     ratio, z = F.col("ratio"), F.col("z")
     enough = F.col("expected_lines") >= rules.min_expected_lines

@@ -45,6 +45,8 @@ _INPUTS: dict[str, str] = {
         "source batch_id bronze_rows loaded superseded duplicate quarantined processed_at delivery_date"
     ),
     "gold.demand_forecast": "store_id sku date mean p10 p50 p90 as_of",
+    "gold.churn_scores": "customer_id as_of horizon_days churn_probability risk_band",
+    "gold.customer_ltv": "customer_id as_of horizon_days expected_revenue",
 }
 INPUT_COLUMNS: dict[str, tuple[str, ...]] = {name: tuple(names.split()) for name, names in _INPUTS.items()}
 
@@ -107,3 +109,8 @@ def default_as_of(order_lines: DataFrame) -> date:
     if latest is None or latest["d"] is None:
         raise ValueError("silver.order_lines has no rows: nothing to build (run `omnilake ingest` first)")
     return latest["d"]
+
+
+def first_order_date(order_lines: DataFrame) -> date | None:
+    """The first business date of `order_lines` (None: no rows)."""
+    return order_lines.agg(F.min("order_date").alias("d")).first()["d"]

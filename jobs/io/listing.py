@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -39,10 +40,18 @@ def table_summaries(cfg: Config) -> list[dict[str, Any]]:
 
 
 def export_table(
-    cfg: Config, name: str, out: Path, *, allow_restricted: bool = False, as_of: date | None = None
+    cfg: Config,
+    name: str,
+    out: Path,
+    *,
+    allow_restricted: bool = False,
+    as_of: date | None = None,
+    transform: Callable[[Any], Any] | None = None,
 ) -> int:
     """Stream a table (only its `as_of` rows when given) to CSV or Parquet in record batches; the file appears
-    only when complete."""
+    only when complete. `transform` maps each record batch to the one written (its schema: that of an empty batch
+    mapped), e.g. to join columns from other tables; returns the rows written."""
+    import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -56,6 +65,8 @@ def export_table(
     if as_of is not None and "as_of" not in dataset.schema.names:
         raise TableError(f"{name} has no as_of column: export it whole (without --as-of)")
     wanted = None if as_of is None else pc.field("as_of") == as_of
+    # the written schema: an empty batch mapped (before any file: a failing transform leaves none)
+    source = dataset.schema if transform is None else transform(pa.RecordBatch.from_pylist([], dataset.schema)).schema
     out.parent.mkdir(parents=True, exist_ok=True)
     # a temp file of this export's own beside the target (exports to the same file at once do not share one),
     # renamed over it when complete: readers see the old file or the new one, never a part
@@ -63,11 +74,12 @@ def export_table(
     os.close(handle)
     rows = 0
     csv = out.suffix == ".csv"
-    schema = csv_schema(dataset.schema) if csv else dataset.schema
+    schema = csv_schema(source) if csv else source
     writer_cls = pacsv.CSVWriter if csv else pq.ParquetWriter
     try:
         with writer_cls(tmp, schema) as writer:
-            for batch in dataset.to_batches(filter=wanted):
+            for read in dataset.to_batches(filter=wanted):
+                batch = read if transform is None else transform(read)
                 writer.write_batch(flatten_nested(batch, schema) if csv else batch)
                 rows += batch.num_rows
         os.replace(tmp, out)

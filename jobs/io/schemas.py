@@ -102,6 +102,10 @@ SCHEMAS: dict[str, str] = {
         "version_before long, version_after long, log_files_deleted long"
     ),
     "ops.gold_watermarks": "consumer string, source string, version long, facts_until date",
+    # one row per `omnilake export --allow-restricted` (jobs/orchestration/restricted_exports.py): who, why, where
+    "ops.restricted_exports": (
+        "exported_at timestamp, table string, as_of date, rows long, out string, exported_by string, reason string"
+    ),
     "ops.task_failures": (
         "failed_at timestamp, dag_id string, task_id string, run_id string, map_index long, try_number long, "
         "data_interval_start timestamp, data_interval_end timestamp, params string, error_type string, "
@@ -152,12 +156,31 @@ SCHEMAS: dict[str, str] = {
         f"expected_units double, recent_revenue {SUM18}, baseline_revenue {SUM18}, recent_lines long, "
         "baseline_lines long, expected_lines double, ratio double, z double, trend string"
     ),
+    # -- what sells together (jobs/gold/baskets.py; docs/tables.md) ----------------------------------------------
+    "gold.basket_rules": (
+        "as_of date, rank int, antecedent array<string>, consequent string, consequent_category string, "
+        "consequent_brand string, orders long, antecedent_orders long, consequent_orders long, window_orders long, "
+        "support double, confidence double, lift double"
+    ),
     # -- customer geography and profile (jobs/gold/geography.py; docs/tables.md) ------------------------------
     "gold.customer_geography": (
         "as_of date, country string, state string, city string, age_band string, tier string, customers long, "
         f"buyers long, orders long, gmv {SUM18}, aov double"
     ),
+    # -- who to act on (jobs/gold/audiences.py; docs/tables.md): customer ids only, contacts by restricted export
+    "gold.marketing_audiences": (
+        "as_of date, customer_id string, audience string, detail string, score double, reason string, "
+        "action string, contact_hour int, contact_weekday string"
+    ),
     # -- serving tables other jobs read -------------------------------------------------------------------
+    "gold.churn_scores": (
+        "customer_id string, as_of date, horizon_days int, churn_probability double, risk_band string, "
+        "top_reasons array<string>, model_name string, model_version string, run_id string"
+    ),
+    "gold.customer_ltv": (
+        "customer_id string, as_of date, horizon_days int, expected_purchases double, p_alive double, "
+        "expected_revenue double, model_name string, model_version string, run_id string"
+    ),
     "gold.demand_forecast": (
         "store_id string, sku string, date date, mean double, p10 double, p50 double, p90 double, as_of date, "
         "model_name string, model_version string, run_id string"

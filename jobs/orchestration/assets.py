@@ -58,6 +58,8 @@ GOLD = (
     "gold.replenishment",
     "gold.stock_transfers",
     "gold.sku_trends",
+    "gold.marketing_audiences",
+    "gold.basket_rules",
 )
 EXPORTS = "exports.serving"
 

@@ -43,6 +43,9 @@ FORECAST_FREE = {
     "gold.replenishment": ("as_of", "store_id", "sku", "on_hand", "on_order", "lead_time_days", "review_days"),
     "gold.stock_transfers": (),
 }
+# what a gold build reads from the churn and LTV scores that scoring writes: the rows of gold.marketing_audiences'
+# audience high_value_at_risk follow whichever scores the build found, so beside scoring the others are compared
+SCORE_FED = {"gold.marketing_audiences": ("audience", "high_value_at_risk")}
 
 
 def _use(home: Path, mp: pytest.MonkeyPatch) -> None:
@@ -99,6 +102,12 @@ def _state(spark, home: Path, layer: str) -> dict[str, list[tuple[str, ...]]]:
             cols = sorted(c for c in df.columns if not c.startswith("_"))
             content[name] = sorted(tuple(str(v) for v in r) for r in df.select(*cols).collect())
     return content
+
+
+def _score_free(rows: list[tuple[str, ...]], columns: list[str], column: str, value: str) -> list[tuple[str, ...]]:
+    """A score-fed table's rows but those whose `column` is `value` (the rows the scores decide)."""
+    at = columns.index(column)
+    return [r for r in rows if r[at] != value]
 
 
 def _forecast_free(rows: list[tuple[str, ...]], columns: list[str], keep: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -169,10 +178,14 @@ def test_scoring_during_a_gold_build_runs_beside_it_and_both_write_what_they_wri
     assert _state(spark, home, "score") == reference["score"][1]
     gold, expected = _state(spark, home, "gold"), reference["gold"][1]
     assert set(gold) == set(expected)
-    assert {t: r for t, r in gold.items() if t not in FORECAST_FREE} == {
-        t: r for t, r in expected.items() if t not in FORECAST_FREE
-    }
+    fed = {*FORECAST_FREE, *SCORE_FED}
+    assert {t: r for t, r in gold.items() if t not in fed} == {t: r for t, r in expected.items() if t not in fed}
     catalog = Catalog.from_config(spark, load_config())
     for table, keep in FORECAST_FREE.items():
         columns = sorted(c for c in catalog.read(table).columns if not c.startswith("_"))
         assert _forecast_free(gold[table], columns, keep) == _forecast_free(expected[table], columns, keep), table
+    for table, (column, value) in SCORE_FED.items():
+        columns = sorted(c for c in catalog.read(table).columns if not c.startswith("_"))
+        assert _score_free(gold[table], columns, column, value) == _score_free(
+            expected[table], columns, column, value
+        ), table

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from statistics import NormalDist
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from jobs.common.config.base import section
 
@@ -149,6 +150,17 @@ class SalesTargetAlert:
 
 
 @section
+class SkuTrendAlert:
+    """sku_breakout / sku_collapse: a SKU that gold.sku_trends (conf gold.sku_trends) calls a breakout or a collapse;
+    high from `high_breakout_ratio` x its expected units up, or `high_collapse_ratio` x down."""
+
+    high_breakout_ratio: Annotated[float, Field(gt=1)]
+    high_collapse_ratio: Annotated[float, Field(gt=0, lt=1)]
+    suppress_days: Annotated[int, Field(ge=0)]
+    weight: Annotated[float, Field(gt=0)]
+
+
+@section
 class AlertRules:
     sales_drop: SalesDropAlert
     conversion_drop: ConversionDropAlert
@@ -156,13 +168,14 @@ class AlertRules:
     sell_through: SellThroughAlert
     quarantine_spike: QuarantineSpikeAlert
     sales_target: SalesTargetAlert
+    sku_trend: SkuTrendAlert
     digest_top_n: Annotated[int, Field(ge=1)]  # gold.alert_digest: rows per day
 
     @property
     def max_suppress_days(self) -> int:
         """The longest suppression window: days before a rewritten date whose conditions the rules look at."""
         rules = (self.sales_drop, self.conversion_drop, self.stock, self.sell_through, self.quarantine_spike)
-        return max(r.suppress_days for r in (*rules, self.sales_target))
+        return max(r.suppress_days for r in (*rules, self.sales_target, self.sku_trend))
 
 
 @section
@@ -198,6 +211,20 @@ class SkuTrendRules:
 
 
 @section
+class BasketRules:
+    """gold.basket_rules: rules X -> y (FP-Growth) over the orders of the trailing `window_days`, kept with X and y
+    together in at least `min_support` of the orders and `min_orders` orders, confidence >= `min_confidence`, lift
+    >= `min_lift`; the `max_rules` of highest lift. Also the bought-together candidates of ml.recommend."""
+
+    window_days: Annotated[int, Field(ge=1)]
+    min_support: Annotated[float, Field(gt=0, le=1)]
+    min_orders: Annotated[int, Field(ge=1)]
+    min_confidence: Annotated[float, Field(ge=0, le=1)]
+    min_lift: Annotated[float, Field(ge=0)]
+    max_rules: Annotated[int, Field(ge=1)]
+
+
+@section
 class GeographyRules:
     """gold.customer_geography: buyers, orders and GMV over the trailing `window_days`; a city with fewer than
     `min_city_customers` customers is shown as '(other)' within its state; `age_bands`: the lower edges of the age
@@ -206,6 +233,77 @@ class GeographyRules:
     window_days: Annotated[int, Field(ge=1)]
     min_city_customers: Annotated[int, Field(ge=1)]
     age_bands: Annotated[tuple[Annotated[int, Field(ge=1)], ...], Field(min_length=1)]
+
+
+@section
+class CartAbandonmentRules:
+    """gold.marketing_audiences, cart_abandonment: a SKU added to the cart at least `min_carts` times in the
+    `window_days` to the as-of and not bought in them."""
+
+    window_days: Annotated[int, Field(ge=1)]
+    min_carts: Annotated[int, Field(ge=1)]
+    action: str
+
+
+@section
+class BrowseWithoutBuyRules:
+    """browse_without_buy: at least `min_views` views of one category's SKUs in the `window_days` to the as-of and
+    nothing of that category bought in them."""
+
+    window_days: Annotated[int, Field(ge=1)]
+    min_views: Annotated[int, Field(ge=1)]
+    action: str
+
+
+@section
+class DormantWinbackRules:
+    """dormant_winback: no purchase for more than `min_recency_days`; the action of the CRM tier in `actions`, else
+    `default_action` (non-members, tiers not listed)."""
+
+    min_recency_days: Annotated[int, Field(ge=0)]
+    actions: dict[str, str]
+    default_action: str
+
+
+@section
+class HighValueAtRiskRules:
+    """high_value_at_risk: churn_probability x expected_revenue above `min_value_at_risk`, from each customer's
+    latest gold.churn_scores (`churn_horizon_days`) and gold.customer_ltv (`ltv_horizon_days`) on or before the
+    as-of."""
+
+    min_value_at_risk: Annotated[float, Field(ge=0)]
+    churn_horizon_days: Annotated[int, Field(ge=1)]
+    ltv_horizon_days: Annotated[int, Field(ge=1)]
+    action: str
+
+
+def _time_zone(name: str) -> str:
+    """`name` when it is an IANA time zone (Spark reads the same database), else a ValueError naming it."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+    return name
+
+
+@section
+class ContactRules:
+    """Every audience row: the customer's most active hour and weekday in `timezone` (an IANA name), over their
+    events and orders of the `window_days` to the as-of."""
+
+    window_days: Annotated[int, Field(ge=1)]
+    timezone: Annotated[str, AfterValidator(_time_zone)]
+
+
+@section
+class AudienceRules:
+    """gold.marketing_audiences (jobs/gold/audiences.py)."""
+
+    cart_abandonment: CartAbandonmentRules
+    browse_without_buy: BrowseWithoutBuyRules
+    dormant_winback: DormantWinbackRules
+    high_value_at_risk: HighValueAtRiskRules
+    contact: ContactRules
 
 
 @section
@@ -225,6 +323,8 @@ class GoldRules:
     returns: ReturnsRules
     sku_trends: SkuTrendRules
     geography: GeographyRules
+    basket_rules: BasketRules
+    audiences: AudienceRules
 
 
 @section

@@ -9,7 +9,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import field
 from datetime import date
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field
 
 from jobs.common.config.base import ConfigError, section
 
@@ -163,11 +165,23 @@ class RecommendEvaluation:
 
 
 @section
+class BoughtTogether:
+    """The bought-together candidate source (ml/models/recommend/together.py): the consequents of the rules of conf
+    gold.basket_rules as of the recommendation date whose whole antecedent the customer bought in the `recent_days`
+    to it, at most `slots` of them first in a customer's list, the ALS / popularity items after them."""
+
+    enabled: bool
+    recent_days: Annotated[int, Field(ge=1)]
+    slots: Annotated[int, Field(ge=1)]
+
+
+@section
 class RecommendSettings(ModelSettings):
     name: ClassVar[str] = "recommend"
     top_n: int  # items per customer in gold.recommendations
     evaluate: RecommendEvaluation
     weights: InteractionWeights
+    bought_together: BoughtTogether
     # What a later window's relevant items are: purchases; every feedback kind with a positive summed strength
     # (purchases, carts, views, imported interactions); or auto: purchases when the lake has any, else feedback.
     labels: Literal["auto", "purchases", "feedback"] = "auto"

@@ -25,6 +25,8 @@ from pyspark.sql import functions as F
 from jobs.common.config import ConfigError
 from jobs.common.config.ml import ModelConfig, RecommendSettings
 from jobs.common.log import event
+from jobs.gold.baskets import top_rules
+from jobs.gold.sales import sales_lines
 from ml.models.recommend.als import AlsParams, AlsRecommender, load_recommender, recommend, recommend_popular, train_als
 from ml.models.recommend.evaluate import evaluate
 from ml.models.recommend.interactions import (
@@ -34,6 +36,7 @@ from ml.models.recommend.interactions import (
     purchase_lines,
     within,
 )
+from ml.models.recommend.together import blend, together_candidates
 from ml.training.adapter import BaseAdapter, Output, stamp
 from ml.training.handoff import to_pandas_bounded
 from ml.training.windows import History, HistoryError
@@ -64,9 +67,11 @@ class RecommendData:
     interactions: DataFrame  # customer_id, item_id, strength up to as_of
     future: DataFrame | None  # customer_id, item_id bought in (as_of, as_of + H]
     as_of: date
+    bought_together: bool = False  # conf ml.recommend.bought_together.enabled: its candidates blended in
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"as_of": str(self.as_of), "interactions": self.interactions.count()}
+        out["bought_together"] = self.bought_together
         if self.future is not None:
             out["future_pairs"] = self.future.count()
         return out
@@ -151,7 +156,9 @@ class RecommendAdapter(BaseAdapter):
         future = None
         if label_days is not None:
             future = self._relevant(as_of, as_of + timedelta(days=label_days)).cache()
-        return RecommendData(interactions=interactions, future=future, as_of=as_of)
+        return RecommendData(
+            interactions=interactions, future=future, as_of=as_of, bought_together=self.settings.bought_together.enabled
+        )
 
     def _relevant(self, as_of: date, end: date) -> DataFrame:
         """customer_id, item_id of the window (as_of, end]: what each customer bought, or (label kind `feedback`)
@@ -187,12 +194,35 @@ class RecommendAdapter(BaseAdapter):
         raise ConfigError(f"config 'ml.models.recommend': unknown model kind '{config.kind}' (als, popularity)")
 
     def _recommend(self, predictor: Any, customers: DataFrame, seen: DataFrame, n: int, as_of: date) -> DataFrame:
-        """Top-n per customer, without the items they have seen or that are out of stock at `as_of`."""
+        """Top-n per customer, without the items they have seen or that are out of stock at `as_of`; with conf
+        ml.recommend.bought_together enabled, its candidates first (ml/models/recommend/together.py)."""
         out_of_stock = self.out_of_stock(as_of).cache()
         if isinstance(predictor, AlsRecommender):
-            return recommend(predictor, customers, exclude=seen, out_of_stock=out_of_stock, n=n)
-        popular = self.env.spark.createDataFrame(predictor.popular, "item_id string, rank int, score double")
-        return recommend_popular(popular, customers, exclude=seen, out_of_stock=out_of_stock, n=n)
+            recs = recommend(predictor, customers, exclude=seen, out_of_stock=out_of_stock, n=n)
+        else:
+            popular = self.env.spark.createDataFrame(predictor.popular, "item_id string, rank int, score double")
+            recs = recommend_popular(popular, customers, exclude=seen, out_of_stock=out_of_stock, n=n)
+        together = self.settings.bought_together
+        if not together.enabled:
+            return recs
+        wanted = customers.select(F.col("customer_id").cast("string").alias("customer_id"))
+        candidates = self._together(as_of).join(wanted, on="customer_id", how="left_semi")
+        return blend(recs, candidates, n=n, slots=together.slots, exclude=seen, out_of_stock=out_of_stock)
+
+    def _together(self, as_of: date) -> DataFrame:
+        """The bought-together candidates as of `as_of`: the rules of conf gold.basket_rules (the function behind
+        gold.basket_rules, over the sales lines: no dependency on a gold build) and each customer's purchases."""
+        excluded = self.env.cfg.gold.excluded_statuses
+        order_lines = self._silver()["silver.order_lines"]
+        rules = top_rules(
+            sales_lines(order_lines, excluded_statuses=excluded), as_of=as_of, rules=self.env.cfg.gold.basket_rules
+        )
+        return together_candidates(
+            purchase_lines(order_lines, excluded_statuses=excluded),
+            rules,
+            as_of=as_of,
+            recent_days=self.settings.bought_together.recent_days,
+        )
 
     def evaluate(self, config: ModelConfig, predictor: Any, data: RecommendData) -> dict[str, float]:
         assert data.future is not None

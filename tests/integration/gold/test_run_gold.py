@@ -80,12 +80,16 @@ def test_incremental_runs_equal_a_full_rebuild_and_rewrite_only_affected_partiti
         "gold.gmv_decomposition": 14,  # days 03-02 .. 03-05 (the line's day and a week after) and both weeks
         "gold.returns_by_sku": 3,
         "gold.sku_trends": 3,  # P1-P3 sold in the 112 days to 03-05; too few lines for a trend
+        "gold.basket_rules": 0,  # every order has one SKU: nothing bought together (an empty write counts 0)
         "gold.replenishment": 4,  # the inventory_health pairs
         # none on 03-05 (S2's 3 units of P3 are under its order-up-to of 6 once the late line is in): the empty
         # write commits nothing and counts 0, not the 03-04 commit's row (S2 -> S1, 3 units of P3)
         "gold.stock_transfers": 0,
         # C1, C2 (Chicago: under the 10-customer minimum, so `(other)` in IL) and C3 (no address, no known store)
         "gold.customer_geography": 2,
+        # no one to act on in 5 days of March: C1 carted P1 once (3 needed), each customer viewed once (8 needed),
+        # no last purchase over 90 days old (dormant), no churn or LTV scores yet (high_value_at_risk: empty)
+        "gold.marketing_audiences": 0,
     }
 
     metrics, removed, added = _last_commit(inc, "gold.daily_sales")

@@ -13,9 +13,19 @@ from jobs.common.config.gold import (
     SalesDropAlert,
     SalesTargetAlert,
     SellThroughAlert,
+    SkuTrendAlert,
+    SkuTrendRules,
     StockAlert,
 )
-from jobs.gold.alerts import COLUMNS, DIGEST_COLUMNS, alert_digest, alerts, raise_on_onset, sales_target
+from jobs.gold.alerts import (
+    COLUMNS,
+    DIGEST_COLUMNS,
+    alert_digest,
+    alerts,
+    raise_on_onset,
+    sales_target,
+    sku_trend,
+)
 
 D1, D2 = date(2025, 3, 1), date(2025, 3, 2)
 RULES = AlertRules(
@@ -27,7 +37,15 @@ RULES = AlertRules(
         max_rate=0.02, high_rate=0.1, spike_factor=3.0, baseline_days=7, suppress_days=1, weight=2.0
     ),
     sales_target=SalesTargetAlert(monthly_revenue={}, tolerance=0.1, high_tolerance=0.25, suppress_days=7, weight=3.0),
+    sku_trend=SkuTrendAlert(high_breakout_ratio=6.0, high_collapse_ratio=0.15, suppress_days=3, weight=1.5),
     digest_top_n=2,
+)
+TRENDS = SkuTrendRules(
+    recent_days=28, baseline_days=84, breakout_ratio=3.0, collapse_ratio=0.33, min_z=3.0, min_expected_lines=5.0
+)
+TREND_DAYS = (
+    "date date, sku string, category string, recent_units long, expected_units double, recent_lines long, "
+    "ratio double, z double, trend string"
 )
 NEW = ("new", D2, 1)  # status, since, days_active of an alert raised on D2 for a condition new that day
 ALERT_SCHEMA = (
@@ -201,7 +219,17 @@ def test_each_rule_raises_with_severity_and_numbers(spark, silver) -> None:
         ],
         ALERT_SCHEMA,
     )
-    actual = alerts(sales, funnel, stock, sell, audit, rules=RULES, sell_through_flag_below=0.05)
+    actual = alerts(
+        sales,
+        funnel,
+        stock,
+        sell,
+        audit,
+        spark.createDataFrame([], TREND_DAYS),
+        rules=RULES,
+        sell_through_flag_below=0.05,
+        trends=TRENDS,
+    )
     assert actual.columns == COLUMNS
     assertDataFrameEqual(actual, expected)
 
@@ -255,7 +283,7 @@ def test_stock_severity_follows_stock_cover_orders_and_demand(spark, silver) -> 
         ],
     )
     empty = _empty_inputs(spark, silver)
-    actual = alerts(empty[0], empty[1], stock, empty[2], empty[3], rules=RULES, sell_through_flag_below=0.05)
+    actual = alerts(*empty[:2], stock, *empty[2:], rules=RULES, sell_through_flag_below=0.05, trends=TRENDS)
     expected = spark.createDataFrame(
         [("S1/P1", "high", 1.0), ("S1/P2", "high", 0.5), ("S1/P3", "medium", 0.2), ("S1/P4", "low", 0.2)]
         + [("S1/P5", "low", 1.0)],
@@ -265,7 +293,7 @@ def test_stock_severity_follows_stock_cover_orders_and_demand(spark, silver) -> 
 
 
 def _empty_inputs(spark, silver) -> tuple:
-    """daily_sales, funnel, sell_through and batch_audit frames without rows."""
+    """daily_sales, funnel, sell_through, batch_audit and SKU trend day frames without rows."""
     return (
         spark.createDataFrame([], "business_date date, channel string, revenue decimal(18,2)"),
         spark.createDataFrame([], "business_date date, channel string, view_sessions long, conversion_rate double"),
@@ -275,6 +303,7 @@ def _empty_inputs(spark, silver) -> tuple:
             "sell_through double, flagged boolean",
         ),
         silver("ops.batch_audit", []),
+        spark.createDataFrame([], TREND_DAYS),
     )
 
 
@@ -349,3 +378,32 @@ def test_digest_keeps_the_top_n_of_each_day_by_severity_then_priority(spark) -> 
     actual = alert_digest(raised, top_n=RULES.digest_top_n)
     assert actual.columns == DIGEST_COLUMNS
     assertDataFrameEqual(actual, expected)
+
+
+def test_sku_breakouts_and_collapses_raise_on_onset_with_severity_from_the_ratio(spark) -> None:
+    trend_days = spark.createDataFrame(
+        [
+            (_day(1), "P1", "shoes", 400, 100.0, 120, 4.0, 8.0, "breakout"),  # medium
+            (_day(2), "P1", "shoes", 800, 100.0, 200, 8.0, 12.0, "breakout"),  # worse: high, escalated
+            (_day(3), "P1", "shoes", 800, 100.0, 200, 8.0, 12.0, "breakout"),  # held: suppressed
+            (_day(2), "P2", "bags", 20, 200.0, 10, 0.1, -9.0, "collapse"),  # high
+            (_day(2), "P3", "bags", 20, 21.0, 10, 0.95, -0.2, "steady"),
+            (_day(6), "P2", "bags", 60, 200.0, 30, 0.3, -7.0, "collapse"),  # after 3 days without it: again
+        ],
+        TREND_DAYS,
+    )
+    actual = sku_trend(trend_days, rule=RULES.sku_trend, trends=TRENDS)
+    rows = sorted(
+        (r["business_date"].day, r["rule"], r["entity_id"], r["severity"], r["status"], r["metric"], r["threshold"])
+        + (r["priority"],)
+        for part in actual
+        for r in part.collect()
+    )
+    assert rows == [
+        (1, "sku_breakout", "P1", "medium", "new", 400.0, 300.0, 1.125),  # 1.5 x (1 - 1/4)
+        (2, "sku_breakout", "P1", "high", "escalated", 800.0, 300.0, 1.3125),
+        (2, "sku_collapse", "P2", "high", "new", 20.0, 66.0, 1.35),  # 1.5 x (1 - 0.1)
+        (6, "sku_collapse", "P2", "medium", "new", 60.0, 66.0, 1.05),
+    ]
+    detail = actual[0].where("business_date = DATE'2025-03-01'").first()["detail"]
+    assert detail == "shoes: 400 units in the 28 days to the date vs 100.0 expected (x4.00; 120 order lines, z 8.0)"

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal as Dec
 
 from jobs.common.config.gold import SkuTrendRules
-from jobs.gold.trends import sku_trend_days, sku_trends
+from jobs.gold.trends import sku_trend_days, sku_trends, trend_days_from
 
 D = date.fromisoformat
 AS_OF = D("2025-03-06")  # recent window 03-05..03-06, baseline 03-01..03-04
@@ -115,3 +115,21 @@ def test_the_generators_planted_breakouts_and_collapses_are_found_with_the_conf_
     found = sku_trends(frame, products, as_of=last, rules=cfg.gold.sku_trends).where("trend != 'steady'")
     flagged = {r["sku"]: r["trend"] for r in found.collect()}
     assert {s: flagged.get(s) for s in planted} == planted, found.orderBy("z").collect()
+
+
+def test_trend_alerts_are_judged_only_on_dates_with_a_whole_baseline_and_raised_on_onset(silver) -> None:
+    from jobs.common.config.gold import SkuTrendAlert
+    from jobs.gold.alerts import sku_trend
+
+    first, until = D("2025-02-20"), D("2025-03-07")
+    # the first date with the whole baseline (5 days read before it): from the first sale or the first date read
+    assert trend_days_from(first, None, until=until, rules=RULES) == D("2025-02-25")
+    assert trend_days_from(first, D("2025-03-01"), until=until, rules=RULES) == D("2025-03-06")
+    assert trend_days_from(first, D("2025-03-05"), until=until, rules=RULES) == D("2025-03-08")  # none: after until
+    assert trend_days_from(None, None, until=until, rules=RULES) == D("2025-03-08")  # no sales
+    days = sku_trend_days(_lines(silver), _products(silver), start=D("2025-03-05"), until=until, rules=RULES)
+    rule = SkuTrendAlert(high_breakout_ratio=6.0, high_collapse_ratio=0.15, suppress_days=7, weight=1.0)
+    raised = sku_trend(days, rule=rule, trends=RULES)
+    found = sorted((r["business_date"], r["rule"], r["entity_id"], r["severity"]) for p in raised for r in p.collect())
+    # B breaks out on 03-06 (x5); C collapses from 03-06 on (0 units), raised once
+    assert found == [(AS_OF, "sku_breakout", "B", "medium"), (AS_OF, "sku_collapse", "C", "high")]
