@@ -28,6 +28,7 @@ import pytest
 from jobs.common.config import Config
 from jobs.orchestration import cluster
 from jobs.orchestration.harness import RunResult
+from tests.support.config import make_config
 from tests.support.e2e import COMPARED, REPO, failed, history_conf, prepare, retrain_conf, run_dag
 from tests.support.lake_digest import differences, lake_digest
 
@@ -67,6 +68,8 @@ def on_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         # the test's quick retries (conf/test.yaml's), not a production cluster's 5-minute ones
         "OMNILAKE__ORCHESTRATION__RETRY_DELAY_SECONDS": "1",
         "OMNILAKE__ORCHESTRATION__MAX_RETRY_DELAY_SECONDS": "4",
+        # the rules the local run (OMNILAKE_ENV=test) finds in the tests' small world, to be reproduced
+        "OMNILAKE__GOLD__BASKET_RULES__MIN_ORDERS": str(make_config(root).gold.basket_rules.min_orders),
     }
     try:
         started = _omnilake(base, "cluster", "up")
