@@ -78,6 +78,18 @@ def _events(events: DataFrame, *, as_of: date, days: int) -> DataFrame:
     return events.where(known & _within("event_date", as_of=as_of, days=days))
 
 
+def _rows(df: DataFrame, audience: str, *, detail: Column, score: Column, reason: Column, action: Column) -> DataFrame:
+    """An audience's rows: the AUDIENCE columns of `df`."""
+    return df.select(
+        "customer_id",
+        F.lit(audience).alias("audience"),
+        detail.alias("detail"),
+        score.cast("double").alias("score"),
+        reason.alias("reason"),
+        action.alias("action"),
+    )
+
+
 def cart_abandonment(events: DataFrame, lines: DataFrame, *, as_of: date, rules: CartAbandonmentRules) -> DataFrame:
     """Customers who added a SKU to the cart `rules.min_carts`+ times in the `rules.window_days` to `as_of` and did
     not buy it in those days; detail: the SKU (module docstring), score: its add-to-carts. Columns: AUDIENCE."""
@@ -92,13 +104,8 @@ def cart_abandonment(events: DataFrame, lines: DataFrame, *, as_of: date, rules:
         F.col("last_date").cast("string"),
         F.col("others"),
     )
-    return top.select(
-        "customer_id",
-        F.lit(CART_ABANDONMENT).alias("audience"),
-        F.col("sku").alias("detail"),
-        F.col("n").cast("double").alias("score"),
-        reason.alias("reason"),
-        F.lit(rules.action).alias("action"),
+    return _rows(
+        top, CART_ABANDONMENT, detail=F.col("sku"), score=F.col("n"), reason=reason, action=F.lit(rules.action)
     )
 
 
@@ -121,14 +128,8 @@ def browse_without_buy(
         F.col("last_date").cast("string"),
         F.col("others"),
     )
-    return top.select(
-        "customer_id",
-        F.lit(BROWSE_WITHOUT_BUY).alias("audience"),
-        F.col("category").alias("detail"),
-        F.col("n").cast("double").alias("score"),
-        reason.alias("reason"),
-        F.lit(rules.action).alias("action"),
-    )
+    action = F.lit(rules.action)
+    return _rows(top, BROWSE_WITHOUT_BUY, detail=F.col("category"), score=F.col("n"), reason=reason, action=action)
 
 
 def _tier_action(tier: Column, actions: Mapping[str, str], default: str) -> Column:
@@ -153,14 +154,8 @@ def dormant_winback(lines: DataFrame, customers: DataFrame, *, as_of: date, rule
         F.col("monetary").cast("string"),
         F.col("tier"),
     )
-    return df.select(
-        "customer_id",
-        F.lit(DORMANT_WINBACK).alias("audience"),
-        F.col("tier").alias("detail"),
-        F.col("recency_days").cast("double").alias("score"),
-        reason.alias("reason"),
-        _tier_action(F.col("tier"), rules.actions, rules.default_action).alias("action"),
-    )
+    action = _tier_action(F.col("tier"), rules.actions, rules.default_action)
+    return _rows(df, DORMANT_WINBACK, detail=F.col("tier"), score=F.col("recency_days"), reason=reason, action=action)
 
 
 def _latest(scores: DataFrame, *, as_of: date, horizon_days: int, prefix: str, columns: tuple[str, ...]) -> DataFrame:
@@ -195,13 +190,10 @@ def high_value_at_risk(churn: DataFrame, ltv: DataFrame, *, as_of: date, rules: 
         F.col("ltv_as_of").cast("string"),
         F.col("value"),
     )
-    return df.where(F.col("value") > F.lit(rules.min_value_at_risk)).select(
-        "customer_id",
-        F.lit(HIGH_VALUE_AT_RISK).alias("audience"),
-        F.col("risk_band").alias("detail"),
-        F.round("value", 2).alias("score"),
-        reason.alias("reason"),
-        F.lit(rules.action).alias("action"),
+    at_risk = df.where(F.col("value") > F.lit(rules.min_value_at_risk))
+    score = F.round("value", 2)
+    return _rows(
+        at_risk, HIGH_VALUE_AT_RISK, detail=F.col("risk_band"), score=score, reason=reason, action=F.lit(rules.action)
     )
 
 
