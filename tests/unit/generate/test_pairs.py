@@ -12,7 +12,7 @@ from jobs.generate.world import World, build_world
 
 from ._landing import TINY, tiny_landing
 
-PARAMS = GenerateParams(customers=800, days=90, stores=4, skus=60, seed=3)
+PARAMS = GenerateParams(customers=800, days=90, stores=4, skus=60, seed=3, basket_pairs=3)
 
 
 @pytest.fixture(scope="module")

@@ -88,7 +88,7 @@ def test_the_generators_planted_pairs_are_found_with_the_conf_rules(spark, cfg) 
     from jobs.generate.params import GenerateParams
     from jobs.generate.world import build_world
 
-    w = build_world(GenerateParams(customers=800, days=90, stores=4, skus=60, seed=3))
+    w = build_world(GenerateParams(customers=800, days=90, stores=4, skus=60, seed=3, basket_pairs=3))
     planted = {(str(w.cat.sku[p.antecedent]), str(w.cat.sku[p.consequent])) for p in w.cat.pairs}
     assert len(planted) == w.params.basket_pairs == 3
     order = w.lines["order"].to_numpy()
