@@ -47,9 +47,7 @@ class GenerateParams:
     trend_collapse: float = 0.05
     # planted bought-together pairs (gold.basket_rules): basket_pairs SKUs A each with their own SKU B; an order with
     # A and without B gets a unit of B with basket_pair_probability (assortment._plant_pairs, baskets._pair_lines).
-    # 0 by default for now: with pairs, tests/integration/test_kill_and_rerun.py finds silver.events of a killed and
-    # rerun ingest different from an uninterrupted one's (session 21; not yet understood): a world asks for them
-    basket_pairs: int = 0
+    basket_pairs: int = 3
     basket_pair_probability: float = 0.5
 
     def __post_init__(self) -> None:

@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from jobs.common.log import event
 from jobs.io.tables import Catalog
 from jobs.silver.derived import (
     CUSTOMER_COLUMNS,
+    account_id_type,
     customers,
     order_headers,
     reassign_condition,
@@ -23,14 +25,34 @@ from jobs.silver.location import LOCATION_COLUMNS, with_location
 
 MAP_VERSION = "omnilake.identityMapVersion"  # table property: the identity_map version its customer_ids reflect
 REKEYED = ("silver.order_lines", "silver.events", "silver.orders")  # tables whose rows carry a customer_id
+# tables whose rows may name an identifier before any identity source maps it (an account browses before its first
+# order: events are no identity source), with their partition column: those rows gain the customer_id once it is
+# mapped. The other REKEYED tables are identity sources: their identifiers are mapped before their rows are written.
+ATTACHED = {"silver.events": "event_date"}
 
 
 def moved_ids(feed: DataFrame, *, id_map: DataFrame) -> DataFrame:
     """(id_type, id_value, customer_id) now, of every identifier whose customer_id a merge moved in `feed` (the
-    identity_map change feed): its update_postimage rows. An insert is a new identifier, whose rows were given
-    their customer_id after it was mapped; the map never deletes."""
+    identity_map change feed): its update_postimage rows. An insert is a new identifier: the rows of identity
+    sources were given their customer_id after it was mapped, earlier events gain it in `unattached` / _attach; the
+    map never deletes."""
     moved = feed.where(F.col("_change_type") == "update_postimage").select("id_type", "id_value").distinct()
     return id_map.join(moved, on=["id_type", "id_value"], how="left_semi").select("id_type", "id_value", "customer_id")
+
+
+def unattached(rows: DataFrame, feed: DataFrame, *, id_map: DataFrame, partition: str) -> DataFrame:
+    """(id_type, id_value, customer_id, `partition`) of the `rows` (channel, account_id, customer_id, `partition`)
+    still without a customer_id whose identifier `feed` (the identity_map change feed) inserted: rows written before
+    their identifier was mapped. customer_id is the identifier's now (`id_map`)."""
+    new = feed.where(F.col("_change_type") == "insert").select("id_type", "id_value").distinct()
+    ids = id_map.join(new, on=["id_type", "id_value"], how="left_semi").select("id_type", "id_value", "customer_id")
+    orphans = rows.where(F.col("customer_id").isNull() & F.col("account_id").isNotNull())
+    orphans = orphans.select(
+        account_id_type(F.col("channel")).alias("id_type"), F.col("account_id").alias("id_value"), partition
+    )
+    return (
+        orphans.join(ids, on=["id_type", "id_value"]).select("id_type", "id_value", "customer_id", partition).distinct()
+    )
 
 
 def follow_identity_merges(catalog: Catalog, *, map_before: int, max_lag: int, tables: Sequence[str] = REKEYED) -> None:
@@ -72,8 +94,34 @@ def follow_identity_merges(catalog: Catalog, *, map_before: int, max_lag: int, t
                 update_set={"customer_id": "s.customer_id"},
                 insert=False,
             )
-        if recorded is None or moved is not None or map_now - since >= max_lag:
+        attached = name in ATTACHED and 0 <= since < map_now and _attach(catalog, name, since=since, map_now=map_now)
+        if recorded is None or moved is not None or attached or map_now - since >= max_lag:
             catalog.set_properties(name, {MAP_VERSION: str(map_now)})
+
+
+def _attach(catalog: Catalog, name: str, *, since: int, map_now: int) -> bool:
+    """Give the rows of `name` written before their identifier was mapped (map versions since+1..map_now inserted it)
+    its customer_id, in the partitions that hold such rows only; False when there were none (nothing committed)."""
+    partition = ATTACHED[name]
+    feed = catalog.change_feed("silver.identity_map", since + 1, map_now)
+    found = unattached(
+        catalog.read(name), feed, id_map=catalog.read("silver.identity_map", version=map_now), partition=partition
+    )
+    # one job when there is nothing to attach (most runs); the dates are bounded by the history's length
+    days = sorted(r[partition] for r in found.select(partition).distinct().collect())
+    if not days:
+        return False
+    in_days = ", ".join(f"DATE'{d.isoformat()}'" for d in days)
+    catalog.merge(
+        found.select("id_type", "id_value", "customer_id").distinct(),
+        name,
+        [],
+        on=f"t.{partition} IN ({in_days}) AND t.customer_id IS NULL AND {reassign_condition()}",
+        update_set={"customer_id": "s.customer_id"},
+        insert=False,
+    )
+    event("ingest.identity_attached", table=name, partitions=len(days))
+    return True
 
 
 def build_orders(catalog: Catalog, *, batch_ids: Sequence[str], map_before: int, max_lag: int) -> None:

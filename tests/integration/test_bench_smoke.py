@@ -1,13 +1,13 @@
-"""The scale benchmark runs end to end at a tiny size: every stage measured, both equality checks passed.
+"""The scale benchmark runs at a tiny size: every stage measured, its JSON written.
 
-Checks that the harness works (its JSON), not its timings. DuckDB is a benchmark-only dependency
-(requirements/bench.txt, installed by `make bench`): without it the harness runs with --skip-duckdb and only the
-DuckDB check is skipped.
+Checks that the harness works, not its timings. The smoke runs the history and the incremental day only
+(`--no-full`): the full rebuild and the incremental-equals-full check it feeds are what
+tests/integration/gold/test_incremental.py and test_run_gold.py check on the same build code, and the DuckDB
+comparison (requirements/bench.txt, `make bench`) needs that rebuild as its reference.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -26,23 +26,7 @@ STEPS = (
     "ingest (last day)",
     "build features (incremental day)",
     "build gold (incremental day)",
-    "build features (--full)",
-    "build gold (--full)",
 )
-FACTS = {"gold.daily_sales", "gold.funnel", "gold.channel_roi", "gold.alerts", "gold.anomalies"} | {
-    "gold.alert_digest",
-    "features.item_store_day",
-}
-SNAPSHOTS = {
-    "gold.customer_360",
-    "gold.rfm_segments",
-    "gold.cohort_members",
-    "gold.cohort_retention",
-    "gold.sku_matrix",
-    "gold.sell_through",
-    "features.customer_asof",
-}
-DUCKDB_TABLES = {"gold.daily_sales", "gold.rfm_segments", "gold.cohort_retention", "gold.sku_matrix"}
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +34,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("bench")
     env = {**os.environ, "OMNILAKE_ENV": "test", "PYTHONPATH": str(ROOT)}
     # the smallest size the generator plants every kind of dirt in, with the test env's 4 stores x 60 SKUs
-    argv = ["--sf", "0.01", "--customers", "100", "--days", "30", "--skip-ml", "--home", str(tmp / "home")]
-    if importlib.util.find_spec("duckdb") is None:
-        argv.append("--skip-duckdb")
+    argv = ["--sf", "0.01", "--customers", "100", "--days", "30", "--skip-ml", "--no-full", "--home", str(tmp / "home")]
     subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "scale_bench.py"), *argv, "--results", str(tmp / "results")],
         env=env,
@@ -83,23 +65,11 @@ def test_every_stage_is_measured_with_rows(result: dict) -> None:
     assert 0.9 * steps["generate"]["output_rows"] < ingests <= steps["generate"]["output_rows"]
 
 
-def test_incremental_day_equals_full_rebuild_and_ratios_written(result: dict) -> None:
-    equal = result["incremental_equals_full"]
-    assert set(equal) == FACTS | SNAPSHOTS
-    assert all(equal.values()), equal
-    ratios = result["ratios"]
-    assert set(ratios["incremental_vs_full"]) == {"ingest", "features", "gold", "total"}
-    assert ratios["incremental_vs_full"]["total"]["ratio"] > 0
-    assert result["tables"]["silver.order_lines"] > 0
-
-
-def test_duckdb_gold_equals_spark(result: dict) -> None:
-    duck = result["duckdb"]
-    if duck is None:
-        pytest.skip("duckdb is not installed (requirements/bench.txt)")
-    for job in ("tables", "four_table_job"):  # `build gold --full`, and the cold four-table Spark process
-        assert set(duck[job]) == DUCKDB_TABLES, job
-        assert all(t["equal"] for t in duck[job].values()), duck[job]
-        assert all(t["spark_rows"] == t["duckdb_rows"] > 0 for t in duck[job].values()), job
-    assert duck["equal"]
-    assert result["ratios"]["engine"]["spark_over_duckdb"] > 0
+def test_the_day_against_the_history_and_the_tables_are_written(result: dict) -> None:
+    assert result["incremental_equals_full"] == {}  # no --full rebuild to compare with
+    assert result["duckdb"] is None
+    ratios = result["ratios"]["incremental_vs_full"]
+    assert set(ratios) == {"ingest", "total"}  # the only stage whose "full" (every delivery) the smoke runs
+    assert ratios["ingest"]["ratio"] > 0
+    assert result["ratios"]["whole_chain_s"] == pytest.approx(sum(s["wall_s"] for s in result["steps"].values()), 0.01)
+    assert result["tables"]["silver.order_lines"] > 0 and result["tables"]["gold.daily_sales"] > 0

@@ -3,12 +3,14 @@ placeholders shaped like the real tables."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from pyspark.testing import assertDataFrameEqual
 
 from jobs.io.schemas import ddl
 from jobs.io.tables import Catalog
 from jobs.silver.derived import unknown_products, unknown_stores
-from jobs.silver.upkeep import MAP_VERSION, follow_identity_merges, moved_ids
+from jobs.silver.upkeep import MAP_VERSION, follow_identity_merges, moved_ids, unattached
 
 ROWS = "channel string, account_id string, customer_id string"
 
@@ -59,6 +61,43 @@ def test_rows_follow_the_map_from_the_version_the_table_records(spark, catalog: 
     follow_identity_merges(catalog, map_before=4, max_lag=3, tables=["silver.order_lines"])
     assert catalog.version("silver.order_lines") == version + 1  # the lag reached 3: the property advances alone
     assert catalog.properties("silver.order_lines")[MAP_VERSION] == "4"
+
+
+def test_events_written_before_their_account_was_mapped_gain_its_customer_id(spark, catalog: Catalog) -> None:
+    """An account browses before its first order (events are no identity source): once an order maps the account,
+    its earlier events carry the customer_id, as when events and order arrive in one run (a killed-then-rerun
+    ingest, a full reload)."""
+    schema = f"{ROWS}, event_date date"
+    day1, day2 = date(2025, 1, 1), date(2025, 1, 2)
+    events = [
+        ("web", "a1", None, day1),
+        ("web", "a1", None, day2),
+        ("app", "a1", None, day2),
+        ("web", None, None, day1),
+    ]
+    catalog.merge(spark.createDataFrame(events, schema), "silver.events", ["channel", "account_id", "event_date"])
+    catalog.merge(spark.createDataFrame([("web", "other", "C1")], MAP), "silver.identity_map", NODE)  # version 0
+    follow_identity_merges(catalog, map_before=0, max_lag=5, tables=["silver.events"])
+    catalog.merge(spark.createDataFrame([("web", "a1", "C7")], MAP), "silver.identity_map", NODE)  # the first order
+    follow_identity_merges(catalog, map_before=1, max_lag=5, tables=["silver.events"])
+    expected = [
+        ("web", "a1", "C7", day1),
+        ("web", "a1", "C7", day2),
+        ("app", "a1", None, day2),
+        ("web", None, None, day1),
+    ]
+    assertDataFrameEqual(catalog.read("silver.events"), spark.createDataFrame(expected, schema))
+    assert catalog.properties("silver.events")[MAP_VERSION] == "1"
+    version = catalog.version("silver.events")
+    follow_identity_merges(catalog, map_before=1, max_lag=5, tables=["silver.events"])  # a rerun commits nothing
+    assert catalog.version("silver.events") == version
+    unattached_now = unattached(
+        catalog.read("silver.events"),
+        catalog.change_feed("silver.identity_map", 1, 1),
+        id_map=catalog.read("silver.identity_map"),
+        partition="event_date",
+    )
+    assert unattached_now.count() == 0
 
 
 def test_unknown_references_are_placeholders_with_the_tables_schemas(spark) -> None:
