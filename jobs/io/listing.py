@@ -39,6 +39,11 @@ def table_summaries(cfg: Config) -> list[dict[str, Any]]:
     return out
 
 
+def is_restricted(cfg: Config, name: str) -> bool:
+    """Whether table `name` lives in a restricted zone (conf zones.restricted: raw PII)."""
+    return name.split(".", 1)[0] in cfg.zones.restricted
+
+
 def export_table(
     cfg: Config,
     name: str,
@@ -56,8 +61,7 @@ def export_table(
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    zone = name.split(".", 1)[0]
-    if zone in cfg.zones.restricted and not allow_restricted:
+    if is_restricted(cfg, name) and not allow_restricted:
         raise TableError(f"{name} is in the restricted zone (raw PII); pass --allow-restricted if authorised")
     if out.suffix not in (".csv", ".parquet"):
         raise TableError(f"--out must end in .csv or .parquet, got {out}")

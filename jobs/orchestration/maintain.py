@@ -193,20 +193,12 @@ def maintain_table(
 
 def drop_batches(catalog: Catalog, name: str, batch_ids: list[str]) -> int:
     """Delete `name`'s rows of `batch_ids` (bronze); the number of rows deleted (0 without a commit when no file
-    can hold one of them, by the files' _batch_id statistics)."""
-    from delta.tables import DeltaTable
+    can hold one of them, by the files' _batch_id statistics, or when none matched)."""
     from pyspark.sql import functions as F
 
     if not may_hold(catalog.path(name), "_batch_id", batch_ids):
         return 0
-    version = catalog.version(name)
-    catalog.retrying(
-        lambda: DeltaTable.forPath(catalog.spark, catalog.path(name)).delete(F.col("_batch_id").isin(batch_ids)),
-        name,
-    )
-    if catalog.version(name) == version:  # nothing matched: Delta committed nothing
-        return 0
-    return int(catalog.last_commit_metrics(name).get("numDeletedRows", 0))
+    return catalog.delete_where(name, F.col("_batch_id").isin(batch_ids))
 
 
 def record_expired(catalog: Catalog, plan: RetentionPlan, sources: set[str]) -> None:

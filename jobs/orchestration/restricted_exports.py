@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from jobs.common.errors import UserError
 from jobs.common.log import event
 from jobs.io.lake import append_arrow, dataset
-from jobs.io.listing import export_table
+from jobs.io.listing import export_table, is_restricted
 from jobs.io.schemas import arrow_schema
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def export(
     """Write `name` (its `as_of` rows when given) to `out` as `omnilake export` does; a restricted export (module
     docstring) with its audit row. Returns the rows written."""
     contacts = allow_restricted and name in CONTACT_TABLES
-    raw = allow_restricted and name.split(".", 1)[0] in cfg.zones.restricted
+    raw = allow_restricted and is_restricted(cfg, name)
     if not (contacts or raw):
         return export_table(cfg, name, out, allow_restricted=allow_restricted, as_of=as_of)
     why = (reason or "").strip() or None
