@@ -124,7 +124,15 @@ def reference_profile(adapter: ModelAdapter, as_of: date, *, bins: int) -> dict[
     training window), binned on its own quantiles in Spark; no columns for a model without tabular features."""
     frame = adapter.monitor_frame(as_of)
     columns = [] if frame is None else adapter.monitored_features(list(frame.columns))
-    profile = histograms_spark(frame, quantile_edges_spark(frame, columns, bins=bins)) if columns else {}
+    if not columns:
+        return {"as_of": as_of.isoformat(), "columns": {}}
+    # three aggregations read the frame (quantiles, next values, counts): built once (one row per series or
+    # customer), not three times from its sources (the demand state windows over a year of store x SKU days)
+    frame = frame.persist()
+    try:
+        profile = histograms_spark(frame, quantile_edges_spark(frame, columns, bins=bins))
+    finally:
+        frame.unpersist()
     return {"as_of": as_of.isoformat(), "columns": {c: h.to_dict() for c, h in profile.items()}}
 
 

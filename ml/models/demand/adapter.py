@@ -249,15 +249,29 @@ class DemandAdapter(BaseAdapter):
     levels = tuple(LEVELS)  # the levels of the wape_<level> / bias_<level> metrics (ml/training/evaluate.py)
     fallback = ModelConfig("seasonal_naive")
     monitored_outputs = ("mean",)
+    _rebuilt: tuple[date, DataFrame] | None = None  # item_store_day rebuilt from silver: (its day, the frame)
 
     def item_store_day(self, until: date) -> DataFrame:
-        """features.item_store_day up to `until` when the table covers it, else the same transforms on silver."""
+        """features.item_store_day up to `until` when the table covers it, else the same transforms on silver.
+
+        A rebuild is kept for the command (the adapter's life: one train, score, evaluate or monitor), checkpointed,
+        and serves every later request up to its day: each feature row looks back only (the stored table is cut the
+        same way), and a command asks for several frames (the training origins, the holdout, the monitored state),
+        each of which otherwise rebuilt the features from silver."""
         catalog = self.env.catalog
         if catalog.exists("features.item_store_day"):
             stored = catalog.read("features.item_store_day")
             last = stored.agg(F.max("date")).first()[0]
             if last is not None and last >= until:
                 return stored.where(F.col("date") <= F.lit(until))
+        kept = self._rebuilt
+        if kept is None or kept[0] < until:
+            kept = self._rebuilt = (until, self._rebuild(until).localCheckpoint())
+        return kept[1].where(F.col("date") <= F.lit(until))
+
+    def _rebuild(self, until: date) -> DataFrame:
+        """features.item_store_day's transforms on silver, up to `until`."""
+        catalog = self.env.catalog
         from jobs.features.item_store_day import item_store_day
         from jobs.gold.demand import store_sku_days
 
