@@ -66,47 +66,51 @@ def follow_identity_merges(catalog: Catalog, *, map_before: int, max_lag: int, t
     were all given their customer_ids after it was written: nothing to move).
 
     Cost: the MERGE runs only when the feed moved some identifier (the update condition makes rows already under
-    their customer a no-op, so a repeat is harmless). The property is advanced when a MERGE ran, when the table
-    had none, or when it lags the map by `max_lag` versions or more: an ingest that moves nobody (most) commits
-    nothing here, and the feed read stays bounded by `max_lag` small commits (one per ingest that adds
-    identifiers). Re-reading versions that moved nobody is correct: they move nobody again."""
+    their customer a no-op, so a repeat is harmless); in ATTACHED tables a second MERGE gives rows written before
+    their identifier was mapped its customer_id, only when there are such rows. The property is advanced when a
+    MERGE ran, when the table had none, or when it lags the map by `max_lag` versions or more: an ingest that moves
+    nobody (most) commits nothing here, and the feed read stays bounded by `max_lag` small commits (one per ingest
+    that adds identifiers). Re-reading versions that moved nobody is correct: they move nobody again."""
     if not catalog.exists("silver.identity_map"):
         return
     map_now = catalog.version("silver.identity_map")
-    moves: dict[int, DataFrame | None] = {}  # per starting version: the tables normally share one
+    id_map: DataFrame | None = None  # the map now, read when some table lags it
+    feeds: dict[int, tuple[DataFrame, DataFrame | None]] = {}  # starting version -> (feed, moved ids): shared
     for name in tables:
         if not catalog.exists(name):
             continue
         recorded = catalog.properties(name).get(MAP_VERSION)
         since = map_before if recorded is None else int(recorded)
-        if 0 <= since < map_now and since not in moves:
-            feed = catalog.change_feed("silver.identity_map", since + 1, map_now)
-            moved = moved_ids(feed, id_map=catalog.read("silver.identity_map", version=map_now)).localCheckpoint()
-            moves[since] = moved if moved.limit(1).count() else None
-        moved = moves.get(since)
-        if moved is not None:
-            catalog.merge(
-                moved,
-                name,
-                [],
-                on=reassign_condition(),
-                update_condition="NOT (t.customer_id <=> s.customer_id)",
-                update_set={"customer_id": "s.customer_id"},
-                insert=False,
-            )
-        attached = name in ATTACHED and 0 <= since < map_now and _attach(catalog, name, since=since, map_now=map_now)
+        moved, attached = None, False
+        if 0 <= since < map_now:
+            if id_map is None:
+                id_map = catalog.read("silver.identity_map", version=map_now)
+            if since not in feeds:
+                feed = catalog.change_feed("silver.identity_map", since + 1, map_now)
+                found = moved_ids(feed, id_map=id_map).localCheckpoint()
+                feeds[since] = (feed, found if found.limit(1).count() else None)
+            feed, moved = feeds[since]
+            if moved is not None:
+                catalog.merge(
+                    moved,
+                    name,
+                    [],
+                    on=reassign_condition(),
+                    update_condition="NOT (t.customer_id <=> s.customer_id)",
+                    update_set={"customer_id": "s.customer_id"},
+                    insert=False,
+                )
+            attached = name in ATTACHED and _attach(catalog, name, feed, id_map=id_map)
         if recorded is None or moved is not None or attached or map_now - since >= max_lag:
             catalog.set_properties(name, {MAP_VERSION: str(map_now)})
 
 
-def _attach(catalog: Catalog, name: str, *, since: int, map_now: int) -> bool:
-    """Give the rows of `name` written before their identifier was mapped (map versions since+1..map_now inserted it)
-    its customer_id, in the partitions that hold such rows only; False when there were none (nothing committed)."""
+def _attach(catalog: Catalog, name: str, feed: DataFrame, *, id_map: DataFrame) -> bool:
+    """Give the rows of `name` written before their identifier was mapped (`feed`, the identity_map change feed,
+    inserted it) its customer_id, in the partitions that hold such rows only; False when there were none (nothing
+    committed)."""
     partition = ATTACHED[name]
-    feed = catalog.change_feed("silver.identity_map", since + 1, map_now)
-    found = unattached(
-        catalog.read(name), feed, id_map=catalog.read("silver.identity_map", version=map_now), partition=partition
-    )
+    found = unattached(catalog.read(name), feed, id_map=id_map, partition=partition)
     # one job when there is nothing to attach (most runs); the dates are bounded by the history's length
     days = sorted(r[partition] for r in found.select(partition).distinct().collect())
     if not days:
