@@ -149,12 +149,18 @@ def build_assortment(params: GenerateParams, cal: Calendar) -> Assortment:
     assortment.promo_day = np.zeros((cal.days, n), dtype=bool)
     for promo in assortment.promos:
         assortment.promo_day[promo.start : promo.end + 1, promo.skus] = True
-    _price_changes(rng, assortment, cal.days)
-    assortment.weight = assortment.popularity * (assortment.price / assortment.base_price) ** params.elasticity
+    _price_changes(rng, assortment, cal.days, share=params.price_change_share)
+    assortment.weight = assortment.popularity * (assortment.price / assortment.base_price) ** elasticities(params)[cat]
     _plant_trends(params, assortment)
     _plant_pairs(params, assortment)
     _drift_prices(params, assortment)
     return assortment
+
+
+def elasticities(params: GenerateParams) -> np.ndarray:
+    """Each category's elasticity (CATEGORIES' order): params.elasticity unless category_elasticity names it."""
+    override = dict(params.category_elasticity)
+    return np.array([override.get(c, params.elasticity) for c in CATEGORIES])
 
 
 def _drift_prices(params: GenerateParams, cat: Assortment) -> None:
@@ -255,16 +261,17 @@ def _promotions(rng: np.random.Generator, params: GenerateParams, cat: Assortmen
     return promos
 
 
-def _price_changes(rng: np.random.Generator, cat: Assortment, days: int) -> None:
-    """List price steps (markdowns / increases) and unit cost increases, delivered as product updates (on a day in
-    [3, days - 3]: periods under 6 days have none)."""
+def _price_changes(rng: np.random.Generator, cat: Assortment, days: int, *, share: float) -> None:
+    """List price steps (markdowns / increases) of `share` of the SKUs (at least 2; from the non-slow, unpromoted
+    ones) and unit cost increases, delivered as product updates (on a day in [3, days - 3]: periods under 6 days
+    have none)."""
     if days < 6:
         return
     promoted = np.zeros(cat.n, dtype=bool)
     for promo in cat.promos:
         promoted[promo.skus] = True
     eligible = np.flatnonzero(~cat.slow & ~promoted)
-    movers = rng.choice(eligible, size=min(len(eligible), max(2, cat.n // 5)), replace=False)
+    movers = rng.choice(eligible, size=min(len(eligible), max(2, int(cat.n * share + 1e-9))), replace=False)
     for sku in np.sort(movers).tolist():
         day = int(rng.integers(3, days - 2))
         factor = float(rng.choice([0.8, 0.85, 0.9, 1.1, 1.15]))

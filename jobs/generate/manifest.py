@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from .assortment import CATEGORIES
+from .assortment import CATEGORIES, elasticities
 from .people import APP, MKT, WEB
 from .taste import PERSON_NOISE, TASTE_DIMS
 from .world import World
@@ -23,7 +23,9 @@ def build_manifest(w: World, pii: dict[str, list[str]], dirt: list[dict], skippe
     params = {
         k: (v.isoformat() if hasattr(v, "isoformat") else v)
         for k, v in asdict(p).items()
-        if drift or not k.startswith("drift_")  # without a drift the manifest is the one from before drifts existed
+        if (drift or not k.startswith("drift_"))  # without a drift the manifest is the one from before drifts existed
+        and (k != "category_elasticity" or v)  # the same for the price knobs at their defaults
+        and (k != "price_change_share" or v != 0.2)
     }
     keys = person_keys(w)
     manifest = {
@@ -71,6 +73,7 @@ def build_manifest(w: World, pii: dict[str, list[str]], dirt: list[dict], skippe
                 for s in w.stores.stockouts
             ],
             "elasticity": p.elasticity,
+            "elasticity_by_category": dict(zip(CATEGORIES, elasticities(p).tolist(), strict=True)),
             "seasonality": {
                 "weekend_uplift": p.weekend_uplift,
                 "yearly_amplitude": p.yearly_amplitude,

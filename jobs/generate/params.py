@@ -27,7 +27,10 @@ class GenerateParams:
     walk_in_share: float = 0.4  # share of POS receipts from shoppers outside the person population
     browse_ratio: float = 4.0  # browse-only sessions per ordering web/app session
     return_rate: float = 0.05  # share of order lines that get returned
-    elasticity: float = -1.5  # price elasticity of demand
+    elasticity: float = -1.5  # price elasticity of demand (of a SKU's choice weight within its category)
+    # per category overrides of `elasticity`, ((category, elasticity), ...): assortment.CATEGORIES' names
+    category_elasticity: tuple[tuple[str, float], ...] = ()
+    price_change_share: float = 0.2  # share of the SKUs whose list price steps once (-20% .. +15%) in the period
     promo_uplift: float = 10.0  # demand multiplier of promoted SKUs inside a promotion window
     weekend_uplift: float = 1.3  # Saturday/Sunday demand multiplier
     yearly_amplitude: float = 0.15  # amplitude of the yearly sinusoid (peak mid-December)
@@ -72,5 +75,12 @@ class GenerateParams:
             raise ValueError("trend_skus must be >= 0 and trend_days >= 1")
         if not (self.trend_breakout > 1.0 and 0.0 < self.trend_collapse < 1.0):
             raise ValueError("trend_breakout must be > 1 and trend_collapse in (0, 1)")
+        from .assortment import CATEGORIES
+
+        unknown = sorted({c for c, _ in self.category_elasticity} - set(CATEGORIES))
+        if unknown:
+            raise ValueError(f"category_elasticity names unknown categories {unknown}: use {', '.join(CATEGORIES)}")
+        if not 0.0 <= self.price_change_share <= 1.0:
+            raise ValueError("price_change_share must be in [0, 1]")
         if self.basket_pairs < 0 or not 0.0 < self.basket_pair_probability <= 1.0:
             raise ValueError("basket_pairs must be >= 0 and basket_pair_probability in (0, 1]")

@@ -33,6 +33,7 @@ from jobs.gold.inventory import inventory_health, reorder_points_daily
 from jobs.gold.marketing import channel_roi, first_purchases, funnel
 from jobs.gold.merch import sell_through, sell_through_daily, sku_matrix
 from jobs.gold.performance import brand_performance, gmv_decomposition
+from jobs.gold.pricing import markdowns, price_response
 from jobs.gold.replenishment import stock_moves
 from jobs.gold.repurchase import repurchase
 from jobs.gold.returns import returns_analysis, returns_by_sku
@@ -110,6 +111,8 @@ SNAPSHOTS = (
     "gold.sku_trends",
     "gold.marketing_audiences",
     "gold.basket_rules",
+    "gold.price_response",
+    "gold.markdowns",
 )
 # write waves (jobs/io/writes.in_waves): the alerts and the GMV decomposition read the cached daily sales and
 # sessions, the digest ranks the cached alerts, and the cohort tables count the cached cohort members
@@ -278,6 +281,8 @@ def _snapshots(
     moves, transfers = stock_moves(
         grid, src["gold.demand_forecast"], products, as_of=as_of, history=rules.inventory, rules=rules.replenishment
     )
+    health = inventory_health(grid, src["gold.demand_forecast"], as_of=as_of, rules=rules.inventory)
+    response = price_response(lines, products, as_of=as_of, rules=rules.price_response)
     return {
         **customers,
         "gold.sku_matrix": sku_matrix(lines, products, as_of=as_of, rules=rules.sku_matrix),
@@ -287,9 +292,7 @@ def _snapshots(
             members, as_of=as_of, repurchase_days=cohort.repurchase_days
         ),
         "gold.repurchase": repurchase(members, as_of=as_of, windows_days=cohort.repurchase_windows_days),
-        "gold.inventory_health": inventory_health(
-            grid, src["gold.demand_forecast"], as_of=as_of, rules=rules.inventory
-        ),
+        "gold.inventory_health": health,
         "gold.returns_by_sku": returns_by_sku(lines, src[RETURNS], products, as_of=as_of, rules=rules.returns),
         "gold.sku_trends": sku_trends(lines, products, as_of=as_of, rules=rules.sku_trends),
         "gold.marketing_audiences": marketing_audiences(
@@ -303,6 +306,8 @@ def _snapshots(
             rules=rules.audiences,
         ),
         "gold.basket_rules": basket_rules(lines, products, as_of=as_of, rules=rules.basket_rules),
+        "gold.price_response": response,
+        "gold.markdowns": markdowns(health, response, products, as_of=as_of, rules=rules.markdowns),
         "gold.replenishment": moves,
         "gold.stock_transfers": transfers,
         "gold.customer_geography": customer_geography(

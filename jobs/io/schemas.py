@@ -162,6 +162,16 @@ SCHEMAS: dict[str, str] = {
         "consequent_brand string, orders long, antecedent_orders long, consequent_orders long, window_orders long, "
         "support double, confidence double, lift double"
     ),
+    # -- price response and markdowns (jobs/gold/pricing.py; docs/tables.md) --------------------------------------
+    "gold.price_response": (
+        "as_of date, category string, price_changes long, elasticity double, elasticity_se double, status string, "
+        "promo_sku_days long, promo_discount double, promo_lift double"
+    ),
+    "gold.markdowns": (
+        "as_of date, store_id string, sku string, category string, on_hand long, demand_mean double, "
+        "days_of_cover double, elasticity double, elasticity_source string, markdown double, "
+        "expected_days_to_clear double, clears boolean"
+    ),
     # -- customer geography and profile (jobs/gold/geography.py; docs/tables.md) ------------------------------
     "gold.customer_geography": (
         "as_of date, country string, state string, city string, age_band string, tier string, customers long, "

@@ -60,6 +60,8 @@ GOLD = (
     "gold.sku_trends",
     "gold.marketing_audiences",
     "gold.basket_rules",
+    "gold.price_response",
+    "gold.markdowns",
 )
 EXPORTS = "exports.serving"
 

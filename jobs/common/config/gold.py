@@ -9,7 +9,7 @@ from statistics import NormalDist
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from jobs.common.config.base import section
 
@@ -307,6 +307,43 @@ class AudienceRules:
 
 
 @section
+class PriceResponseRules:
+    """gold.price_response (jobs/gold/pricing.py): list price changes and promotions of the trailing
+    `lookback_days`; each change compares units over the `window_days` before and after it (used once
+    `min_after_days` of the after window have passed, with `min_lines` lines of the SKU on each side), a move of at
+    least `min_step` of the price is a change; a category needs `min_changes` changes for an elasticity. A line
+    discounted by at least `promo_min_discount` of its gross is a promotion line."""
+
+    lookback_days: Annotated[int, Field(ge=1)]
+    window_days: Annotated[int, Field(ge=1)]
+    min_after_days: Annotated[int, Field(ge=1)]
+    min_step: Annotated[float, Field(gt=0, lt=1)]
+    min_lines: Annotated[int, Field(ge=1)]
+    min_changes: Annotated[int, Field(ge=1)]
+    promo_min_discount: Annotated[float, Field(gt=0, le=1)]
+
+    @model_validator(mode="after")
+    def _after_within_window(self) -> PriceResponseRules:
+        if self.min_after_days > self.window_days:
+            raise ValueError("min_after_days must be at most window_days")
+        return self
+
+
+@section
+class MarkdownRules:
+    """gold.markdowns: store x SKU pairs with stock and no demand or at least `min_days_of_cover` days of cover get
+    the discount that sells their stock in `clearance_days`, rounded up to `step`, at most `max_markdown`; with
+    their category's elasticity when it is at or below -`min_elasticity`, else `default_elasticity`."""
+
+    min_days_of_cover: Annotated[float, Field(gt=0)]
+    clearance_days: Annotated[int, Field(ge=1)]
+    max_markdown: Annotated[float, Field(gt=0, lt=1)]
+    step: Annotated[float, Field(gt=0, le=1)]
+    default_elasticity: Annotated[float, Field(lt=0)]
+    min_elasticity: Annotated[float, Field(gt=0)]
+
+
+@section
 class GoldRules:
     snapshot_retention_days: int
     parallel_tables: Annotated[int, Field(ge=1)]  # tables of one run written from this many driver threads
@@ -325,6 +362,8 @@ class GoldRules:
     geography: GeographyRules
     basket_rules: BasketRules
     audiences: AudienceRules
+    price_response: PriceResponseRules
+    markdowns: MarkdownRules
 
 
 @section

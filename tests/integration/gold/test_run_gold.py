@@ -90,6 +90,8 @@ def test_incremental_runs_equal_a_full_rebuild_and_rewrite_only_affected_partiti
         # no one to act on in 5 days of March: C1 carted P1 once (3 needed), each customer viewed once (8 needed),
         # no last purchase over 90 days old (dormant), no churn or LTV scores yet (high_value_at_risk: empty)
         "gold.marketing_audiences": 0,
+        "gold.price_response": 2,  # categories A and B: no price change in 5 days (status too_few_price_changes)
+        "gold.markdowns": 0,  # no pair with 90+ days of cover or stock without demand
     }
 
     metrics, removed, added = _last_commit(inc, "gold.daily_sales")
