@@ -20,11 +20,15 @@ Price response, as of a date, from the sales lines of the trailing `lookback_day
   category, promotion SKU-days, their mean discount, and the lift = promotion units / the same SKUs' non-promotion
   units per day x promotion days.
 
-Markdowns, as of a date: store x SKU pairs of gold.inventory_health with stock on hand and no demand or at least
-`min_days_of_cover` days of cover. With daily demand rate q, clearance days T and elasticity e, the discount d that
-sells the on-hand stock H in T days solves (1 - d)^e x q x T = H: d = 1 - (H / (q T))^(1/e), rounded up to `step`
-and capped at `max_markdown` (no demand: the cap). e is the category's estimate when it has one at or below
--`min_elasticity`, else `default_elasticity` (elasticity_source says which).
+Markdowns, as of a date, per SKU (a list price is the chain's): over the stores holding its stock, stock on hand and
+daily units sold (over conf gold.inventory.demand_window_days, stock-out days left out: the history, not the
+forecast's median, which is 0 for a SKU that sells now and then) summed; a SKU with stock and no demand or at least
+`min_days_of_cover` days of cover is a slow mover. With daily demand q, clearance days T and elasticity e, the
+discount d that sells the stock H in T days solves (1 - d)^e x q x T = H: d = 1 - (H / (q T))^(1/e), rounded up to
+`step` and capped at `max_markdown` (no demand: the cap). e is the category's estimate when it has one at or below
+-`min_elasticity`, else `default_elasticity` (elasticity_source says which). The `max_skus` slowest (no demand
+first, then by days of cover, then by the excess stock's value at cost) are kept: a list to act on, not the
+catalog's long tail.
 """
 
 from __future__ import annotations
@@ -234,34 +238,57 @@ def price_response(lines: DataFrame, products: DataFrame, *, as_of: date, rules:
 
 
 def markdowns(
-    health: DataFrame, response: DataFrame, products: DataFrame, *, as_of: date, rules: MarkdownRules
+    stock: DataFrame, response: DataFrame, products: DataFrame, *, as_of: date, rules: MarkdownRules
 ) -> DataFrame:
-    """gold.markdowns as of `as_of` from that day's gold.inventory_health and gold.price_response rows."""
-    slow = health.where(
-        (F.col("on_hand") > 0)
-        & ((F.coalesce(F.col("demand_mean"), F.lit(0.0)) <= 0) | (F.col("days_of_cover") >= rules.min_days_of_cover))
+    """gold.markdowns as of `as_of` from the store x SKU `stock` of that day (jobs.gold.inventory.stock_at: on_hand,
+    demand_mean) and its gold.price_response rows: per SKU (a list price is the chain's), its stores with stock
+    summed."""
+    chain = (
+        stock.where(F.col("on_hand") > 0)
+        .groupBy("sku")
+        .agg(
+            F.count(F.lit(1)).alias("stores"),
+            F.sum("on_hand").cast("long").alias("on_hand"),
+            F.sum(F.coalesce(F.col("demand_mean"), F.lit(0.0))).alias("rate"),
+        )
+        .withColumn("cover", F.when(F.col("rate") > 0, F.try_divide(F.col("on_hand"), F.col("rate"))))
     )
-    cats = products.select("sku", F.coalesce("category", F.lit(UNKNOWN)).alias("category")).dropDuplicates(["sku"])
+    slow = chain.where(F.col("cover").isNull() | (F.col("cover") >= rules.min_days_of_cover))
+    catalog = products.select(
+        "sku",
+        F.coalesce("category", F.lit(UNKNOWN)).alias("category"),
+        F.coalesce(F.col("unit_cost").cast("double"), F.lit(0.0)).alias("unit_cost"),
+    ).dropDuplicates(["sku"])
     usable = response.where((F.col("status") == ESTIMATED) & (F.col("elasticity") <= -rules.min_elasticity)).select(
         "category", F.col("elasticity").alias("estimate")
     )
-    x = slow.join(cats, "sku", "left").withColumn("category", F.coalesce("category", F.lit(UNKNOWN)))
+    x = slow.join(catalog, "sku", "left").fillna({"category": UNKNOWN, "unit_cost": 0.0})
     x = x.join(F.broadcast(usable), "category", "left")
     e = F.coalesce(F.col("estimate"), F.lit(rules.default_elasticity))
-    rate = F.coalesce(F.col("demand_mean"), F.lit(0.0))
+    rate = F.col("rate")
     need = F.try_divide(F.col("on_hand"), rate * rules.clearance_days)  # > 1: more stock than the clearance days sell
     raw = F.when(rate > 0, F.greatest(F.lit(0.0), 1 - F.pow(need, 1 / e)))
     stepped = F.ceil(F.round(raw / rules.step, 6)) * rules.step
     d = F.round(F.least(F.coalesce(stepped, F.lit(rules.max_markdown)), F.lit(rules.max_markdown)), 4)
     days_to_clear = F.when(rate > 0, F.try_divide(F.col("on_hand"), rate * F.pow(1 - d, e)))
-    return x.select(
+    excess = F.round((F.col("on_hand") - rate * rules.clearance_days) * F.col("unit_cost"), 2)
+    ranked = x.select(
+        "*",
+        excess.alias("excess_value"),
+        F.row_number()
+        .over(Window.orderBy(F.col("cover").desc_nulls_first(), excess.desc(), F.col("sku")))
+        .alias("rank"),
+    ).where(F.col("rank") <= rules.max_skus)
+    return ranked.select(
         F.lit(as_of).alias("as_of"),
-        "store_id",
+        "rank",
         "sku",
         "category",
-        F.col("on_hand").cast("long").alias("on_hand"),
+        "stores",
+        "on_hand",
         F.round(rate, 4).alias("demand_mean"),
-        "days_of_cover",
+        F.round("cover", 1).alias("days_of_cover"),
+        "excess_value",
         F.round(e, 4).alias("elasticity"),
         F.when(F.col("estimate").isNotNull(), F.lit(CATEGORY)).otherwise(F.lit(DEFAULT)).alias("elasticity_source"),
         d.alias("markdown"),

@@ -29,7 +29,7 @@ from jobs.gold.customers import (
 )
 from jobs.gold.demand import grid_state, store_sku_days
 from jobs.gold.geography import customer_geography
-from jobs.gold.inventory import inventory_health, reorder_points_daily
+from jobs.gold.inventory import inventory_health, reorder_points_daily, stock_at
 from jobs.gold.marketing import channel_roi, first_purchases, funnel
 from jobs.gold.merch import sell_through, sell_through_daily, sku_matrix
 from jobs.gold.performance import brand_performance, gmv_decomposition
@@ -87,6 +87,7 @@ CUSTOMER_SNAPSHOTS = (CUSTOMER_360, RFM, COHORT_MEMBERS)
 # what the customer snapshots read, and the trailing windows they count over besides the lifetime: none
 SNAPSHOT_INPUTS: dict[str, tuple[int, ...]] = {LINES: (), RETURNS: (), SILVER_CUSTOMERS: ()}
 GRID_STATE = "gold.grid_state"
+PRICE_RESPONSE = "gold.price_response"
 ALERTS, ALERT_DIGEST = "gold.alerts", "gold.alert_digest"
 # columns gold.alerts gained (issue 16): a table written before them is extended and rebuilt in full (onset rules)
 ALERTS_ADDED = {"status": "string", "since": "date", "days_active": "int", "priority": "double"}
@@ -115,9 +116,10 @@ SNAPSHOTS = (
     "gold.markdowns",
 )
 # write waves (jobs/io/writes.in_waves): the alerts and the GMV decomposition read the cached daily sales and
-# sessions, the digest ranks the cached alerts, and the cohort tables count the cached cohort members
+# sessions, the digest ranks the cached alerts, the cohort tables count the cached cohort members and the markdowns
+# read the cached price response
 FACTS_AFTER = ((ALERTS, "gold.gmv_decomposition"), (ALERT_DIGEST,))
-SNAPSHOTS_AFTER = (("gold.cohort_retention", "gold.cohort_retention_weekly", "gold.repurchase"),)
+SNAPSHOTS_AFTER = (("gold.cohort_retention", "gold.cohort_retention_weekly", "gold.repurchase", "gold.markdowns"),)
 
 
 def windowed_grid(
@@ -281,8 +283,8 @@ def _snapshots(
     moves, transfers = stock_moves(
         grid, src["gold.demand_forecast"], products, as_of=as_of, history=rules.inventory, rules=rules.replenishment
     )
-    health = inventory_health(grid, src["gold.demand_forecast"], as_of=as_of, rules=rules.inventory)
-    response = price_response(lines, products, as_of=as_of, rules=rules.price_response)
+    # cached: written, and read by the markdowns (run_gold unpersists)
+    response = price_response(lines, products, as_of=as_of, rules=rules.price_response).cache()
     return {
         **customers,
         "gold.sku_matrix": sku_matrix(lines, products, as_of=as_of, rules=rules.sku_matrix),
@@ -292,7 +294,9 @@ def _snapshots(
             members, as_of=as_of, repurchase_days=cohort.repurchase_days
         ),
         "gold.repurchase": repurchase(members, as_of=as_of, windows_days=cohort.repurchase_windows_days),
-        "gold.inventory_health": health,
+        "gold.inventory_health": inventory_health(
+            grid, src["gold.demand_forecast"], as_of=as_of, rules=rules.inventory
+        ),
         "gold.returns_by_sku": returns_by_sku(lines, src[RETURNS], products, as_of=as_of, rules=rules.returns),
         "gold.sku_trends": sku_trends(lines, products, as_of=as_of, rules=rules.sku_trends),
         "gold.marketing_audiences": marketing_audiences(
@@ -306,8 +310,10 @@ def _snapshots(
             rules=rules.audiences,
         ),
         "gold.basket_rules": basket_rules(lines, products, as_of=as_of, rules=rules.basket_rules),
-        "gold.price_response": response,
-        "gold.markdowns": markdowns(health, response, products, as_of=as_of, rules=rules.markdowns),
+        PRICE_RESPONSE: response,
+        "gold.markdowns": markdowns(
+            stock_at(grid, as_of=as_of, rules=rules.inventory), response, products, as_of=as_of, rules=rules.markdowns
+        ),
         "gold.replenishment": moves,
         "gold.stock_transfers": transfers,
         "gold.customer_geography": customer_geography(
@@ -410,7 +416,8 @@ def run_gold(cfg: Config, as_of: date | None, *, since: date | None = None, full
             written = write_in_waves(write, list(snapshots), after=SNAPSHOTS_AFTER, workers=rules.parallel_tables)
             for table, rows in written.items():
                 summary[table] = summary.get(table, 0) + rows
-            snapshots[COHORT_MEMBERS].unpersist()
+            for cached in (COHORT_MEMBERS, PRICE_RESPONSE):
+                snapshots[cached].unpersist()
             if touched is not None:
                 touched.unpersist()
             base = Base("gold", day, versions)

@@ -168,8 +168,8 @@ SCHEMAS: dict[str, str] = {
         "promo_sku_days long, promo_discount double, promo_lift double"
     ),
     "gold.markdowns": (
-        "as_of date, store_id string, sku string, category string, on_hand long, demand_mean double, "
-        "days_of_cover double, elasticity double, elasticity_source string, markdown double, "
+        "as_of date, rank int, sku string, category string, stores long, on_hand long, demand_mean double, "
+        "days_of_cover double, excess_value double, elasticity double, elasticity_source string, markdown double, "
         "expected_days_to_clear double, clears boolean"
     ),
     # -- customer geography and profile (jobs/gold/geography.py; docs/tables.md) ------------------------------

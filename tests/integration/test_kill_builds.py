@@ -42,7 +42,6 @@ FORECAST_FREE = {
     "gold.inventory_health": ("as_of", "store_id", "sku", "on_hand"),
     "gold.replenishment": ("as_of", "store_id", "sku", "on_hand", "on_order", "lead_time_days", "review_days"),
     "gold.stock_transfers": (),
-    "gold.markdowns": (),  # its pairs are those with days of cover (the forecast's demand) over the minimum
 }
 # what a gold build reads from the churn and LTV scores that scoring writes: the rows of gold.marketing_audiences'
 # audience high_value_at_risk follow whichever scores the build found, so beside scoring the others are compared

@@ -331,9 +331,10 @@ class PriceResponseRules:
 
 @section
 class MarkdownRules:
-    """gold.markdowns: store x SKU pairs with stock and no demand or at least `min_days_of_cover` days of cover get
+    """gold.markdowns: SKUs whose stores hold stock with no demand or at least `min_days_of_cover` days of cover get
     the discount that sells their stock in `clearance_days`, rounded up to `step`, at most `max_markdown`; with
-    their category's elasticity when it is at or below -`min_elasticity`, else `default_elasticity`."""
+    their category's elasticity when it is at or below -`min_elasticity`, else `default_elasticity`; the
+    `max_skus` slowest are kept."""
 
     min_days_of_cover: Annotated[float, Field(gt=0)]
     clearance_days: Annotated[int, Field(ge=1)]
@@ -341,6 +342,7 @@ class MarkdownRules:
     step: Annotated[float, Field(gt=0, le=1)]
     default_elasticity: Annotated[float, Field(lt=0)]
     min_elasticity: Annotated[float, Field(gt=0)]
+    max_skus: Annotated[int, Field(ge=1)]
 
 
 @section

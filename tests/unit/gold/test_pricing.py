@@ -85,40 +85,52 @@ def test_changes_need_lines_on_both_sides_a_whole_before_window_and_enough_after
 
 
 MD = MarkdownRules(
-    min_days_of_cover=90, clearance_days=60, max_markdown=0.5, step=0.05, default_elasticity=-1.5, min_elasticity=0.3
+    min_days_of_cover=90,
+    clearance_days=60,
+    max_markdown=0.5,
+    step=0.05,
+    default_elasticity=-1.5,
+    min_elasticity=0.3,
+    max_skus=10,
 )
-HEALTH = "store_id string, sku string, on_hand int, demand_mean double, days_of_cover double"
+STOCK = "store_id string, sku string, on_hand int, demand_mean double, days_of_cover double"
 
 
-def test_markdown_clears_the_stock_in_the_clearance_days_with_the_categorys_elasticity(spark) -> None:
-    health = spark.createDataFrame(
+def test_markdown_clears_a_skus_stock_in_the_clearance_days_with_its_categorys_elasticity(spark) -> None:
+    stock = spark.createDataFrame(
         [
-            ("S1", "A", 120, 1.0, 120.0),  # toys (-2): twice the 60 days' demand -> 1 - 2 ** -0.5 = 29.3% -> 30%
+            ("S1", "A", 60, 0.5, 120.0),  # toys (-2), two stores: 120 on hand, 1 a day: twice the 60 days' demand
+            ("S2", "A", 60, 0.5, 120.0),  # -> 1 - 2 ** -0.5 = 29.3% -> 30%: 58.8 days
+            ("S3", "A", 0, 0.5, 0.0),  # no stock here: neither its stock nor its demand counts
             ("S1", "B", 300, 1.0, 300.0),  # toys: 5 x -> 55.3%, capped at 50%: 75 days, does not clear
             ("S2", "C", 120, 1.0, 120.0),  # pet: no usable estimate (-0.1 > -0.3) -> default -1.5: 37.0% -> 40%
-            ("S2", "D", 50, 0.0, None),  # no demand: the cap
+            ("S2", "D", 50, 0.0, None),  # no demand: the cap, first in rank
             ("S2", "E", 50, 1.0, 50.0),  # 50 days of cover: not a slow mover
-            ("S3", "A", 0, 0.0, None),  # nothing on hand
         ],
-        HEALTH,
+        STOCK,
     )
     response = spark.createDataFrame(
         [("toys", -2.0, "estimated"), ("pet", -0.1, "estimated")], "category string, elasticity double, status string"
     )
     products = spark.createDataFrame(
-        [("A", "toys"), ("B", "toys"), ("C", "pet"), ("D", "pet"), ("E", "pet")], "sku string, category string"
+        [("A", "toys", 2.0), ("B", "toys", 1.0), ("C", "pet", 1.0), ("D", "pet", 1.0), ("E", "pet", 1.0)],
+        "sku string, category string, unit_cost double",
     )
-    got = {
-        (r["store_id"], r["sku"]): r.asDict()
-        for r in markdowns(health, response, products, as_of=AS_OF, rules=MD).collect()
-    }
-    assert sorted(got) == [("S1", "A"), ("S1", "B"), ("S2", "C"), ("S2", "D")]
-    a, b, c, d = got["S1", "A"], got["S1", "B"], got["S2", "C"], got["S2", "D"]
+    got = {r["sku"]: r.asDict() for r in markdowns(stock, response, products, as_of=AS_OF, rules=MD).collect()}
+    assert sorted(got) == ["A", "B", "C", "D"]
+    a, b, c, d = (got[k] for k in "ABCD")
+    assert (a["stores"], a["on_hand"], a["demand_mean"], a["days_of_cover"]) == (2, 120, 1.0, 120.0)
     assert (a["markdown"], a["elasticity"], a["elasticity_source"], a["clears"]) == (0.3, -2.0, "category", True)
     assert a["expected_days_to_clear"] == round(120 * 0.7**2, 1)
     assert (b["markdown"], b["expected_days_to_clear"], b["clears"]) == (0.5, 75.0, False)
     assert (c["markdown"], c["elasticity"], c["elasticity_source"]) == (0.4, -1.5, "default")
-    assert (d["markdown"], d["expected_days_to_clear"], d["clears"]) == (0.5, None, False)
+    assert (d["markdown"], d["days_of_cover"], d["expected_days_to_clear"], d["clears"]) == (0.5, None, None, False)
+    # excess stock at cost: (on hand - 60 days of demand) x unit cost
+    assert [got[k]["excess_value"] for k in "ABCD"] == [120.0, 240.0, 60.0, 50.0]
+    # no demand first, then days of cover (A and C tie: the larger excess value first)
+    assert [r["sku"] for r in sorted(got.values(), key=lambda r: r["rank"])] == ["D", "B", "A", "C"]
+    kept = markdowns(stock, response, products, as_of=AS_OF, rules=replace(MD, max_skus=3))
+    assert sorted(r["sku"] for r in kept.collect()) == ["A", "B", "D"]
 
 
 def _world_lines(spark, w):
