@@ -43,7 +43,7 @@ def reorder_points_daily(grid: DataFrame, *, rules: InventoryRules) -> DataFrame
 
 def forecast_days(forecast: DataFrame, *, as_of: date) -> DataFrame:
     """Each pair's latest forecast made on or before `as_of`, for the days after it: store_id, sku, ahead (days
-    after `as_of`), mean, p50 and sigma (a day's standard deviation, from the P10-P90 spread)."""
+    after `as_of`), mean and sigma (a day's standard deviation, from the P10-P90 spread)."""
     made = forecast.where(F.col("as_of") <= F.lit(as_of))
     latest = Window.partitionBy("store_id", "sku")
     return (
@@ -54,19 +54,19 @@ def forecast_days(forecast: DataFrame, *, as_of: date) -> DataFrame:
             "sku",
             F.datediff("date", F.lit(as_of)).alias("ahead"),
             "mean",
-            "p50",
             ((F.col("p90") - F.col("p10")) / (2 * Z_P90)).alias("sigma"),
         )
     )
 
 
 def _forecast_demand(forecast: DataFrame, *, as_of: date, lead_time_days: int) -> DataFrame:
-    """Daily mean (P50) and sigma over the lead time, from each pair's latest forecast made on or before `as_of`."""
+    """Daily mean and sigma over the lead time, from each pair's latest forecast made on or before `as_of` (the mean,
+    not the P50: the median day of a SKU that sells now and then is 0, and lead-time demand is a sum of days)."""
     return (
         forecast_days(forecast, as_of=as_of)
         .where(F.col("ahead") <= lead_time_days)
         .groupBy("store_id", "sku")
-        .agg(F.avg("p50").alias("fc_mean"), F.sqrt(F.avg(F.col("sigma") * F.col("sigma"))).alias("fc_std"))
+        .agg(F.avg("mean").alias("fc_mean"), F.sqrt(F.avg(F.col("sigma") * F.col("sigma"))).alias("fc_std"))
     )
 
 
@@ -81,7 +81,7 @@ def stock_at(grid: DataFrame, *, as_of: date, rules: InventoryRules) -> DataFram
 
 
 def inventory_health(grid: DataFrame, forecast: DataFrame, *, as_of: date, rules: InventoryRules) -> DataFrame:
-    """Per store x SKU with a stock snapshot by `as_of`: on hand, daily demand mean / std (forecast P50 and
+    """Per store x SKU with a stock snapshot by `as_of`: on hand, daily demand mean / std (forecast mean and
     spread when a forecast covers the lead time, else trailing history), days of cover, safety stock,
     reorder point and stock-out risk (high: on hand below lead-time demand; medium: below reorder point)."""
     hist = stock_at(grid, as_of=as_of, rules=rules)

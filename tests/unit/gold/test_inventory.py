@@ -34,7 +34,8 @@ def test_safety_stock_and_reorder_point_from_history_and_from_forecast(spark) ->
     )
     half = 2 * Z_P90  # p90 - p10 = 2 * Z_P90 * sigma -> sigma 2 with this half-spread
     forecast = spark.createDataFrame(
-        [("S1", "P2", date(2025, 3, i), 5.0, 5.0 - half, 5.0, 5.0 + half, date(2025, 3, 3)) for i in (5, 6, 7, 8)]
+        # the mean, not the P50 (an intermittent SKU's median day sells 0): lead-time demand is a sum of days
+        [("S1", "P2", date(2025, 3, i), 5.0, 5.0 - half, 0.0, 5.0 + half, date(2025, 3, 3)) for i in (5, 6, 7, 8)]
         + [
             ("S1", "P2", date(2025, 3, 9), 1000.0, 1000.0, 1000.0, 1000.0, date(2025, 3, 3)),  # beyond lead time
             ("S1", "P2", date(2025, 3, 5), 100.0, 100.0, 100.0, 100.0, date(2025, 3, 1)),  # older run
