@@ -104,50 +104,43 @@ def price_changes(days: DataFrame, *, start: date, until: date, rules: PriceResp
     )
 
 
-def _windowed(changes: DataFrame, days: DataFrame, key: str, w: int) -> DataFrame:
-    """Per change: units, lines and promotion days of `days` (joined on `key`: sku or category) in its before window
-    [change - w, change - 1] and after window [change, after_end]."""
+def _windows(changes: DataFrame, days: DataFrame, w: int) -> DataFrame:
+    """Per change: units and lines of its SKU's regular days and its promotion days, and units and lines of the rest
+    of its category's regular days (ctrl_), in its before window [change - w, change - 1] and after window [change,
+    after_end]. One join on the category (a SKU's days are among its category's)."""
     joined = changes.alias("c").join(
         days.alias("d"),
-        (F.col(f"c.{key}") == F.col(f"d.{key}"))
+        (F.col("c.category") == F.col("d.category"))
         & F.col("d.order_date").between(F.date_sub(F.col("c.change_date"), w), F.col("c.after_end")),
     )
     before = F.col("d.order_date") < F.col("c.change_date")
+    own = F.col("d.sku") == F.col("c.sku")
+    regular = ~F.col("d.promo")
 
-    def side(flag: Column, name: str) -> list[Column]:
-        regular = flag & ~F.col("d.promo")
-        return [
-            F.sum(F.when(regular, F.col("d.units")).otherwise(0)).alias(f"{name}_units"),
-            F.sum(F.when(regular, F.col("d.lines")).otherwise(0)).alias(f"{name}_lines"),
-            F.sum(F.when(flag & F.col("d.promo"), 1).otherwise(0)).alias(f"{name}_promo_days"),
+    def total(cond: Column, what: str) -> Column:
+        return F.sum(F.when(cond, F.col(f"d.{what}")).otherwise(0))
+
+    sides = []
+    for flag, name in ((before, "before"), (~before, "after")):
+        sides += [
+            total(flag & own & regular, "units").alias(f"{name}_units"),
+            total(flag & own & regular, "lines").alias(f"{name}_lines"),
+            F.sum(F.when(flag & own & F.col("d.promo"), 1).otherwise(0)).alias(f"{name}_promo_days"),
+            total(flag & ~own & regular, "units").alias(f"ctrl_{name}_units"),
+            total(flag & ~own & regular, "lines").alias(f"ctrl_{name}_lines"),
         ]
-
-    return joined.groupBy("c.sku", "c.change_date").agg(*side(before, "before"), *side(~before, "after"))
+    keys = [F.col(f"c.{k}").alias(k) for k in ("sku", "category", "change_date", "p_before", "p_after", "after_end")]
+    return joined.groupBy(*keys).agg(*sides)
 
 
 def change_effects(days: DataFrame, changes: DataFrame, *, rules: PriceResponseRules) -> DataFrame:
     """Per usable change (price_changes) with min_lines lines on each side: its elasticity e and variance."""
     w = rules.window_days
-    own = _windowed(changes, days, "sku", w)
-    category_days = (
-        days.where(~F.col("promo"))
-        .groupBy("category", "order_date")
-        .agg(F.sum("units").alias("units"), F.sum("lines").alias("lines"))
-        .withColumn("promo", F.lit(False))
-    )
-    total = _windowed(changes, category_days, "category", w).select(
-        "sku",
-        "change_date",
-        *[F.col(f"{s}_{m}").alias(f"cat_{s}_{m}") for s in ("before", "after") for m in ("units", "lines")],
-    )
-    x = changes.join(own, ["sku", "change_date"]).join(total, ["sku", "change_date"])
+    x = _windows(changes, days, w)
     days_before = F.lit(w) - F.col("before_promo_days")
     days_after = F.datediff("after_end", "change_date") + 1 - F.col("after_promo_days")
     window_days = F.datediff("after_end", "change_date") + 1
-    ctrl = {
-        s: (F.col(f"cat_{s}_units") - F.col(f"{s}_units"), F.col(f"cat_{s}_lines") - F.col(f"{s}_lines"))
-        for s in ("before", "after")
-    }
+    ctrl = {s: (F.col(f"ctrl_{s}_units"), F.col(f"ctrl_{s}_lines")) for s in ("before", "after")}
     log_p = F.log(F.col("p_after") / F.col("p_before"))
     response = F.log((F.col("after_units") / days_after) / (F.col("before_units") / days_before))
     control = F.log((ctrl["after"][0] / window_days) / (ctrl["before"][0] / F.lit(w)))
