@@ -50,7 +50,7 @@ def sku_days(
     lines: DataFrame, products: DataFrame, *, start: date, until: date, rules: PriceResponseRules
 ) -> DataFrame:
     """Per SKU x sale date in [start, until]: category, units, lines, price (median unit price), promo (most lines
-    discounted by at least promo_min_discount), promo_units and discount (the promotion lines' mean discount share)."""
+    discounted by at least promo_min_discount) and discount (the promotion lines' mean discount share)."""
     sold = lines.where(
         F.col("order_date").between(F.lit(start), F.lit(until)) & (F.col("quantity") > 0) & (F.col("unit_price") > 0)
     )
