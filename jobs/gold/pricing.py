@@ -175,12 +175,12 @@ def _promotions(days: DataFrame) -> DataFrame:
         F.sum(F.when(F.col("promo"), F.col("units")).otherwise(0)).alias("promo_units"),
         F.avg(F.when(F.col("promo"), F.col("discount"))).alias("discount"),
         F.sum(F.when(~F.col("promo"), F.col("units")).otherwise(0)).alias("regular_units"),
-        F.sum(F.when(~F.col("promo"), 1).otherwise(0)).alias("regular_days"),
         F.datediff(F.max("order_date"), F.min("order_date")).alias("span"),
     )
     promoted = per_sku.where((F.col("promo_days") > 0) & (F.col("regular_units") > 0))
-    # the base rate over the SKU's selling span (days without sales count as 0), promotion days left out
-    base_days = F.greatest(F.col("span") + 1 - F.col("promo_days"), F.col("regular_days"))
+    # the base rate over the SKU's selling span (days without sales count as 0), promotion days left out: at least
+    # one day, the regular sale day of its regular units
+    base_days = F.col("span") + 1 - F.col("promo_days")
     expected = F.col("regular_units") / base_days * F.col("promo_days")
     return promoted.groupBy("category").agg(
         F.sum("promo_days").alias("promo_sku_days"),

@@ -83,24 +83,14 @@ def test_the_generators_planted_pairs_are_found_with_the_conf_rules(spark, cfg) 
     """A 90-day world plants basket_pairs pairs (an order with A gets B with probability 0.5, where B is sold);
     with the rules of conf/base.yaml each is found as the rule [A] -> B, far above the minimum lift. (Other pairs
     may be found too: shoppers of one taste group buy alike.)"""
-    import pandas as pd
-
     from jobs.generate.params import GenerateParams
     from jobs.generate.world import build_world
+    from tests.support.world_lines import world_lines
 
     w = build_world(GenerateParams(customers=800, days=90, stores=4, skus=60, seed=3, basket_pairs=3))
     planted = {(str(w.cat.sku[p.antecedent]), str(w.cat.sku[p.consequent])) for p in w.cat.pairs}
     assert len(planted) == w.params.basket_pairs == 3
-    order = w.lines["order"].to_numpy()
-    lines = pd.DataFrame(
-        {
-            "channel": w.orders["channel"].to_numpy()[order].astype(str),
-            "order_id": w.orders["order_id"].to_numpy()[order].astype(str),
-            "sku": w.cat.sku[w.lines["sku"].to_numpy()].astype(str),
-            "order_date": [w.cal.start + timedelta(days=int(d)) for d in w.orders["day"].to_numpy()[order]],
-        }
-    )
-    frame = spark.createDataFrame(lines, "channel string, order_id string, sku string, order_date date")
+    frame = world_lines(spark, w)
     products = spark.createDataFrame([], "sku string, category string, brand string")
     last = w.cal.start + timedelta(days=w.params.days - 1)
     found = basket_rules(frame, products, as_of=last, rules=cfg.gold.basket_rules).where("size(antecedent) = 1")

@@ -133,25 +133,6 @@ def test_markdown_clears_a_skus_stock_in_the_clearance_days_with_its_categorys_e
     assert sorted(r["sku"] for r in kept.collect()) == ["A", "B", "D"]
 
 
-def _world_lines(spark, w):
-    import pandas as pd
-
-    from jobs.generate.assortment import CATEGORIES
-
-    order = w.lines["order"].to_numpy()
-    lines = pd.DataFrame(
-        {
-            "sku": w.cat.sku[w.lines["sku"].to_numpy()].astype(str),
-            "order_date": [w.cal.start + timedelta(days=int(d)) for d in w.orders["day"].to_numpy()[order]],
-            "quantity": w.lines["qty"].to_numpy().astype("int32"),
-            "unit_price": w.lines["price"].astype(float),
-            "discount": w.lines["discount"].astype(float),
-        }
-    )
-    products = [(str(s), CATEGORIES[c]) for s, c in zip(w.cat.sku, w.cat.category, strict=True)]
-    return spark.createDataFrame(lines, LINES), spark.createDataFrame(products, "sku string, category string")
-
-
 def test_the_generators_planted_category_elasticities_and_promotion_uplift_are_recovered(spark, cfg) -> None:
     """A 150-day world whose categories answer price with -0.5 / -1 (inelastic) or -2.5 / -3 (elastic), 80% of its
     SKUs stepping their list price once: with the rules of conf/base.yaml each category's estimate is within 3
@@ -160,6 +141,7 @@ def test_the_generators_planted_category_elasticities_and_promotion_uplift_are_r
     from jobs.generate.assortment import CATEGORIES
     from jobs.generate.params import GenerateParams
     from jobs.generate.world import build_world
+    from tests.support.world_lines import world_lines, world_products
 
     truth = dict(zip(CATEGORIES, (-0.5, -1.0, -2.5, -3.0, -0.5, -1.0, -2.5, -3.0), strict=True))
     params = GenerateParams(
@@ -172,7 +154,7 @@ def test_the_generators_planted_category_elasticities_and_promotion_uplift_are_r
         price_change_share=0.8,
     )
     w = build_world(params)
-    lines, products = _world_lines(spark, w)
+    lines, products = world_lines(spark, w), world_products(spark, w)
     last = w.cal.start + timedelta(days=params.days - 1)
     rows = price_response(lines, products, as_of=last, rules=cfg.gold.price_response).collect()
     got = {r["category"]: r for r in rows}

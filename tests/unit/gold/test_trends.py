@@ -91,25 +91,15 @@ def test_the_generators_planted_breakouts_and_collapses_are_found_with_the_conf_
     """A 120-day world plants trend_skus breakouts (10 x units) and collapses (0.05 x) over its last 28 days; on
     the last day each is flagged with its kind by the rules of conf/base.yaml. (Other SKUs may trend too: buyers
     churn, taste groups drift; those are real trends of the data, not errors.) A world too short has none."""
-    import pandas as pd
-
     from jobs.generate.params import GenerateParams
     from jobs.generate.world import build_world
+    from tests.support.world_lines import world_lines
 
     assert build_world(GenerateParams(customers=50, days=111, stores=2, skus=20)).cat.trends == []
     w = build_world(GenerateParams(customers=2000, days=120, stores=4, skus=60, seed=3))
     planted = {str(w.cat.sku[t.sku]): t.kind for t in w.cat.trends}
     assert sorted(planted.values()) == ["breakout", "breakout", "collapse", "collapse"]
-    order = w.lines["order"].to_numpy()
-    lines = pd.DataFrame(
-        {
-            "sku": w.cat.sku[w.lines["sku"].to_numpy()].astype(str),
-            "order_date": [w.cal.start + timedelta(days=int(d)) for d in w.orders["day"].to_numpy()[order]],
-            "quantity": w.lines["qty"].to_numpy().astype("int32"),
-            "net_amount": (w.lines["qty"] * w.lines["price"]).round(2).map(lambda v: Dec(f"{v:.2f}")),
-        }
-    )
-    frame = spark.createDataFrame(lines, "sku string, order_date date, quantity int, net_amount decimal(18,2)")
+    frame = world_lines(spark, w)
     products = spark.createDataFrame([], "sku string, category string, brand string")
     last = w.cal.start + timedelta(days=w.params.days - 1)
     found = sku_trends(frame, products, as_of=last, rules=cfg.gold.sku_trends).where("trend != 'steady'")
